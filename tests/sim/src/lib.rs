@@ -1,0 +1,167 @@
+//! A local Confluent Cloud management-API simulator.
+//!
+//! It serves the users, service accounts, invitations, organizations,
+//! environments and role bindings of one organization, with the request and
+//! response shapes, status codes and pagination of the published OpenAPI
+//! specs, plus fault injection and inspection under `/_sim/`. Start it
+//! in-process with [`Simulator::start`], or run the `confluent-sim` binary.
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod errors;
+pub mod faults;
+pub mod model;
+pub mod pagination;
+pub mod seed;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use anyhow::Context as _;
+use serde_json::Value;
+
+pub use api::LoggedRequest;
+pub use faults::Faults;
+pub use seed::SeedSpec;
+pub use store::Store;
+
+/// How to start a simulator.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Where to listen; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// The one accepted API key.
+    pub api_key: String,
+    /// Its secret.
+    pub api_secret: String,
+    /// What to seed.
+    pub seed: SeedSpec,
+    /// Faults from the start.
+    pub faults: Faults,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            api_key: "SIMKEY".to_string(),
+            api_secret: "sim-secret".to_string(),
+            seed: SeedSpec::default(),
+            faults: Faults::default(),
+        }
+    }
+}
+
+/// A running simulator on its own thread and runtime. Dropping it stops it.
+#[derive(Debug)]
+pub struct Simulator {
+    shared: Arc<api::Shared>,
+    url: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// Seeds the data, binds the address and starts serving.
+    pub fn start(config: SimConfig) -> anyhow::Result<Self> {
+        let listener = std::net::TcpListener::bind(config.listen)
+            .with_context(|| format!("while binding {}", config.listen))?;
+        listener.set_nonblocking(true)?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let mut store = Store::new(config.seed.seed);
+        seed::seed(&mut store, &config.seed);
+        let shared = Arc::new(api::Shared {
+            store: Mutex::new(store),
+            faults: Mutex::new(config.faults),
+            limiter: Mutex::default(),
+            log: Mutex::default(),
+            api_key: config.api_key,
+            api_secret: config.api_secret,
+            origin: url.clone(),
+        });
+        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        let router = api::router(shared.clone());
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("confluent-sim")
+            .enable_all()
+            .build()
+            .context("while starting the simulator's runtime")?;
+        let thread = std::thread::Builder::new()
+            .name("confluent-sim".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                    let _ = axum::serve(listener, router)
+                        .with_graceful_shutdown(async {
+                            let _ = stopped.await;
+                        })
+                        .await;
+                });
+                runtime.shutdown_background();
+            })?;
+        Ok(Self {
+            shared,
+            url,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
+    }
+
+    /// The base URL, `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The accepted API key.
+    pub fn api_key(&self) -> &str {
+        &self.shared.api_key
+    }
+
+    /// The accepted API secret.
+    pub fn api_secret(&self) -> &str {
+        &self.shared.api_secret
+    }
+
+    /// Everything the simulator holds, as `/_sim/state` serves it.
+    pub fn state(&self) -> Value {
+        api::state_json(&self.shared)
+    }
+
+    /// The API requests served so far, oldest first.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        api::lock(&self.shared.log).clone()
+    }
+
+    /// Replaces the fault knobs.
+    pub fn set_faults(&self, faults: Faults) {
+        *api::lock(&self.shared.faults) = faults;
+    }
+
+    /// Runs `change` on the data, for tests that add, alter or delete records.
+    pub fn with_store<R>(&self, change: impl FnOnce(&mut Store) -> R) -> R {
+        change(&mut api::lock(&self.shared.store))
+    }
+
+    /// Stops serving and waits for the server thread.
+    pub fn stop(mut self) {
+        self.shutdown_now();
+    }
+
+    fn shutdown_now(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        self.shutdown_now();
+    }
+}

@@ -1,0 +1,244 @@
+//! The resources the simulator holds, and their JSON as the OpenAPI specs give it.
+
+use serde_json::{Value, json};
+
+/// What every stored resource shares: its id, its timestamps and its JSON form.
+pub trait Resource {
+    /// The resource's natural identifier, such as `u-1a2b3c`.
+    fn id(&self) -> &str;
+    /// The resource's JSON, with `metadata.self` on the simulator's `origin`.
+    fn to_json(&self, origin: &str, org_id: &str) -> Value;
+}
+
+/// Creation and update times, in RFC 3339 UTC as the real service writes them.
+#[derive(Debug, Clone)]
+pub struct Stamps {
+    /// `metadata.created_at`.
+    pub created_at: String,
+    /// `metadata.updated_at`.
+    pub updated_at: String,
+}
+
+fn metadata(origin: &str, path: &str, crn: String, stamps: &Stamps) -> Value {
+    json!({
+        "self": format!("{origin}{path}"),
+        "resource_name": crn,
+        "created_at": stamps.created_at,
+        "updated_at": stamps.updated_at,
+    })
+}
+
+/// An `iam.v2.User`.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// `u-…`.
+    pub id: String,
+    /// The user's email, unique in the organization.
+    pub email: String,
+    /// The user's full name.
+    pub full_name: String,
+    /// `AUTH_TYPE_LOCAL` or `AUTH_TYPE_SSO`.
+    pub auth_type: String,
+    /// Timestamps.
+    pub stamps: Stamps,
+}
+
+impl Resource for User {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn to_json(&self, origin: &str, _org_id: &str) -> Value {
+        json!({
+            "api_version": "iam/v2",
+            "kind": "User",
+            "id": self.id,
+            "metadata": metadata(origin, &format!("/iam/v2/users/{}", self.id),
+                format!("crn://confluent.cloud/user={}", self.id), &self.stamps),
+            "email": self.email,
+            "full_name": self.full_name,
+            "auth_type": self.auth_type,
+        })
+    }
+}
+
+/// An `iam.v2.ServiceAccount`.
+#[derive(Debug, Clone)]
+pub struct ServiceAccount {
+    /// `sa-…`.
+    pub id: String,
+    /// Unique in the organization.
+    pub display_name: String,
+    /// Free-form.
+    pub description: String,
+    /// Timestamps.
+    pub stamps: Stamps,
+}
+
+impl Resource for ServiceAccount {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn to_json(&self, origin: &str, _org_id: &str) -> Value {
+        json!({
+            "api_version": "iam/v2",
+            "kind": "ServiceAccount",
+            "id": self.id,
+            "metadata": metadata(origin, &format!("/iam/v2/service-accounts/{}", self.id),
+                format!("crn://confluent.cloud/service-account={}", self.id), &self.stamps),
+            "display_name": self.display_name,
+            "description": self.description,
+        })
+    }
+}
+
+/// An `iam.v2.Invitation`.
+#[derive(Debug, Clone)]
+pub struct Invitation {
+    /// `i-…`.
+    pub id: String,
+    /// The invitee's email.
+    pub email: String,
+    /// `AUTH_TYPE_LOCAL` or `AUTH_TYPE_SSO`.
+    pub auth_type: String,
+    /// `INVITE_STATUS_SENT` and so on.
+    pub status: String,
+    /// The invited user's id.
+    pub user_id: String,
+    /// When the invitation lapses.
+    pub expires_at: String,
+    /// Timestamps.
+    pub stamps: Stamps,
+}
+
+impl Resource for Invitation {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn to_json(&self, origin: &str, org_id: &str) -> Value {
+        json!({
+            "api_version": "iam/v2",
+            "kind": "Invitation",
+            "id": self.id,
+            "metadata": metadata(origin, &format!("/iam/v2/invitations/{}", self.id),
+                format!("crn://confluent.cloud/organization={org_id}/invitation={}", self.id), &self.stamps),
+            "email": self.email,
+            "auth_type": self.auth_type,
+            "status": self.status,
+            "accepted_at": null,
+            "expires_at": self.expires_at,
+            "user": {
+                "id": self.user_id,
+                "related": format!("{origin}/iam/v2/users/{}", self.user_id),
+                "resource_name": format!("crn://confluent.cloud/user={}", self.user_id),
+            },
+        })
+    }
+}
+
+/// An `org.v2.Environment`.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    /// `env-…`.
+    pub id: String,
+    /// A human-readable name.
+    pub display_name: String,
+    /// `ESSENTIALS` or `ADVANCED`.
+    pub governance_package: String,
+    /// Timestamps.
+    pub stamps: Stamps,
+}
+
+impl Environment {
+    /// The environment's CRN, the scope its role bindings name.
+    pub fn crn(&self, org_id: &str) -> String {
+        format!(
+            "crn://confluent.cloud/organization={org_id}/environment={}",
+            self.id
+        )
+    }
+}
+
+impl Resource for Environment {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn to_json(&self, origin: &str, org_id: &str) -> Value {
+        json!({
+            "api_version": "org/v2",
+            "kind": "Environment",
+            "id": self.id,
+            "metadata": metadata(origin, &format!("/org/v2/environments/{}", self.id),
+                self.crn(org_id), &self.stamps),
+            "display_name": self.display_name,
+            "stream_governance_config": { "package": self.governance_package },
+        })
+    }
+}
+
+/// An `org.v2.Organization`.
+#[derive(Debug, Clone)]
+pub struct Organization {
+    /// A UUID.
+    pub id: String,
+    /// A human-readable name.
+    pub display_name: String,
+    /// Timestamps.
+    pub stamps: Stamps,
+}
+
+impl Organization {
+    /// The organization's CRN.
+    pub fn crn(&self) -> String {
+        format!("crn://confluent.cloud/organization={}", self.id)
+    }
+}
+
+impl Resource for Organization {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn to_json(&self, origin: &str, _org_id: &str) -> Value {
+        json!({
+            "api_version": "org/v2",
+            "kind": "Organization",
+            "id": self.id,
+            "metadata": metadata(origin, &format!("/org/v2/organizations/{}", self.id),
+                self.crn(), &self.stamps),
+            "display_name": self.display_name,
+            "jit_enabled": false,
+        })
+    }
+}
+
+/// An `iam.v2.RoleBinding`.
+#[derive(Debug, Clone)]
+pub struct RoleBinding {
+    /// `rb-…`.
+    pub id: String,
+    /// `User:u-…` or `User:sa-…`.
+    pub principal: String,
+    /// Such as `OrganizationAdmin` or `EnvironmentAdmin`.
+    pub role_name: String,
+    /// The scope the role is bound on.
+    pub crn_pattern: String,
+    /// Timestamps.
+    pub stamps: Stamps,
+}
+
+impl Resource for RoleBinding {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn to_json(&self, origin: &str, org_id: &str) -> Value {
+        json!({
+            "api_version": "iam/v2",
+            "kind": "RoleBinding",
+            "id": self.id,
+            "metadata": metadata(origin, &format!("/iam/v2/role-bindings/{}", self.id),
+                format!("crn://confluent.cloud/organization={org_id}/role-binding={}", self.id), &self.stamps),
+            "principal": self.principal,
+            "role_name": self.role_name,
+            "crn_pattern": self.crn_pattern,
+        })
+    }
+}
