@@ -1,1 +1,25 @@
-//! placeholder
+//! The Confluent Cloud identity connector's logic, free of any WebAssembly or
+//! HTTP runtime: the Saviynt-style config dialect, binding templates,
+//! attribute mapping, pagination, import and connection checks. It reaches
+//! the network only through the [`http::Transport`] its caller provides.
+#![deny(missing_docs)]
+
+pub mod check;
+pub mod describe;
+pub mod documents;
+pub mod error;
+pub mod http;
+pub mod import;
+pub mod import_doc;
+pub mod mapping;
+pub mod model;
+pub mod pagination;
+pub mod template;
+
+pub use documents::Config;
+pub use error::{ConfigError, ConnectorError};
+pub use http::{HttpRequest, HttpResponse, Transport, TransportError};
+pub use model::{
+    Access, Account, AttributeValue, Entitlement, ImportSummary, ObjectKind, Record, RecordSink,
+    Status,
+};

@@ -1,0 +1,257 @@
+//! The configuration: the Saviynt-style documents a host passes in, over the
+//! built-in defaults, checked once when loaded.
+
+use serde::de::DeserializeOwned;
+
+use crate::error::{ConfigError, ConnectorError};
+use crate::import_doc::{IMPORT_DOCUMENT, ImportDocument, ImportPlan};
+
+/// The origin the seed's documents are written against. URLs on it are
+/// rewritten to the configured base URL, so those documents work verbatim
+/// against any Confluent Cloud endpoint, including a simulator.
+pub const DEFAULT_BASE_URL: &str = "https://api.confluent.cloud";
+
+/// The built-in documents: the seed's, byte for byte.
+pub const DEFAULT_DOCUMENTS: &[(&str, &str)] = &[
+    (
+        "ConnectionJSON",
+        include_str!("../defaults/ConnectionJSON.json"),
+    ),
+    (
+        IMPORT_DOCUMENT,
+        include_str!("../defaults/ImportAccountEntJSON.json"),
+    ),
+    (
+        "CreateAccountJSON",
+        include_str!("../defaults/CreateAccountJSON.json"),
+    ),
+    (
+        "UpdateAccountJSON",
+        include_str!("../defaults/UpdateAccountJSON.json"),
+    ),
+    (
+        "RemoveAccountJSON",
+        include_str!("../defaults/RemoveAccountJSON.json"),
+    ),
+];
+
+/// Document names the connector reads; any other name is a config error.
+const KNOWN_DOCUMENTS: &[&str] = &[
+    "ConnectionJSON",
+    IMPORT_DOCUMENT,
+    "CreateAccountJSON",
+    "UpdateAccountJSON",
+    "RemoveAccountJSON",
+    "AddAccessJSON",
+    "RemoveAccessJSON",
+];
+
+/// A loaded, checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    base_url: url::Url,
+    /// The compiled import document.
+    pub import: ImportPlan,
+    /// Things worth telling the operator that do not stop the load, such as
+    /// unknown keys.
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// Loads `documents` (name, JSON) over the defaults for `base_url`.
+    pub fn load(base_url: &str, documents: &[(String, String)]) -> Result<Self, ConnectorError> {
+        let parsed = url::Url::parse(base_url).map_err(|e| {
+            ConnectorError::Config(format!("base URL '{base_url}' is not a URL: {e}"))
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+            return Err(ConnectorError::Config(format!(
+                "base URL '{base_url}' must be an http or https URL with a host"
+            )));
+        }
+        if let Some((name, _)) = documents
+            .iter()
+            .find(|(name, _)| !KNOWN_DOCUMENTS.contains(&name.as_str()))
+        {
+            return Err(ConnectorError::Config(format!(
+                "unknown document '{name}'; expected one of {KNOWN_DOCUMENTS:?}"
+            )));
+        }
+        let text = |name: &str| {
+            documents
+                .iter()
+                .rev()
+                .find(|(n, _)| n == name)
+                .map(|(_, json)| json.as_str())
+                .or_else(|| {
+                    DEFAULT_DOCUMENTS
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .map(|(_, json)| *json)
+                })
+        };
+        let mut warnings = Vec::new();
+        for (name, json) in documents {
+            serde_json::from_str::<serde_json::Value>(json)
+                .map_err(|e| ConfigError::new(name, "", format!("not valid JSON: {e}")))?;
+        }
+        let import: ImportDocument = parse_document(
+            IMPORT_DOCUMENT,
+            text(IMPORT_DOCUMENT).unwrap_or("{}"),
+            &mut warnings,
+        )?;
+        let import = ImportPlan::compile(&import)?;
+        Ok(Self {
+            base_url: parsed,
+            import,
+            warnings,
+        })
+    }
+
+    /// The configured base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        self.base_url.as_str().trim_end_matches('/')
+    }
+
+    /// The configured origin, such as `https://api.confluent.cloud:443`.
+    pub fn origin(&self) -> url::Origin {
+        self.base_url.origin()
+    }
+
+    /// Rewrites a URL on [`DEFAULT_BASE_URL`] onto the configured base URL.
+    pub fn resolve_url(&self, url: &str) -> String {
+        match url.strip_prefix(DEFAULT_BASE_URL) {
+            Some(rest) if rest.is_empty() || rest.starts_with('/') || rest.starts_with('?') => {
+                format!("{}{rest}", self.base_url())
+            }
+            _ => url.to_string(),
+        }
+    }
+}
+
+/// Parses one document into `T`, naming the JSON path of any error and
+/// collecting unknown keys as warnings.
+pub fn parse_document<T: DeserializeOwned>(
+    name: &str,
+    json: &str,
+    warnings: &mut Vec<String>,
+) -> Result<T, ConfigError> {
+    let value: serde_json::Value = serde_json::from_str(json)
+        .map_err(|e| ConfigError::new(name, "", format!("not valid JSON: {e}")))?;
+    let mut unknown = Vec::new();
+    // serde_ignored writes `?` for each `Option` it passes through; drop them.
+    let mut note_unknown = |path: serde_ignored::Path<'_>| {
+        unknown.push(path.to_string().replace(".?", "").replace("?.", ""))
+    };
+    let deserializer = serde_ignored::Deserializer::new(value, &mut note_unknown);
+    let parsed = serde_path_to_error::deserialize(deserializer)
+        .map_err(|e| ConfigError::new(name, e.path().to_string(), e.inner().to_string()))?;
+    warnings.extend(
+        unknown
+            .into_iter()
+            .map(|path| format!("{name}: unknown key at {path} is ignored")),
+    );
+    Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(documents: &[(&str, &str)]) -> Result<Config, ConnectorError> {
+        let documents: Vec<_> = documents
+            .iter()
+            .map(|(n, j)| (n.to_string(), j.to_string()))
+            .collect();
+        Config::load("http://127.0.0.1:9", &documents)
+    }
+
+    #[test]
+    fn the_seed_documents_load_as_the_defaults() {
+        let config = load(&[]).unwrap();
+        assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+        assert_eq!(2, config.import.account_calls.len());
+        let types: Vec<_> = config
+            .import
+            .ent_types
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect();
+        assert_eq!(vec!["organization", "environment"], types);
+    }
+
+    #[test]
+    fn urls_on_the_default_origin_move_to_the_base_url() {
+        let config = load(&[]).unwrap();
+        assert_eq!(
+            "http://127.0.0.1:9/iam/v2/users",
+            config.resolve_url("https://api.confluent.cloud/iam/v2/users")
+        );
+        assert_eq!(
+            "https://api.confluent.cloud.evil/x",
+            config.resolve_url("https://api.confluent.cloud.evil/x")
+        );
+        assert_eq!(
+            "https://other.example/x",
+            config.resolve_url("https://other.example/x")
+        );
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_document_and_the_path() {
+        let doc = r#"{"accountParams":{"call":{"call1":{"http":{"url":"u"},"listField":3,"keyField":"id","colsToPropsMap":{}}}}}"#;
+        let error = load(&[("ImportAccountEntJSON", doc)])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("ImportAccountEntJSON: at accountParams.call.call1.listField: invalid type: integer `3`, expected a string"), "{error}");
+    }
+
+    #[test]
+    fn a_key_field_that_is_never_mapped_is_an_error() {
+        let doc = r#"{"accountParams":{"call":{"c":{"http":{"url":"u"},"keyField":"accountId","colsToPropsMap":{"accountID":"id~#~char"}}}}}"#;
+        let error = load(&[("ImportAccountEntJSON", doc)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(
+                "at accountParams.call.c.keyField: 'accountId' is not a target of colsToPropsMap"
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_bad_mapping_type_names_its_path() {
+        let doc = r#"{"accountParams":{"call":{"c":{"http":{"url":"u"},"keyField":"a","colsToPropsMap":{"a":"id~#~chr"}}}}}"#;
+        let error = load(&[("ImportAccountEntJSON", doc)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("at accountParams.call.c.colsToPropsMap.a: unknown type 'chr'"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_is_a_warning() {
+        let doc = r#"{"accountParams":{"call":{"c":{"http":{"url":"u"},"keyField":"a","listFeild":"data","colsToPropsMap":{"a":"id"}}}}}"#;
+        let config = load(&[("ImportAccountEntJSON", doc)]).unwrap();
+        assert_eq!(
+            vec![
+                "ImportAccountEntJSON: unknown key at accountParams.call.c.listFeild is ignored"
+                    .to_string()
+            ],
+            config.warnings
+        );
+    }
+
+    #[test]
+    fn invalid_json_and_unknown_documents_are_errors() {
+        let error = load(&[("CreateAccountJSON", "{")]).unwrap_err().to_string();
+        assert!(
+            error.starts_with("config error: CreateAccountJSON: not valid JSON"),
+            "{error}"
+        );
+        let error = load(&[("ImportJSON", "{}")]).unwrap_err().to_string();
+        assert!(error.contains("unknown document 'ImportJSON'"), "{error}");
+    }
+}

@@ -1,0 +1,239 @@
+//! `colsToPropsMap`: `"<target>": "<source path>~#~<type>"`.
+//!
+//! A source path is dotted (`metadata.created_at`), may index arrays
+//! (`emails[0].value`), and writes a literal dot in a field name as `~dot#`.
+
+use serde_json::Value;
+
+use crate::model::AttributeValue;
+
+/// The separator between a source path and its type.
+const TYPE_SEPARATOR: &str = "~#~";
+/// How a literal dot inside one field name is written.
+const LITERAL_DOT: &str = "~dot#";
+
+/// One step of a source path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    /// An object field.
+    Field(String),
+    /// An array index.
+    Index(usize),
+}
+
+/// How a source value is typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueType {
+    /// Text.
+    Char,
+    /// A whole number.
+    Int,
+    /// `true` or `false`.
+    Bool,
+    /// A date-time, kept as the source writes it.
+    Date,
+    /// Seconds (or milliseconds) since the epoch, kept as text.
+    EpochDate,
+}
+
+/// One parsed mapping entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnMapping {
+    /// The attribute name the host sees.
+    pub target: String,
+    /// Where to read it.
+    pub source: Vec<Segment>,
+    /// How to type it.
+    pub value_type: ValueType,
+}
+
+/// Parses one `colsToPropsMap` entry; the error says what was expected.
+pub fn parse_mapping(target: &str, spec: &str) -> Result<ColumnMapping, String> {
+    let (path, type_name) = match spec.split_once(TYPE_SEPARATOR) {
+        Some((path, type_name)) => (path, type_name.trim_end_matches(TYPE_SEPARATOR)),
+        None => (spec, "char"),
+    };
+    let value_type = match type_name.trim().to_ascii_lowercase().as_str() {
+        "char" | "" => ValueType::Char,
+        "int" | "integer" | "number" => ValueType::Int,
+        "bool" | "boolean" => ValueType::Bool,
+        "date" => ValueType::Date,
+        "epochdate" => ValueType::EpochDate,
+        other => {
+            return Err(format!(
+                "unknown type '{other}' in '{spec}'; expected char, int, bool, date or epochdate"
+            ));
+        }
+    };
+    Ok(ColumnMapping {
+        target: target.to_string(),
+        source: parse_path(path)?,
+        value_type,
+    })
+}
+
+/// Parses a source path such as `emails[0].value` or `a~dot#b.c`.
+pub fn parse_path(path: &str) -> Result<Vec<Segment>, String> {
+    let path = path.trim();
+    if path.is_empty() {
+        return Err("the source path is empty; expected a field name such as 'id'".to_string());
+    }
+    let mut segments = Vec::new();
+    for part in path.split('.') {
+        let part = part.replace(LITERAL_DOT, ".");
+        let (name, mut rest) = match part.find('[') {
+            Some(at) => (&part[..at], &part[at..]),
+            None => (part.as_str(), ""),
+        };
+        if name.is_empty() && rest.is_empty() {
+            return Err(format!(
+                "'{path}' has an empty field name; expected names separated by '.'"
+            ));
+        }
+        if !name.is_empty() {
+            segments.push(Segment::Field(name.to_string()));
+        }
+        while !rest.is_empty() {
+            let close = rest
+                .find(']')
+                .ok_or_else(|| format!("'{path}' has an unclosed '['"))?;
+            let index = rest[1..close]
+                .trim()
+                .parse()
+                .map_err(|_| format!("'{path}' has a non-numeric index '{}'", &rest[1..close]))?;
+            segments.push(Segment::Index(index));
+            rest = &rest[close + 1..];
+            if !rest.is_empty() && !rest.starts_with('[') {
+                return Err(format!(
+                    "'{path}' has '{rest}' after an index; expected '.' or '['"
+                ));
+            }
+        }
+    }
+    Ok(segments)
+}
+
+/// Follows `path` into `value`.
+pub fn lookup<'v>(value: &'v Value, path: &[Segment]) -> Option<&'v Value> {
+    path.iter().try_fold(value, |value, segment| match segment {
+        Segment::Field(name) => value.get(name),
+        Segment::Index(index) => value.get(*index),
+    })
+}
+
+impl ColumnMapping {
+    /// Reads and types this column from one source record.
+    pub fn apply(&self, record: &Value) -> Result<AttributeValue, String> {
+        let value = match lookup(record, &self.source) {
+            None | Some(Value::Null) => return Ok(AttributeValue::Absent),
+            Some(value) => value,
+        };
+        let mismatch =
+            |expected: &str| format!("'{}' expected {expected}, got {value}", self.target);
+        Ok(match self.value_type {
+            ValueType::Char | ValueType::Date | ValueType::EpochDate => {
+                AttributeValue::Text(match value {
+                    Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                })
+            }
+            ValueType::Int => AttributeValue::Integer(match value {
+                Value::Number(n) => n.as_i64().ok_or_else(|| mismatch("a whole number"))?,
+                Value::String(s) => s.trim().parse().map_err(|_| mismatch("a whole number"))?,
+                _ => return Err(mismatch("a whole number")),
+            }),
+            ValueType::Bool => AttributeValue::Boolean(match value {
+                Value::Bool(b) => *b,
+                Value::String(s) if s.eq_ignore_ascii_case("true") => true,
+                Value::String(s) if s.eq_ignore_ascii_case("false") => false,
+                _ => return Err(mismatch("true or false")),
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn field(name: &str) -> Segment {
+        Segment::Field(name.to_string())
+    }
+
+    #[test]
+    fn paths_parse() {
+        let cases: &[(&str, Vec<Segment>)] = &[
+            ("id", vec![field("id")]),
+            (
+                "metadata.created_at",
+                vec![field("metadata"), field("created_at")],
+            ),
+            (
+                "emails[0].value",
+                vec![field("emails"), Segment::Index(0), field("value")],
+            ),
+            ("a~dot#b.c", vec![field("a.b"), field("c")]),
+            (
+                "m[1][2]",
+                vec![field("m"), Segment::Index(1), Segment::Index(2)],
+            ),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(Ok(expected.clone()), parse_path(input), "{input}");
+        }
+        for bad in ["", "a..b", "a[", "a[x]", "a[0]b"] {
+            assert!(parse_path(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn mappings_parse_types() {
+        assert_eq!(
+            ValueType::Char,
+            parse_mapping("t", "id~#~char").unwrap().value_type
+        );
+        assert_eq!(
+            ValueType::Int,
+            parse_mapping("t", "n~#~int").unwrap().value_type
+        );
+        assert_eq!(
+            ValueType::Bool,
+            parse_mapping("t", "b~#~bool").unwrap().value_type
+        );
+        assert_eq!(
+            ValueType::Date,
+            parse_mapping("t", "d~#~date").unwrap().value_type
+        );
+        assert_eq!(
+            ValueType::Char,
+            parse_mapping("t", "id").unwrap().value_type
+        );
+        let error = parse_mapping("t", "id~#~float").unwrap_err();
+        assert!(error.contains("unknown type 'float'"), "{error}");
+    }
+
+    #[test]
+    fn values_are_read_and_typed() {
+        let record = json!({
+            "id": "u-1", "n": 3, "ns": "4", "b": true, "emails": [{"value": "a@b"}],
+            "a.b": {"c": "dotted"}, "none": null,
+        });
+        let apply = |spec: &str| parse_mapping("t", spec).unwrap().apply(&record);
+        assert_eq!(Ok(AttributeValue::Text("u-1".into())), apply("id~#~char"));
+        assert_eq!(Ok(AttributeValue::Integer(3)), apply("n~#~int"));
+        assert_eq!(Ok(AttributeValue::Integer(4)), apply("ns~#~int"));
+        assert_eq!(Ok(AttributeValue::Boolean(true)), apply("b~#~bool"));
+        assert_eq!(
+            Ok(AttributeValue::Text("a@b".into())),
+            apply("emails[0].value~#~char")
+        );
+        assert_eq!(
+            Ok(AttributeValue::Text("dotted".into())),
+            apply("a~dot#b.c~#~char")
+        );
+        assert_eq!(Ok(AttributeValue::Absent), apply("none~#~char"));
+        assert_eq!(Ok(AttributeValue::Absent), apply("missing~#~char"));
+        assert!(apply("id~#~int").is_err());
+    }
+}
