@@ -1,0 +1,11 @@
+//! Generated bindings for the `identity-connector` world, and the export of
+//! [`Connector`](crate::Connector) through them.
+
+wit_bindgen::generate!({
+    world: "identity-connector",
+    path: "../../wit",
+});
+
+use crate::Connector;
+
+export!(Connector with_types_in self);

@@ -1,0 +1,131 @@
+//! Conversions between the engine's types and the generated WIT types.
+
+use connector_engine as engine;
+use connector_engine::describe::Operation as EngineOperation;
+
+use crate::bindings::identity::connector::types as wit;
+
+pub fn documents(config: &wit::Config) -> Vec<(String, String)> {
+    config
+        .documents
+        .iter()
+        .map(|d| (d.name.clone(), d.json.clone()))
+        .collect()
+}
+
+pub fn error(error: engine::ConnectorError) -> wit::ConnectorError {
+    use engine::ConnectorError as E;
+    match error {
+        E::Config(m) => wit::ConnectorError::Config(m),
+        E::AuthFailed(m) => wit::ConnectorError::AuthFailed(m),
+        E::Forbidden(m) => wit::ConnectorError::Forbidden(m),
+        E::NotFound(m) => wit::ConnectorError::NotFound(m),
+        E::Conflict(m) => wit::ConnectorError::Conflict(m),
+        E::RateLimited {
+            retry_after_seconds,
+            detail,
+        } => wit::ConnectorError::RateLimited(wit::RateLimit {
+            retry_after_seconds,
+            detail,
+        }),
+        E::Transient(m) => wit::ConnectorError::Transient(m),
+        E::EgressDenied(m) => wit::ConnectorError::EgressDenied(m),
+        E::InvalidResponse(m) => wit::ConnectorError::InvalidResponse(m),
+        E::Unsupported(m) => wit::ConnectorError::Unsupported(m),
+        other => wit::ConnectorError::InvalidResponse(other.to_string()),
+    }
+}
+
+fn value(value: engine::AttributeValue) -> wit::AttributeValue {
+    match value {
+        engine::AttributeValue::Absent => wit::AttributeValue::Absent,
+        engine::AttributeValue::Text(t) => wit::AttributeValue::Text(t),
+        engine::AttributeValue::Integer(i) => wit::AttributeValue::Integer(i),
+        engine::AttributeValue::Boolean(b) => wit::AttributeValue::Boolean(b),
+    }
+}
+
+pub fn attributes(attributes: engine::model::Attributes) -> Vec<wit::Attribute> {
+    attributes
+        .into_iter()
+        .map(|(name, v)| wit::Attribute {
+            name,
+            value: value(v),
+        })
+        .collect()
+}
+
+fn status(status: engine::Status) -> wit::Status {
+    match status {
+        engine::Status::Active => wit::Status::Active,
+        engine::Status::Suspended => wit::Status::Suspended,
+        engine::Status::Inactive => wit::Status::Inactive,
+        engine::Status::Removed => wit::Status::Removed,
+    }
+}
+
+pub fn record(record: engine::Record) -> wit::Record {
+    match record {
+        engine::Record::Account(a) => wit::Record::Account(wit::Account {
+            id: a.id,
+            status: status(a.status),
+            attributes: attributes(a.attributes),
+        }),
+        engine::Record::Entitlement(e) => wit::Record::Entitlement(wit::Entitlement {
+            ent_type: e.ent_type,
+            id: e.id,
+            status: status(e.status),
+            attributes: attributes(e.attributes),
+        }),
+        engine::Record::Access(a) => wit::Record::Access(wit::Access {
+            account_id: a.account_id,
+            ent_type: a.ent_type,
+            entitlement_id: a.entitlement_id,
+            status: status(a.status),
+            attributes: attributes(a.attributes),
+        }),
+    }
+}
+
+pub fn kind(kind: wit::ObjectKind) -> engine::ObjectKind {
+    match kind {
+        wit::ObjectKind::Accounts => engine::ObjectKind::Accounts,
+        wit::ObjectKind::Entitlements => engine::ObjectKind::Entitlements,
+        wit::ObjectKind::Access => engine::ObjectKind::Access,
+    }
+}
+
+pub fn summary(summary: engine::ImportSummary) -> wit::ImportSummary {
+    wit::ImportSummary {
+        accounts: summary.accounts,
+        entitlements: summary.entitlements,
+        access: summary.access,
+        pages: summary.pages,
+    }
+}
+
+pub fn descriptor(descriptor: engine::describe::Descriptor) -> wit::Descriptor {
+    wit::Descriptor {
+        name: descriptor.name,
+        version: descriptor.version,
+        operations: descriptor
+            .operations
+            .into_iter()
+            .map(|op| match op {
+                EngineOperation::TestConnection => wit::Operation::TestConnection,
+                EngineOperation::ImportAccounts => wit::Operation::ImportAccounts,
+                EngineOperation::ImportEntitlements => wit::Operation::ImportEntitlements,
+            })
+            .collect(),
+        entitlement_types: descriptor.entitlement_types,
+        account_attributes: descriptor.account_attributes,
+        entitlement_attributes: descriptor.entitlement_attributes,
+    }
+}
+
+pub fn report(report: engine::check::ConnectionReport) -> wit::ConnectionReport {
+    wit::ConnectionReport {
+        target: report.target,
+        details: attributes(report.details),
+    }
+}

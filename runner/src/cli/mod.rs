@@ -1,0 +1,235 @@
+//! The command line: global flags, subcommands, and exit codes.
+
+mod check;
+mod describe;
+mod import;
+mod provision;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use connector_runner::bindings::types::ConnectorError;
+use connector_runner::credentials::CredentialsError;
+use connector_runner::output::Format;
+use connector_runner::{
+    ConnectorHost, ConnectorRuntime, Credentials, HostSettings, Limits, Origin, RunError,
+};
+
+/// Import and provision Confluent Cloud identities through a sandboxed
+/// WebAssembly connector.
+#[derive(Debug, Parser)]
+#[command(name = "confluent-connector", version)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The connector component; by default the one `make build` produced.
+    #[arg(long, global = true, value_name = "PATH")]
+    component: Option<PathBuf>,
+    /// The Confluent Cloud API's base URL; its origin is granted and gets the credentials.
+    #[arg(
+        long,
+        global = true,
+        default_value = "https://api.confluent.cloud",
+        value_name = "URL"
+    )]
+    base_url: String,
+    /// Another origin the connector may reach (without credentials); repeatable.
+    #[arg(long = "allow-host", global = true, value_name = "ORIGIN", value_parser = parse_origin)]
+    allow_hosts: Vec<Origin>,
+    /// A folder of Saviynt-style JSON documents (ImportAccountEntJSON.json, …)
+    /// that replace the built-in defaults.
+    #[arg(long, global = true, value_name = "DIR")]
+    config: Option<PathBuf>,
+    /// A JSON file {"api_key", "api_secret"}; by default CONFLUENT_CLOUD_API_KEY
+    /// and CONFLUENT_CLOUD_API_SECRET are read.
+    #[arg(long, global = true, value_name = "FILE")]
+    credentials: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value = "ndjson")]
+    format: Format,
+    /// Write output here instead of stdout.
+    #[arg(long, global = true, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// More logging: -v for info, -vv for debug.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Deadline for the whole operation, in seconds.
+    #[arg(long, global = true, value_name = "SECS")]
+    timeout: Option<u64>,
+    /// The guest's memory cap, in MiB.
+    #[arg(long, global = true, value_name = "MIB")]
+    memory_mb: Option<usize>,
+    /// Where compiled components are cached.
+    #[arg(long, global = true, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Compile the component every time instead of using the cache.
+    #[arg(long, global = true)]
+    no_cache: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show the connector's name, version, operations and attributes.
+    Describe,
+    /// Test the connection and the credentials.
+    Check,
+    /// Import accounts, entitlements or access.
+    Import(import::ImportArgs),
+    /// Create, update or remove accounts, and add or remove access.
+    #[command(subcommand)]
+    Provision(provision::ProvisionCommand),
+}
+
+fn parse_origin(text: &str) -> Result<Origin, String> {
+    Origin::parse(text).map_err(|e| e.to_string())
+}
+
+/// Sets up logging to stderr: warnings and the guest's log by default.
+pub fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn,guest=info",
+        1 => "info",
+        _ => "debug,cranelift=info,wasmtime=info",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CONFLUENT_CONNECTOR_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+/// Runs the command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match &cli.command {
+        Command::Describe => describe::run(&cli.global).await,
+        Command::Check => check::run(&cli.global).await,
+        Command::Import(args) => import::run(&cli.global, args).await,
+        Command::Provision(command) => provision::run(&cli.global, command).await,
+    }
+}
+
+impl GlobalArgs {
+    /// The limits, with the flags' overrides.
+    fn limits(&self) -> Limits {
+        let mut limits = Limits::default();
+        if let Some(secs) = self.timeout {
+            limits.operation_timeout = Duration::from_secs(secs);
+        }
+        if let Some(mib) = self.memory_mb {
+            limits.memory_bytes = mib << 20;
+        }
+        limits
+    }
+
+    /// The host, set up from the flags. `needs_credentials` is false for
+    /// commands that make no request.
+    fn host(&self, needs_credentials: bool) -> anyhow::Result<ConnectorHost> {
+        let credentials = match (&self.credentials, needs_credentials) {
+            (Some(path), _) => Some(Credentials::from_file(path)?),
+            (None, true) => Some(Credentials::from_env()?),
+            (None, false) => None,
+        };
+        let documents = match &self.config {
+            Some(dir) => connector_runner::documents::read_config_dir(dir)?,
+            None => Vec::new(),
+        };
+        let component = match &self.component {
+            Some(path) => path.clone(),
+            None => default_component()?,
+        };
+        let cache = (!self.no_cache).then(|| {
+            self.cache_dir
+                .clone()
+                .unwrap_or_else(connector_runner::cache::default_dir)
+        });
+        let runtime = ConnectorRuntime::load(&component, cache.as_deref())?;
+        let settings = HostSettings {
+            base_url: self.base_url.clone(),
+            extra_grants: self.allow_hosts.clone(),
+            credentials,
+            documents,
+            limits: self.limits(),
+        };
+        Ok(ConnectorHost::new(Arc::new(runtime), settings)?)
+    }
+
+    /// Where output goes.
+    fn output(&self) -> anyhow::Result<Box<dyn std::io::Write + Send>> {
+        Ok(match &self.output {
+            Some(path) => Box::new(std::io::BufWriter::new(
+                std::fs::File::create(path)
+                    .with_context(|| format!("while creating '{}'", path.display()))?,
+            )),
+            None => Box::new(std::io::stdout()),
+        })
+    }
+}
+
+/// The component `make build` writes, found next to this executable's
+/// target folder, or under `./target`.
+fn default_component() -> anyhow::Result<PathBuf> {
+    const RELATIVE: &str = "wasm32-wasip2/release/confluent_connector.wasm";
+    let beside_exe = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent()?.parent().map(|target| target.join(RELATIVE)));
+    let candidates = beside_exe
+        .into_iter()
+        .chain([Path::new("target").join(RELATIVE)]);
+    let tried: Vec<PathBuf> = candidates.collect();
+    tried
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .with_context(|| {
+            format!(
+                "no connector component at {tried:?}; run `make build` or pass --component PATH"
+            )
+        })
+}
+
+/// Exit codes: 2 usage (clap), 3 configuration, 4 authentication or
+/// permission, 5 transient (retry later), 1 anything else.
+pub fn exit_code(error: &anyhow::Error) -> ExitCode {
+    const CONFIG: u8 = 3;
+    const AUTH: u8 = 4;
+    const TRANSIENT: u8 = 5;
+    if error.downcast_ref::<CredentialsError>().is_some() {
+        return ExitCode::from(CONFIG);
+    }
+    let Some(run_error) = error.downcast_ref::<RunError>() else {
+        return ExitCode::FAILURE;
+    };
+    ExitCode::from(match run_error {
+        RunError::EgressDenied(_) => CONFIG,
+        RunError::DeadlineExceeded(_) => TRANSIENT,
+        RunError::Connector(error) => match error {
+            ConnectorError::Config(_) | ConnectorError::EgressDenied(_) => CONFIG,
+            ConnectorError::AuthFailed(_) | ConnectorError::Forbidden(_) => AUTH,
+            ConnectorError::Transient(_) | ConnectorError::RateLimited(_) => TRANSIENT,
+            _ => 1,
+        },
+        _ => 1,
+    })
+}
+
+/// Whether the reader of our output went away (`| head`); that is not an error.
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

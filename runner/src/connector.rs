@@ -1,0 +1,225 @@
+//! [`ConnectorHost`]: the embedding API. It runs each operation in a fresh
+//! sandboxed instance under the configured grants, credentials and limits.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use wasmtime::{Store, StoreLimitsBuilder, Trap};
+
+use crate::bindings::IdentityConnector;
+use crate::bindings::types::{
+    Config, ConnectionReport, ConnectorError, Descriptor, Document, ImportSummary, ObjectKind,
+    ProvisionRequest, ProvisionResult, Record,
+};
+use crate::credentials::Credentials;
+use crate::egress::{Denials, EgressHooks, EgressPolicy};
+use crate::error::RunError;
+use crate::grants::{Grants, Origin};
+use crate::host::HostState;
+use crate::limits::Limits;
+use crate::runtime::ConnectorRuntime;
+
+/// How a host runs a connector.
+#[derive(Debug, Clone)]
+pub struct HostSettings {
+    /// The target's base URL; its origin is granted and receives credentials.
+    pub base_url: String,
+    /// Further origins the guest may reach, without credentials.
+    pub extra_grants: Vec<Origin>,
+    /// The credentials to inject; `None` sends no `Authorization`.
+    pub credentials: Option<Credentials>,
+    /// Configuration documents over the connector's defaults.
+    pub documents: Vec<Document>,
+    /// Memory, time and size limits.
+    pub limits: Limits,
+}
+
+/// The provisioning operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProvisionOp {
+    /// `create-account`.
+    CreateAccount,
+    /// `update-account`.
+    UpdateAccount,
+    /// `remove-account`.
+    RemoveAccount,
+    /// `add-access`.
+    AddAccess,
+    /// `remove-access`.
+    RemoveAccess,
+}
+
+/// A connector, configured and ready to run operations.
+#[derive(Debug, Clone)]
+pub struct ConnectorHost {
+    runtime: Arc<ConnectorRuntime>,
+    policy: Arc<EgressPolicy>,
+    config: Config,
+    limits: Limits,
+}
+
+impl ConnectorHost {
+    /// Binds `runtime` to `settings`; the base URL must be an origin's URL.
+    pub fn new(runtime: Arc<ConnectorRuntime>, settings: HostSettings) -> Result<Self, RunError> {
+        let base = url::Url::parse(&settings.base_url).map_err(|e| {
+            RunError::Host(anyhow::anyhow!(
+                "invalid base URL '{}': {e}",
+                settings.base_url
+            ))
+        })?;
+        let credential_origin = Origin::of(&base).ok_or_else(|| {
+            RunError::Host(anyhow::anyhow!(
+                "base URL '{}' has no host",
+                settings.base_url
+            ))
+        })?;
+        let mut grants = Grants::default();
+        grants.grant(credential_origin.clone());
+        for origin in settings.extra_grants {
+            grants.grant(origin);
+        }
+        let policy = EgressPolicy {
+            grants,
+            credential_origin,
+            credentials: settings.credentials,
+            limits: settings.limits,
+        };
+        let config = Config {
+            base_url: settings.base_url,
+            documents: settings.documents,
+        };
+        Ok(Self {
+            runtime,
+            policy: Arc::new(policy),
+            config,
+            limits: settings.limits,
+        })
+    }
+
+    /// The connector's descriptor under this configuration.
+    pub async fn describe(&self) -> Result<Descriptor, RunError> {
+        let config = &self.config;
+        self.run(None, async |c, store| {
+            c.identity_connector_connector()
+                .call_describe(store, config)
+                .await
+        })
+        .await
+    }
+
+    /// Tests the connection to the target.
+    pub async fn test_connection(&self) -> Result<ConnectionReport, RunError> {
+        let config = &self.config;
+        self.run(None, async |c, store| {
+            c.identity_connector_connector()
+                .call_test_connection(store, config)
+                .await
+        })
+        .await
+    }
+
+    /// Imports `kind`, sending batches to `batches` as they arrive. The
+    /// channel's bound is the backpressure: a slow reader pauses the guest.
+    pub async fn import(
+        &self,
+        kind: ObjectKind,
+        batches: mpsc::Sender<Vec<Record>>,
+    ) -> Result<ImportSummary, RunError> {
+        let config = &self.config;
+        self.run(Some(batches), async |c, store| {
+            c.identity_connector_connector()
+                .call_import(store, config, kind)
+                .await
+        })
+        .await
+    }
+
+    /// Runs a provisioning operation.
+    pub async fn provision(
+        &self,
+        op: ProvisionOp,
+        request: &ProvisionRequest,
+    ) -> Result<ProvisionResult, RunError> {
+        let config = &self.config;
+        self.run(None, async |c, store| {
+            let connector = c.identity_connector_connector();
+            match op {
+                ProvisionOp::CreateAccount => {
+                    connector.call_create_account(store, config, request).await
+                }
+                ProvisionOp::UpdateAccount => {
+                    connector.call_update_account(store, config, request).await
+                }
+                ProvisionOp::RemoveAccount => {
+                    connector.call_remove_account(store, config, request).await
+                }
+                ProvisionOp::AddAccess => connector.call_add_access(store, config, request).await,
+                ProvisionOp::RemoveAccess => {
+                    connector.call_remove_access(store, config, request).await
+                }
+            }
+        })
+        .await
+    }
+
+    /// Instantiates the component in a fresh sandboxed store and runs `call`
+    /// under the memory cap, the epoch deadline and the wall-clock timeout.
+    async fn run<R>(
+        &self,
+        batches: Option<mpsc::Sender<Vec<Record>>>,
+        call: impl AsyncFnOnce(
+            &IdentityConnector,
+            &mut Store<HostState>,
+        ) -> wasmtime::Result<Result<R, ConnectorError>>,
+    ) -> Result<R, RunError> {
+        let denials = Denials::default();
+        let hooks = EgressHooks::new(self.policy.clone(), denials.clone());
+        let store_limits = StoreLimitsBuilder::new()
+            .memory_size(self.limits.memory_bytes)
+            .instances(64)
+            .tables(64)
+            .memories(16)
+            .trap_on_grow_failure(true)
+            .build();
+        let mut store = Store::new(
+            self.runtime.engine(),
+            HostState::new(hooks, store_limits, batches),
+        );
+        store.limiter(|state| &mut state.limits);
+        store.set_epoch_deadline(self.limits.deadline_ticks());
+        store.epoch_deadline_trap();
+        let instance = self
+            .runtime
+            .pre()
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| RunError::Host(e.into()))?;
+        let outcome =
+            tokio::time::timeout(self.limits.operation_timeout, call(&instance, &mut store)).await;
+        store.data().log_guest_stderr();
+        let denied = denials.first();
+        match outcome {
+            Err(_) => Err(RunError::DeadlineExceeded(self.limits.operation_timeout)),
+            Ok(Ok(Ok(value))) => Ok(value),
+            Ok(Ok(Err(_))) | Ok(Err(_)) if denied.is_some() => {
+                Err(RunError::EgressDenied(denied.unwrap_or_default()))
+            }
+            Ok(Ok(Err(error))) => Err(RunError::Connector(error)),
+            Ok(Err(trap)) => Err(self.classify_trap(trap)),
+        }
+    }
+
+    fn classify_trap(&self, trap: wasmtime::Error) -> RunError {
+        if trap.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+            return RunError::DeadlineExceeded(self.limits.operation_timeout);
+        }
+        let text = format!("{trap:#}");
+        if text.contains("memory") && text.contains("grow") {
+            return RunError::Trap(format!(
+                "the connector exceeded its memory limit of {} MiB ({text})",
+                self.limits.memory_bytes >> 20
+            ));
+        }
+        RunError::Trap(text)
+    }
+}

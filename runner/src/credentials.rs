@@ -1,0 +1,153 @@
+//! The Confluent Cloud API key and secret. They live only here, in the host:
+//! the guest never sees them, and neither `Debug` nor any error prints them.
+
+use std::fmt;
+use std::path::Path;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+/// The environment variable holding the API key, as Confluent's CLI and
+/// Terraform provider name it.
+pub const API_KEY_VAR: &str = "CONFLUENT_CLOUD_API_KEY";
+/// The environment variable holding the API secret.
+pub const API_SECRET_VAR: &str = "CONFLUENT_CLOUD_API_SECRET";
+
+/// An API key and secret.
+#[derive(Clone)]
+pub struct Credentials {
+    key: String,
+    secret: String,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("key", &self.key)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Why credentials could not be read. Messages never include a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CredentialsError {
+    /// Neither source had them.
+    #[error("no credentials: set {API_KEY_VAR} and {API_SECRET_VAR}, or pass --credentials FILE")]
+    Missing,
+    /// The file could not be read.
+    #[error("cannot read credentials file '{path}': {source}")]
+    Unreadable {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not the expected JSON.
+    #[error(
+        "credentials file '{path}' is not JSON of the form {{\"api_key\": \"…\", \"api_secret\": \"…\"}} (line {line}, column {column})"
+    )]
+    Malformed {
+        /// The file.
+        path: String,
+        /// Where it went wrong.
+        line: usize,
+        /// Where it went wrong.
+        column: usize,
+    },
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CredentialsFile {
+    api_key: String,
+    api_secret: String,
+}
+
+impl Credentials {
+    /// Credentials from a key and a secret.
+    pub fn new(key: impl Into<String>, secret: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            secret: secret.into(),
+        }
+    }
+
+    /// Reads `CONFLUENT_CLOUD_API_KEY` and `CONFLUENT_CLOUD_API_SECRET`.
+    pub fn from_env() -> Result<Self, CredentialsError> {
+        match (std::env::var(API_KEY_VAR), std::env::var(API_SECRET_VAR)) {
+            (Ok(key), Ok(secret)) if !key.is_empty() && !secret.is_empty() => {
+                Ok(Self::new(key, secret))
+            }
+            _ => Err(CredentialsError::Missing),
+        }
+    }
+
+    /// Reads `{"api_key": "…", "api_secret": "…"}` from `path`.
+    pub fn from_file(path: &Path) -> Result<Self, CredentialsError> {
+        let shown = path.display().to_string();
+        let text =
+            std::fs::read_to_string(path).map_err(|source| CredentialsError::Unreadable {
+                path: shown.clone(),
+                source,
+            })?;
+        let file: CredentialsFile =
+            serde_json::from_str(&text).map_err(|e| CredentialsError::Malformed {
+                path: shown,
+                line: e.line(),
+                column: e.column(),
+            })?;
+        Ok(Self::new(file.api_key, file.api_secret))
+    }
+
+    /// The API key (an identifier, not a secret).
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The `Authorization` header value: `Basic base64(key:secret)`.
+    pub(crate) fn authorization(&self) -> String {
+        format!(
+            "Basic {}",
+            BASE64.encode(format!("{}:{}", self.key, self.secret))
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let shown = format!("{:?}", Credentials::new("KEY", "hunter2"));
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("KEY"));
+    }
+
+    #[test]
+    fn authorization_is_basic_base64_of_key_and_secret() {
+        assert_eq!(
+            "Basic S0VZOmh1bnRlcjI=",
+            Credentials::new("KEY", "hunter2").authorization()
+        );
+    }
+
+    #[test]
+    fn a_malformed_file_error_does_not_echo_its_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("creds.json");
+        std::fs::write(
+            &path,
+            r#"{"api_key": "K", "api_secret": 42, "hunter2": true}"#,
+        )
+        .unwrap();
+        let error = Credentials::from_file(&path).unwrap_err().to_string();
+        assert!(
+            !error.contains("hunter2") && !error.contains("42"),
+            "{error}"
+        );
+        assert!(error.contains("line 1"), "{error}");
+    }
+}

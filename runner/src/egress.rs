@@ -1,0 +1,129 @@
+//! The `wasi:http` hooks: every outbound request from the guest passes here.
+//!
+//! A request leaves only for a granted origin. On the credential origin the
+//! hook sets `Authorization` from the host's credentials, replacing whatever
+//! the guest wrote; on any other origin it strips `Authorization`. Guest
+//! timeouts are clamped and response bodies capped. Denials are recorded on
+//! the host side, because the guest does not always see them as such.
+
+use std::sync::{Arc, Mutex};
+
+use http_body_util::{BodyExt, Limited};
+use hyper::header::{AUTHORIZATION, HeaderValue};
+use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
+
+use crate::credentials::Credentials;
+use crate::grants::{Grants, Origin};
+use crate::limits::Limits;
+
+/// What the hooks enforce; shared by every request of an operation.
+#[derive(Debug, Clone)]
+pub struct EgressPolicy {
+    /// Where the guest may go.
+    pub grants: Grants,
+    /// The one origin that receives credentials.
+    pub credential_origin: Origin,
+    /// The credentials; `None` sends requests without `Authorization`.
+    pub credentials: Option<Credentials>,
+    /// Timeouts and body cap.
+    pub limits: Limits,
+}
+
+/// Origins the guest tried to reach and was refused, in order.
+#[derive(Debug, Clone, Default)]
+pub struct Denials(Arc<Mutex<Vec<String>>>);
+
+impl Denials {
+    fn record(&self, origin: String) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(origin);
+    }
+
+    /// The first refused origin, if any.
+    pub fn first(&self) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .first()
+            .cloned()
+    }
+}
+
+/// The hooks, kept apart from the store state as wasmtime recommends.
+#[derive(Debug, Clone)]
+pub struct EgressHooks {
+    policy: Arc<EgressPolicy>,
+    denials: Denials,
+}
+
+impl EgressHooks {
+    /// Hooks enforcing `policy`, recording refusals in `denials`.
+    pub fn new(policy: Arc<EgressPolicy>, denials: Denials) -> Self {
+        Self { policy, denials }
+    }
+}
+
+type IoFuture = Box<dyn Future<Output = Result<(), Error>> + Send>;
+
+impl WasiHttpHooks for EgressHooks {
+    fn send_request(
+        &mut self,
+        mut request: hyper::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        _io: IoFuture,
+    ) -> Box<dyn Future<Output = Result<(hyper::Response<WasiBody>, IoFuture), Error>> + Send> {
+        let policy = self.policy.clone();
+        let denials = self.denials.clone();
+        Box::new(async move {
+            let uri = request.uri().clone();
+            let origin = match Origin::of_uri(&uri) {
+                Some(origin) if policy.grants.allows(&uri) => origin,
+                origin => {
+                    let shown = origin.map_or_else(
+                        || format!("{:?}", uri.authority().map(|a| a.as_str())),
+                        |o| o.to_string(),
+                    );
+                    tracing::warn!("egress denied: {shown}");
+                    denials.record(shown);
+                    return Err(Error::HttpRequestDenied);
+                }
+            };
+            tracing::debug!(method = %request.method(), %origin, path = uri.path(), "outbound request");
+            let headers = request.headers_mut();
+            headers.remove(AUTHORIZATION);
+            if origin == policy.credential_origin {
+                if let Some(credentials) = &policy.credentials {
+                    let mut value =
+                        HeaderValue::from_str(&credentials.authorization()).map_err(|_| {
+                            Error::InternalError(Some(
+                                "credentials are not a valid header value".into(),
+                            ))
+                        })?;
+                    value.set_sensitive(true);
+                    headers.insert(AUTHORIZATION, value);
+                }
+            }
+            let limits = policy.limits;
+            let options = options.unwrap_or_default();
+            let options = RequestOptions {
+                connect_timeout: Some(limits.clamp(options.connect_timeout)),
+                first_byte_timeout: Some(limits.clamp(options.first_byte_timeout)),
+                between_bytes_timeout: Some(limits.clamp(options.between_bytes_timeout)),
+            };
+            let (response, io) =
+                wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
+            let cap = limits.max_response_bytes;
+            let response = response.map(|body| {
+                Limited::new(body, cap)
+                    .map_err(move |error| match error.downcast::<Error>() {
+                        Ok(error) => *error,
+                        Err(_) => Error::HttpResponseBodySize(Some(cap as u64)),
+                    })
+                    .boxed_unsync()
+            });
+            Ok((response, Box::new(io) as IoFuture))
+        })
+    }
+}

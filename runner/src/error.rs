@@ -1,0 +1,45 @@
+//! Why an operation on a hosted connector failed.
+
+use std::time::Duration;
+
+use crate::bindings::types::ConnectorError;
+
+/// A failed operation: the connector's own error, or something the host saw.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The connector returned an error.
+    #[error("{}", describe_connector_error(.0))]
+    Connector(ConnectorError),
+    /// The guest tried to reach an origin that is not granted.
+    #[error("egress denied: {0}")]
+    EgressDenied(String),
+    /// The operation ran past its deadline.
+    #[error("the operation exceeded its deadline of {0:?}")]
+    DeadlineExceeded(Duration),
+    /// The guest trapped, for example by running out of memory.
+    #[error("the connector trapped: {0}")]
+    Trap(String),
+    /// The host could not set up or run the operation.
+    #[error(transparent)]
+    Host(#[from] anyhow::Error),
+}
+
+/// Renders a WIT connector error as a one-line message.
+pub fn describe_connector_error(error: &ConnectorError) -> String {
+    match error {
+        ConnectorError::Config(m) => format!("config error: {m}"),
+        ConnectorError::AuthFailed(m) => format!("authentication failed: {m}"),
+        ConnectorError::Forbidden(m) => format!("forbidden: {m}"),
+        ConnectorError::NotFound(m) => format!("not found: {m}"),
+        ConnectorError::Conflict(m) => format!("conflict: {m}"),
+        ConnectorError::RateLimited(r) => match r.retry_after_seconds {
+            Some(s) => format!("rate limited (retry after {s} s): {}", r.detail),
+            None => format!("rate limited: {}", r.detail),
+        },
+        ConnectorError::Transient(m) => format!("transient failure: {m}"),
+        ConnectorError::EgressDenied(m) => format!("egress denied: {m}"),
+        ConnectorError::InvalidResponse(m) => format!("invalid response: {m}"),
+        ConnectorError::Unsupported(m) => format!("unsupported: {m}"),
+    }
+}
