@@ -213,13 +213,15 @@ impl ConnectorHost {
         if trap.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
             return RunError::DeadlineExceeded(self.limits.operation_timeout);
         }
-        let text = format!("{trap:#}");
+        // The root cause is the one line worth printing; the wasm backtrace
+        // and the guest's own panic message are in the log.
+        let text = trap.root_cause().to_string();
         if text.contains("memory") && text.contains("grow") {
             return RunError::Trap(format!(
                 "the connector exceeded its memory limit of {} MiB ({text})",
                 self.limits.memory_bytes >> 20
             ));
         }
-        RunError::Trap(text)
+        RunError::Trap(format!("{text} (the connector's log has the details)"))
     }
 }

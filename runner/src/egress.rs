@@ -8,7 +8,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use http_body_util::{BodyExt, Limited};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::header::{AUTHORIZATION, HeaderValue};
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
@@ -67,16 +67,41 @@ impl EgressHooks {
 
 type IoFuture = Box<dyn Future<Output = Result<(), Error>> + Send>;
 
+/// The largest request body a guest may send: management-API bodies are a
+/// few hundred bytes, so 1 MiB only stops abuse.
+const MAX_REQUEST_BYTES: usize = 1 << 20;
+
+async fn buffer_body(request: hyper::Request<WasiBody>) -> Result<hyper::Request<WasiBody>, Error> {
+    let (parts, body) = request.into_parts();
+    let bytes = Limited::new(body, MAX_REQUEST_BYTES)
+        .collect()
+        .await
+        .map_err(|error| match error.downcast::<Error>() {
+            Ok(error) => *error,
+            Err(_) => Error::HttpRequestBodySize(Some(MAX_REQUEST_BYTES as u64)),
+        })?
+        .to_bytes();
+    let body = Full::new(bytes)
+        .map_err(|never| match never {})
+        .boxed_unsync();
+    Ok(hyper::Request::from_parts(parts, body))
+}
+
 impl WasiHttpHooks for EgressHooks {
     fn send_request(
         &mut self,
-        mut request: hyper::Request<WasiBody>,
+        request: hyper::Request<WasiBody>,
         options: Option<RequestOptions>,
         _io: IoFuture,
     ) -> Box<dyn Future<Output = Result<(hyper::Response<WasiBody>, IoFuture), Error>> + Send> {
         let policy = self.policy.clone();
         let denials = self.denials.clone();
         Box::new(async move {
+            // Read the guest's whole request body before anything else. The
+            // guest writes it while it waits for the response; answering (or
+            // denying) first would break its write, and it would see a reset
+            // connection instead of the real outcome.
+            let mut request = buffer_body(request).await?;
             let uri = request.uri().clone();
             let origin = match Origin::of_uri(&uri) {
                 Some(origin) if policy.grants.allows(&uri) => origin,

@@ -1,1 +1,129 @@
+//! A hostile guest for the runner's sandbox tests. It exports the same
+//! `identity-connector` world as the real connector, but:
+//! - `test-connection` tries to read the environment and files and to open
+//!   sockets, and reports each attempt;
+//! - `describe` spins forever (the epoch deadline must stop it);
+//! - `import` allocates until memory runs out (the memory cap must stop it);
+//! - `create-account` waits an hour in a host call (the wall-clock deadline
+//!   must stop it).
 
+#[expect(unsafe_code, reason = "wit-bindgen's generated ABI glue")]
+mod bindings {
+    wit_bindgen::generate!({ world: "identity-connector", path: "../../wit" });
+    use crate::Probe;
+    export!(Probe with_types_in self);
+}
+
+use std::time::Duration;
+
+use bindings::exports::identity::connector::connector::Guest;
+use bindings::identity::connector::types::{
+    Attribute, AttributeValue, Config, ConnectionReport, ConnectorError, Descriptor, ImportSummary,
+    ObjectKind, ProvisionRequest, ProvisionResult,
+};
+
+struct Probe;
+
+/// The outcome of one escape attempt: `denied: …` or `ALLOWED: …`.
+fn attempt<T, E: std::fmt::Display>(
+    name: &str,
+    result: Result<T, E>,
+    shown: impl Fn(&T) -> String,
+) -> Attribute {
+    let text = match result {
+        Ok(value) => format!("ALLOWED: {}", shown(&value)),
+        Err(error) => format!("denied: {error}"),
+    };
+    Attribute {
+        name: name.to_string(),
+        value: AttributeValue::Text(text),
+    }
+}
+
+fn loopback_target(base_url: &str) -> String {
+    let url = url::Url::parse(base_url).expect("the test passes a URL");
+    format!(
+        "{}:{}",
+        url.host_str().unwrap_or("127.0.0.1"),
+        url.port_or_known_default().unwrap_or(80)
+    )
+}
+
+impl Guest for Probe {
+    fn describe(_: Config) -> Result<Descriptor, ConnectorError> {
+        loop {
+            std::hint::spin_loop();
+        }
+    }
+
+    fn test_connection(config: Config) -> Result<ConnectionReport, ConnectorError> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        let env_result = if env.is_empty() {
+            Err("no variables")
+        } else {
+            Ok(env.len())
+        };
+        let target = loopback_target(&config.base_url);
+        let details = vec![
+            attempt("env-vars", env_result, |n| format!("{n} variables")),
+            attempt("env-home", std::env::var("HOME"), |v| v.clone()),
+            attempt("read-root-dir", std::fs::read_dir("/"), |_| {
+                "listed /".into()
+            }),
+            attempt("read-cwd", std::fs::read_dir("."), |_| "listed .".into()),
+            attempt("read-etc-passwd", std::fs::read("/etc/passwd"), |b| {
+                format!("{} bytes", b.len())
+            }),
+            attempt(
+                "write-tmp",
+                std::fs::write("/tmp/sandbox-probe-escape", b"x"),
+                |_| "wrote".into(),
+            ),
+            attempt("tcp-connect", std::net::TcpStream::connect(&target), |_| {
+                format!("connected to {target}")
+            }),
+            attempt("udp-bind", std::net::UdpSocket::bind("0.0.0.0:0"), |_| {
+                "bound".into()
+            }),
+            attempt(
+                "tcp-listen",
+                std::net::TcpListener::bind("127.0.0.1:0"),
+                |_| "listening".into(),
+            ),
+        ];
+        Ok(ConnectionReport {
+            target: "sandbox probe".into(),
+            details,
+        })
+    }
+
+    fn import(_: Config, _: ObjectKind) -> Result<ImportSummary, ConnectorError> {
+        let mut hoard: Vec<Vec<u8>> = Vec::new();
+        loop {
+            hoard.push(vec![1u8; 16 << 20]);
+        }
+    }
+
+    fn create_account(_: Config, _: ProvisionRequest) -> Result<ProvisionResult, ConnectorError> {
+        wstd::runtime::block_on(async {
+            wstd::task::sleep(Duration::from_secs(3600).into()).await
+        });
+        Err(ConnectorError::Unsupported("woke after an hour".into()))
+    }
+
+    fn update_account(_: Config, _: ProvisionRequest) -> Result<ProvisionResult, ConnectorError> {
+        Err(ConnectorError::Unsupported("probe".into()))
+    }
+
+    fn remove_account(_: Config, _: ProvisionRequest) -> Result<ProvisionResult, ConnectorError> {
+        Err(ConnectorError::Unsupported("probe".into()))
+    }
+
+    fn add_access(_: Config, _: ProvisionRequest) -> Result<ProvisionResult, ConnectorError> {
+        Err(ConnectorError::Unsupported("probe".into()))
+    }
+
+    fn remove_access(_: Config, _: ProvisionRequest) -> Result<ProvisionResult, ConnectorError> {
+        Err(ConnectorError::Unsupported("probe".into()))
+    }
+}

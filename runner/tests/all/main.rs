@@ -1,0 +1,11 @@
+//! End-to-end tests: the real component (and a hostile probe component)
+//! under the runner, against the in-process Confluent Cloud simulator.
+//! `make test` builds the components first.
+
+mod cli;
+mod egress;
+mod import;
+mod limits;
+mod sandbox;
+mod secrets;
+mod support;

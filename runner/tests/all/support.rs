@@ -1,0 +1,135 @@
+//! Shared set-up: components, simulators and hosts.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use confluent_sim::{SeedSpec, SimConfig, Simulator};
+use connector_runner::types::{Document, ObjectKind, Record};
+use connector_runner::{
+    ConnectorHost, ConnectorRuntime, Credentials, HostSettings, Limits, Origin, RunError,
+};
+use serde_json::{Map, Value};
+
+/// A `wasm32-wasip2` artifact that `make build` produced.
+fn artifact(name: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let path = target.join("wasm32-wasip2/release").join(name);
+    assert!(
+        path.is_file(),
+        "{} is missing; run `make build` (or `make test`) first",
+        path.display()
+    );
+    path
+}
+
+/// The connector component, compiled once per test run.
+pub fn connector() -> Arc<ConnectorRuntime> {
+    static RUNTIME: OnceLock<Arc<ConnectorRuntime>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            Arc::new(ConnectorRuntime::load(&artifact("confluent_connector.wasm"), None).unwrap())
+        })
+        .clone()
+}
+
+/// The hostile probe component.
+pub fn probe() -> Arc<ConnectorRuntime> {
+    static RUNTIME: OnceLock<Arc<ConnectorRuntime>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            Arc::new(ConnectorRuntime::load(&artifact("sandbox_probe.wasm"), None).unwrap())
+        })
+        .clone()
+}
+
+/// The connector component's path, for the CLI.
+pub fn connector_path() -> PathBuf {
+    artifact("confluent_connector.wasm")
+}
+
+/// A simulator seeded with `spec`.
+pub fn simulator(spec: SeedSpec) -> Simulator {
+    Simulator::start(SimConfig {
+        seed: spec,
+        ..SimConfig::default()
+    })
+    .unwrap()
+}
+
+/// A small organization: several pages of users and service accounts.
+pub fn small_org() -> SeedSpec {
+    SeedSpec {
+        users: 250,
+        service_accounts: 120,
+        environments: 12,
+        role_bindings: 100,
+        seed: 3,
+    }
+}
+
+/// Settings for `sim` with its credentials and default limits.
+pub fn settings(sim: &Simulator) -> HostSettings {
+    HostSettings {
+        base_url: sim.url().to_string(),
+        extra_grants: Vec::new(),
+        credentials: Some(Credentials::new(sim.api_key(), sim.api_secret())),
+        documents: Vec::new(),
+        limits: Limits::default(),
+    }
+}
+
+/// A host for `runtime` with `settings`.
+pub fn host(runtime: Arc<ConnectorRuntime>, settings: HostSettings) -> ConnectorHost {
+    ConnectorHost::new(runtime, settings).unwrap()
+}
+
+/// The seed's import document with `from` replaced by `to`.
+pub fn import_document_replacing(from: &str, to: &str) -> Document {
+    let seed = include_str!("../../../connector/engine/defaults/ImportAccountEntJSON.json");
+    assert!(seed.contains(from), "the seed document has no '{from}'");
+    Document {
+        name: "ImportAccountEntJSON".into(),
+        json: seed.replace(from, to),
+    }
+}
+
+/// Runs an import to the end and collects its records.
+pub async fn import(host: &ConnectorHost, kind: ObjectKind) -> Result<Vec<Record>, RunError> {
+    let (sender, mut receiver) = tokio::sync::mpsc::channel(4);
+    let collect = async {
+        let mut records = Vec::new();
+        while let Some(batch) = receiver.recv().await {
+            records.extend(batch);
+        }
+        records
+    };
+    let (summary, records) = tokio::join!(host.import(kind, sender), collect);
+    summary.map(|_| records)
+}
+
+/// Records as the CLI prints them, sorted for comparison.
+pub fn as_json(records: &[Record]) -> Vec<Value> {
+    let mut json: Vec<Value> = records
+        .iter()
+        .map(|r| Value::Object(connector_runner::output::record_json(r)))
+        .collect();
+    json.sort_by_key(|v| v.to_string());
+    json
+}
+
+/// Builds a JSON object from pairs.
+pub fn object(pairs: &[(&str, Value)]) -> Value {
+    Value::Object(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect::<Map<_, _>>(),
+    )
+}
+
+/// The origin of `sim`.
+pub fn origin(sim: &Simulator) -> Origin {
+    Origin::parse(sim.url()).unwrap()
+}
