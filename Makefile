@@ -6,6 +6,9 @@ RELEASE     := target/release
 COMPONENT   := target/$(WASM_TARGET)/release/confluent_connector.wasm
 NATIVE      := --workspace --exclude confluent-connector --exclude sandbox-probe
 GUESTS      := -p confluent-connector -p sandbox-probe
+# Building and testing the same targets keeps cargo's feature resolution the
+# same, so `make test` after `make build` compiles wasmtime only once.
+TARGETS     := --lib --bins --tests
 
 .PHONY: all build wasm-target test demo lint bench
 
@@ -17,11 +20,11 @@ wasm-target:
 
 build: wasm-target
 	$(CARGO) build --release --target $(WASM_TARGET) $(GUESTS)
-	$(CARGO) build --release -p connector-runner -p confluent-sim
+	$(CARGO) build --release $(NATIVE) $(TARGETS)
 	@ls -l $(COMPONENT)
 
 test: build
-	$(CARGO) test --release $(NATIVE)
+	$(CARGO) test --release $(NATIVE) $(TARGETS)
 
 lint: wasm-target
 	$(CARGO) fmt --all -- --check

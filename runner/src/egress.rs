@@ -118,17 +118,17 @@ impl WasiHttpHooks for EgressHooks {
             tracing::debug!(method = %request.method(), %origin, path = uri.path(), "outbound request");
             let headers = request.headers_mut();
             headers.remove(AUTHORIZATION);
-            if origin == policy.credential_origin {
-                if let Some(credentials) = &policy.credentials {
-                    let mut value =
-                        HeaderValue::from_str(&credentials.authorization()).map_err(|_| {
-                            Error::InternalError(Some(
-                                "credentials are not a valid header value".into(),
-                            ))
-                        })?;
-                    value.set_sensitive(true);
-                    headers.insert(AUTHORIZATION, value);
-                }
+            if origin == policy.credential_origin
+                && let Some(credentials) = &policy.credentials
+            {
+                let mut value =
+                    HeaderValue::from_str(&credentials.authorization()).map_err(|_| {
+                        Error::InternalError(Some(
+                            "credentials are not a valid header value".into(),
+                        ))
+                    })?;
+                value.set_sensitive(true);
+                headers.insert(AUTHORIZATION, value);
             }
             let limits = policy.limits;
             let options = options.unwrap_or_default();

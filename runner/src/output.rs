@@ -141,7 +141,7 @@ impl RecordWriter {
                         self.widths = self
                             .columns
                             .iter()
-                            .map(|c| c.len().max(12).min(TABLE_CELL_MAX))
+                            .map(|c| c.len().clamp(12, TABLE_CELL_MAX))
                             .collect();
                         let header: Vec<String> = self.columns.clone();
                         self.table_row(&header)?;

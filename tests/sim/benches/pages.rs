@@ -13,17 +13,38 @@ use confluent_sim::{SeedSpec, SimConfig, Simulator};
 
 fn main() {
     let started = Instant::now();
-    let spec = SeedSpec { users: 100_000, service_accounts: 20_000, environments: 50, role_bindings: 100_000, seed: 1 };
-    let sim = Simulator::start(SimConfig { seed: spec, ..SimConfig::default() }).expect("simulator");
+    let spec = SeedSpec {
+        users: 100_000,
+        service_accounts: 20_000,
+        environments: 50,
+        role_bindings: 100_000,
+        seed: 1,
+    };
+    let sim = Simulator::start(SimConfig {
+        seed: spec,
+        ..SimConfig::default()
+    })
+    .expect("simulator");
     println!("seeded {spec:?} in {:.2?}", started.elapsed());
 
     let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
     let auth = format!(
         "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", sim.api_key(), sim.api_secret()))
+        base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            sim.api_key(),
+            sim.api_secret()
+        ))
     );
     let fetch = |url: &str| -> serde_json::Value {
-        agent.get(url).header("Authorization", &auth).call().expect("page").body_mut().read_json().expect("json")
+        agent
+            .get(url)
+            .header("Authorization", &auth)
+            .call()
+            .expect("page")
+            .body_mut()
+            .read_json()
+            .expect("json")
     };
 
     let mut page_times: Vec<Duration> = Vec::new();
@@ -50,14 +71,23 @@ fn main() {
         last.as_secs_f64() / first.as_secs_f64()
     );
 
-    let crn = sim.state()["organizations"][0]["metadata"]["resource_name"].as_str().unwrap().to_string();
+    let crn = sim.state()["organizations"][0]["metadata"]["resource_name"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let rb = Instant::now();
-    let mut next = Some(format!("{}/iam/v2/role-bindings?crn_pattern={crn}&page_size=1000", sim.url()));
+    let mut next = Some(format!(
+        "{}/iam/v2/role-bindings?crn_pattern={crn}&page_size=1000",
+        sim.url()
+    ));
     let mut rb_pages = 0;
     while let Some(url) = next {
         let page = fetch(&url);
         rb_pages += 1;
         next = page["metadata"]["next"].as_str().map(str::to_string);
     }
-    println!("walked 100,000 role bindings in {rb_pages} pages of 1000 in {:.2?}", rb.elapsed());
+    println!(
+        "walked 100,000 role bindings in {rb_pages} pages of 1000 in {:.2?}",
+        rb.elapsed()
+    );
 }

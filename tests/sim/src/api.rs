@@ -499,16 +499,15 @@ async fn patch_service_account(
     if store.service_accounts.get(&id).is_none() {
         return Err(ApiError::not_found("ServiceAccount", &id));
     }
-    if let Some(name) = &display_name {
-        if store
+    if let Some(name) = &display_name
+        && store
             .service_accounts
             .iter()
             .any(|sa| &sa.display_name == name && sa.id != id)
-        {
-            return Err(ApiError::conflict(format!(
-                "Service name is already in use: '{name}'"
-            )));
-        }
+    {
+        return Err(ApiError::conflict(format!(
+            "Service name is already in use: '{name}'"
+        )));
     }
     let sa = store.service_accounts.get_mut(&id).expect("checked above");
     if let Some(description) = description {
