@@ -172,3 +172,196 @@ fn map_page(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::http::{HttpResponse, TransportError};
+
+    /// Serves canned bodies by URL and records what was asked.
+    #[derive(Default)]
+    struct Canned {
+        pages: HashMap<String, (u16, String)>,
+        asked: RefCell<Vec<HttpRequest>>,
+    }
+
+    impl Canned {
+        fn page(mut self, url: &str, body: serde_json::Value) -> Self {
+            self.pages.insert(url.to_string(), (200, body.to_string()));
+            self
+        }
+    }
+
+    impl Transport for Canned {
+        async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+            self.asked.borrow_mut().push(request.clone());
+            let (status, body) = self
+                .pages
+                .get(&request.url)
+                .cloned()
+                .unwrap_or((404, String::new()));
+            Ok(HttpResponse {
+                status,
+                headers: Vec::new(),
+                body: body.into_bytes(),
+            })
+        }
+
+        async fn sleep(&self, _: Duration) {}
+    }
+
+    #[derive(Default)]
+    struct Collect(Vec<Vec<Record>>);
+
+    impl RecordSink for Collect {
+        fn emit(&mut self, batch: Vec<Record>) -> Result<(), String> {
+            self.0.push(batch);
+            Ok(())
+        }
+    }
+
+    const BASE: &str = "http://sim:1";
+
+    fn config() -> Config {
+        Config::load(BASE, &[]).unwrap()
+    }
+
+    fn user(id: &str) -> serde_json::Value {
+        serde_json::json!({"id": id, "full_name": format!("Name {id}"), "email": format!("{id}@x"), "kind": "User"})
+    }
+
+    #[tokio::test]
+    async fn accounts_stream_page_by_page_with_the_seed_mapping() {
+        let transport = Canned::default()
+            .page(
+                &format!("{BASE}/iam/v2/users?page_size=100"),
+                serde_json::json!({"data": [user("u-1"), user("u-2")], "metadata": {"next": format!("{BASE}/iam/v2/users?page_token=p2")}}),
+            )
+            .page(&format!("{BASE}/iam/v2/users?page_token=p2"), serde_json::json!({"data": [user("u-3")], "metadata": {}}))
+            .page(
+                &format!("{BASE}/iam/v2/service-accounts?page_size=100"),
+                serde_json::json!({"data": [{"id": "sa-1", "display_name": "svc", "description": "d", "kind": "ServiceAccount"}], "metadata": {}}),
+            );
+        let mut sink = Collect::default();
+        let summary = import(&transport, &config(), ObjectKind::Accounts, &mut sink)
+            .await
+            .unwrap();
+
+        assert_eq!(
+            ImportSummary {
+                accounts: 4,
+                entitlements: 0,
+                access: 0,
+                pages: 3
+            },
+            summary
+        );
+        let sizes: Vec<usize> = sink.0.iter().map(Vec::len).collect();
+        assert_eq!(vec![2, 1, 1], sizes, "one batch per page");
+        let Record::Account(first) = &sink.0[0][0] else {
+            panic!("not an account")
+        };
+        assert_eq!("u-1", first.id);
+        assert_eq!(
+            vec![
+                ("accountID".to_string(), AttributeValue::Text("u-1".into())),
+                ("name".to_string(), AttributeValue::Text("Name u-1".into())),
+                (
+                    "displayName".to_string(),
+                    AttributeValue::Text("Name u-1".into())
+                ),
+                (
+                    "customproperty2".to_string(),
+                    AttributeValue::Text("u-1@x".into())
+                ),
+                (
+                    "customproperty3".to_string(),
+                    AttributeValue::Text("User".into())
+                ),
+            ],
+            first.attributes
+        );
+        let auth: Vec<String> = transport
+            .asked
+            .borrow()
+            .iter()
+            .map(|r| {
+                r.headers
+                    .iter()
+                    .find(|(n, _)| n == "Authorization")
+                    .unwrap()
+                    .1
+                    .clone()
+            })
+            .collect();
+        assert!(
+            auth.iter()
+                .all(|a| a == crate::template::ACCESS_TOKEN_PLACEHOLDER),
+            "{auth:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_page_that_is_not_json_fails_the_import() {
+        let mut transport = Canned::default();
+        transport.pages.insert(
+            format!("{BASE}/iam/v2/users?page_size=100"),
+            (200, "<html>".into()),
+        );
+        let error = import(
+            &transport,
+            &config(),
+            ObjectKind::Accounts,
+            &mut Collect::default(),
+        )
+        .await
+        .unwrap_err();
+        assert!(error.to_string().starts_with("invalid response: GET http://sim:1/iam/v2/users?page_size=100: the body is not JSON"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_record_without_its_key_fails_the_import() {
+        let transport = Canned::default().page(
+            &format!("{BASE}/iam/v2/users?page_size=100"),
+            serde_json::json!({"data": [{"full_name": "no id"}], "metadata": {}}),
+        );
+        let error = import(
+            &transport,
+            &config(),
+            ObjectKind::Accounts,
+            &mut Collect::default(),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            error.to_string().contains("a record has no 'accountID'"),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn server_errors_are_retried_then_reported() {
+        let mut transport = Canned::default();
+        transport.pages.insert(
+            format!("{BASE}/org/v2/organizations?page_size=100"),
+            (503, String::new()),
+        );
+        let error = import(
+            &transport,
+            &config(),
+            ObjectKind::Entitlements,
+            &mut Collect::default(),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(error, ConnectorError::Transient(_)), "{error}");
+        assert_eq!(
+            RetryPolicy::default().attempts as usize,
+            transport.asked.borrow().len()
+        );
+    }
+}
