@@ -51,6 +51,8 @@ demo: build
 	$$cc import accounts | head -5; \
 	echo "== confluent-connector import entitlements --format table"; \
 	$$cc import entitlements --format table; \
+	echo "== confluent-connector import access (first 3 of $$($$cc import access | wc -l))"; \
+	$$cc import access | head -3; \
 	echo "== a document pointing at a non-granted origin is refused"; \
 	mkdir -p $$work/config; \
 	sed 's#https://api.confluent.cloud/iam/v2/users#http://169.254.169.254/latest/meta-data#' \

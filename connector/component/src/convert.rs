@@ -115,6 +115,7 @@ pub fn descriptor(descriptor: engine::describe::Descriptor) -> wit::Descriptor {
                 EngineOperation::TestConnection => wit::Operation::TestConnection,
                 EngineOperation::ImportAccounts => wit::Operation::ImportAccounts,
                 EngineOperation::ImportEntitlements => wit::Operation::ImportEntitlements,
+                EngineOperation::ImportAccess => wit::Operation::ImportAccess,
             })
             .collect(),
         entitlement_types: descriptor.entitlement_types,

@@ -11,6 +11,8 @@ pub enum Operation {
     ImportAccounts,
     /// `import` of entitlements.
     ImportEntitlements,
+    /// `import` of access.
+    ImportAccess,
 }
 
 /// What `describe` returns.
@@ -57,6 +59,7 @@ pub fn describe(config: &Config) -> Descriptor {
             Operation::TestConnection,
             Operation::ImportAccounts,
             Operation::ImportEntitlements,
+            Operation::ImportAccess,
         ],
         entitlement_types: config
             .import

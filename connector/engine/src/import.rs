@@ -58,9 +58,14 @@ pub async fn import<T: Transport>(
             }
         }
         ObjectKind::Access => {
-            return Err(ConnectorError::Unsupported(
-                "access import (role bindings) is not built yet".into(),
-            ));
+            crate::access::import_role_bindings(
+                transport,
+                config,
+                &run.retry,
+                &mut *run.sink,
+                &mut run.summary,
+            )
+            .await?;
         }
     }
     Ok(run.summary)
@@ -86,7 +91,6 @@ impl<T: Transport> ImportRun<'_, T> {
         let url = self
             .config
             .resolve_url(&call.url.render(&bindings, verbatim).map_err(config_error)?);
-        let mut url = with_largest_page_size(&url, &self.config.origin());
         let headers = call
             .headers
             .iter()
@@ -97,35 +101,67 @@ impl<T: Transport> ImportRun<'_, T> {
                 ))
             })
             .collect::<Result<Vec<_>, ConnectorError>>()?;
-        let mut walker = PageWalker::new(&url)?;
-        loop {
-            let response = send_idempotent(
-                self.transport,
-                &self.retry,
-                HttpRequest::get(&url, headers.clone()),
-            )
-            .await?;
-            self.summary.pages += 1;
-            let body: Value = serde_json::from_slice(&response.body).map_err(|e| {
-                ConnectorError::InvalidResponse(format!("GET {url}: the body is not JSON: {e}"))
-            })?;
-            let batch = map_page(call, &url, &body, make)?;
-            for record in &batch {
-                match record {
-                    Record::Account(_) => self.summary.accounts += 1,
-                    Record::Entitlement(_) => self.summary.entitlements += 1,
-                    Record::Access(_) => self.summary.access += 1,
-                }
-            }
-            if !batch.is_empty() {
-                self.sink.emit(batch).map_err(|e| {
-                    ConnectorError::Transient(format!("the host refused a batch: {e}"))
-                })?;
-            }
-            match walker.next(&body)? {
-                Some(next) => url = next,
-                None => return Ok(()),
-            }
+        let Self {
+            transport,
+            config,
+            sink,
+            summary,
+            retry,
+        } = self;
+        let first = with_largest_page_size(&url, &config.origin());
+        let pages = fetch_pages(*transport, retry, first, &headers, |url, body| {
+            let batch = map_page(call, url, body, make)?;
+            emit(&mut **sink, summary, batch)
+        })
+        .await?;
+        summary.pages += pages;
+        Ok(())
+    }
+}
+
+/// Counts a batch into `summary` and hands it to the sink.
+pub(crate) fn emit(
+    sink: &mut dyn RecordSink,
+    summary: &mut ImportSummary,
+    batch: Vec<Record>,
+) -> Result<(), ConnectorError> {
+    for record in &batch {
+        match record {
+            Record::Account(_) => summary.accounts += 1,
+            Record::Entitlement(_) => summary.entitlements += 1,
+            Record::Access(_) => summary.access += 1,
+        }
+    }
+    if batch.is_empty() {
+        return Ok(());
+    }
+    sink.emit(batch)
+        .map_err(|e| ConnectorError::Transient(format!("the host refused a batch: {e}")))
+}
+
+/// GETs `first_url` and every page after it, handing each page's JSON to
+/// `on_page`. Returns how many pages it read.
+pub(crate) async fn fetch_pages<T: Transport>(
+    transport: &T,
+    retry: &RetryPolicy,
+    first_url: String,
+    headers: &[(String, String)],
+    mut on_page: impl FnMut(&str, &Value) -> Result<(), ConnectorError>,
+) -> Result<u64, ConnectorError> {
+    let mut walker = PageWalker::new(&first_url)?;
+    let mut pages = 0;
+    let mut url = first_url;
+    loop {
+        let request = HttpRequest::get(&url, headers.to_vec());
+        let response = send_idempotent(transport, retry, request).await?;
+        pages += 1;
+        let body: Value = serde_json::from_slice(&response.body).map_err(|e| {
+            ConnectorError::InvalidResponse(format!("GET {url}: the body is not JSON: {e}"))
+        })?;
+        on_page(&url, &body)?;
+        match walker.next(&body)? {
+            Some(next) => url = next,
+            None => return Ok(pages),
         }
     }
 }

@@ -165,6 +165,15 @@ impl ImportPlan {
         if let Some(params) = &document.account_params {
             plan.account_calls = compile_calls("accountParams.call", &params.call)?;
         }
+        if let Some(params) = &document.acct_ent_params
+            && params.as_object().is_none_or(|p| !p.is_empty())
+        {
+            return Err(ConfigError::new(
+                IMPORT_DOCUMENT,
+                "acctEntParams",
+                "custom access calls are not supported yet; expected {} (the built-in role-binding import)",
+            ));
+        }
         if let Some(params) = &document.entitlement_params {
             let mut types: Vec<_> = params.ent_types.iter().collect();
             types.sort_by_key(|(_, spec)| spec.ent_type_order);

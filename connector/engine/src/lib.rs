@@ -4,6 +4,7 @@
 //! the network only through the [`http::Transport`] its caller provides.
 #![deny(missing_docs)]
 
+pub mod access;
 pub mod check;
 pub mod describe;
 pub mod documents;

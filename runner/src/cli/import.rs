@@ -22,6 +22,16 @@ enum What {
     All,
 }
 
+/// The columns of an access link: its ends, then the role binding's attributes.
+const ACCESS_COLUMNS: [&str; 6] = [
+    "accountID",
+    "entitlementID",
+    "roleBindingID",
+    "role_name",
+    "crn_pattern",
+    "principal",
+];
+
 /// Batches in flight between the guest and the writer: enough to keep both
 /// busy, few enough that memory stays a handful of pages.
 const BATCHES_IN_FLIGHT: usize = 4;
@@ -47,7 +57,7 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs) -> anyhow::Result<()> {
         let names = match kind {
             ObjectKind::Accounts => &descriptor.account_attributes,
             ObjectKind::Entitlements => &descriptor.entitlement_attributes,
-            ObjectKind::Access => &vec!["accountID".to_string(), "entitlementID".to_string()],
+            ObjectKind::Access => &ACCESS_COLUMNS.map(String::from).to_vec(),
         };
         for name in names {
             if !columns.contains(name) {

@@ -158,3 +158,53 @@ async fn a_malformed_document_is_a_config_error_naming_its_path() -> anyhow::Res
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_access_gives_every_role_binding_once() -> anyhow::Result<()> {
+    let sim = simulator(small_org());
+    let host = host(connector(), settings(&sim));
+    let records = import(&host, ObjectKind::Access).await?;
+
+    let state = sim.state();
+    let org_id = state["organizations"][0]["id"].clone();
+    let mut expected = Vec::new();
+    for rb in state["role_bindings"].as_array().unwrap() {
+        let crn = rb["crn_pattern"].as_str().unwrap();
+        // The environment the CRN names, else the organization.
+        let (ent_type, ent_id) = match crn.split('/').find_map(|s| s.strip_prefix("environment=")) {
+            Some(env) => ("environment", json!(env)),
+            None => ("organization", org_id.clone()),
+        };
+        expected.push(object(&[
+            ("record", json!("access")),
+            ("status", json!("active")),
+            (
+                "accountID",
+                json!(
+                    rb["principal"]
+                        .as_str()
+                        .unwrap()
+                        .strip_prefix("User:")
+                        .unwrap()
+                ),
+            ),
+            ("entType", json!(ent_type)),
+            ("entitlementID", ent_id),
+            ("roleBindingID", text(rb, "/id")),
+            ("role_name", text(rb, "/role_name")),
+            ("crn_pattern", text(rb, "/crn_pattern")),
+            ("principal", text(rb, "/principal")),
+        ]));
+    }
+    expected.sort_by_key(|v| v.to_string());
+    assert_eq!(100, records.len());
+    assert_eq!(expected, as_json(&records));
+    assert!(
+        expected.iter().any(|r| r["crn_pattern"]
+            .as_str()
+            .unwrap()
+            .contains("/cloud-cluster=")),
+        "narrower scopes are kept"
+    );
+    Ok(())
+}

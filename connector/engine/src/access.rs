@@ -1,0 +1,211 @@
+//! Access import: Confluent access is role bindings.
+//!
+//! The seed leaves `acctEntParams` empty, so this built-in default fills it:
+//! list the organization and the environments, then
+//! `GET /iam/v2/role-bindings?crn_pattern=<scope CRN>` for each. The
+//! `crn_pattern` filter is a partial match, so a binding can come back for
+//! more than one scope; each is emitted once, attributed to the entitlement
+//! its own CRN names. Bindings at narrower scopes (a cluster, a topic) belong
+//! to their environment and keep their full CRN as an attribute.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use crate::documents::Config;
+use crate::error::ConnectorError;
+use crate::http::{RetryPolicy, Transport};
+use crate::import::{emit, fetch_pages};
+use crate::model::{Access, AttributeValue, ImportSummary, Record, RecordSink, Status};
+use crate::pagination::with_largest_page_size;
+use crate::template::ACCESS_TOKEN_PLACEHOLDER;
+
+/// The entitlement type of organizations, as the seed names it.
+pub const ORGANIZATION: &str = "organization";
+/// The entitlement type of environments, as the seed names it.
+pub const ENVIRONMENT: &str = "environment";
+
+/// Imports every role binding of the organization as access links.
+pub async fn import_role_bindings<T: Transport>(
+    transport: &T,
+    config: &Config,
+    retry: &RetryPolicy,
+    sink: &mut dyn RecordSink,
+    summary: &mut ImportSummary,
+) -> Result<(), ConnectorError> {
+    let headers = vec![
+        (
+            "Authorization".to_string(),
+            ACCESS_TOKEN_PLACEHOLDER.to_string(),
+        ),
+        ("Accept".to_string(), "application/json".to_string()),
+    ];
+    let mut scopes = Vec::new();
+    for path in ["/org/v2/organizations", "/org/v2/environments"] {
+        let first =
+            with_largest_page_size(&format!("{}{path}", config.base_url()), &config.origin());
+        let pages = fetch_pages(transport, retry, first, &headers, |url, body| {
+            for item in list(url, body)? {
+                match item
+                    .pointer("/metadata/resource_name")
+                    .and_then(Value::as_str)
+                {
+                    Some(crn) => scopes.push(crn.to_string()),
+                    None => {
+                        return Err(invalid(
+                            url,
+                            format!("an item has no metadata.resource_name: {item}"),
+                        ));
+                    }
+                }
+            }
+            Ok(())
+        })
+        .await?;
+        summary.pages += pages;
+    }
+
+    let mut seen = HashSet::new();
+    for scope in &scopes {
+        let mut url = url::Url::parse(&format!("{}/iam/v2/role-bindings", config.base_url()))
+            .map_err(|e| ConnectorError::Config(format!("base URL: {e}")))?;
+        url.query_pairs_mut().append_pair("crn_pattern", scope);
+        let first = with_largest_page_size(url.as_str(), &config.origin());
+        let pages = fetch_pages(transport, retry, first, &headers, |url, body| {
+            let mut batch = Vec::new();
+            for binding in list(url, body)? {
+                let access = to_access(binding).map_err(|e| invalid(url, e))?;
+                let id = attribute_text(&access, "roleBindingID");
+                if seen.insert(id) {
+                    batch.push(Record::Access(access));
+                }
+            }
+            emit(sink, summary, batch)
+        })
+        .await?;
+        summary.pages += pages;
+    }
+    Ok(())
+}
+
+fn invalid(url: &str, what: String) -> ConnectorError {
+    ConnectorError::InvalidResponse(format!("GET {url}: {what}"))
+}
+
+fn list<'a>(url: &str, body: &'a Value) -> Result<&'a Vec<Value>, ConnectorError> {
+    body.get("data")
+        .and_then(Value::as_array)
+        .ok_or_else(|| invalid(url, "'data' is not a list".into()))
+}
+
+fn attribute_text(access: &Access, name: &str) -> String {
+    access
+        .attributes
+        .iter()
+        .find_map(|(n, v)| match v {
+            AttributeValue::Text(text) if n == name => Some(text.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// Maps one role binding to an access link.
+pub fn to_access(binding: &Value) -> Result<Access, String> {
+    let field = |name: &str| {
+        binding
+            .get(name)
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("a role binding has no '{name}': {binding}"))
+    };
+    let (id, principal, role, crn) = (
+        field("id")?,
+        field("principal")?,
+        field("role_name")?,
+        field("crn_pattern")?,
+    );
+    let account_id = principal
+        .strip_prefix("User:")
+        .ok_or_else(|| format!("role binding {id}: principal '{principal}' is not User:<id>"))?;
+    let (ent_type, entitlement_id) = entitlement_of(crn).ok_or_else(|| {
+        format!("role binding {id}: '{crn}' names no organization or environment")
+    })?;
+    let text = |s: &str| AttributeValue::Text(s.to_string());
+    Ok(Access {
+        account_id: account_id.to_string(),
+        ent_type: ent_type.to_string(),
+        entitlement_id: entitlement_id.to_string(),
+        status: Status::Active,
+        attributes: vec![
+            ("roleBindingID".to_string(), text(id)),
+            ("role_name".to_string(), text(role)),
+            ("crn_pattern".to_string(), text(crn)),
+            ("principal".to_string(), text(principal)),
+        ],
+    })
+}
+
+/// The entitlement a CRN falls under: its environment if it names one, else
+/// its organization.
+pub fn entitlement_of(crn: &str) -> Option<(&'static str, &str)> {
+    let path = crn.strip_prefix("crn://")?;
+    let mut found = None;
+    for segment in path.split('/') {
+        match segment.split_once('=') {
+            Some(("organization", id)) if found.is_none() => found = Some((ORGANIZATION, id)),
+            Some(("environment", id)) => found = Some((ENVIRONMENT, id)),
+            _ => {}
+        }
+    }
+    found.filter(|(_, id)| !id.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn crns_fall_under_their_environment_or_organization() {
+        let cases = [
+            (
+                "crn://confluent.cloud/organization=o-1",
+                Some((ORGANIZATION, "o-1")),
+            ),
+            (
+                "crn://confluent.cloud/organization=o-1/environment=env-2",
+                Some((ENVIRONMENT, "env-2")),
+            ),
+            (
+                "crn://confluent.cloud/organization=o-1/environment=env-2/cloud-cluster=lkc-3/kafka=lkc-3/topic=t",
+                Some((ENVIRONMENT, "env-2")),
+            ),
+            ("crn://confluent.cloud/user=u-1", None),
+            ("https://example", None),
+        ];
+        for (crn, expected) in cases {
+            assert_eq!(expected, entitlement_of(crn), "{crn}");
+        }
+    }
+
+    #[test]
+    fn a_binding_becomes_an_access_link() {
+        let binding = json!({
+            "id": "rb-1", "principal": "User:sa-9", "role_name": "DeveloperRead",
+            "crn_pattern": "crn://confluent.cloud/organization=o-1/environment=env-2/cloud-cluster=lkc-3",
+        });
+        let access = to_access(&binding).unwrap();
+        assert_eq!(
+            ("sa-9", "environment", "env-2"),
+            (
+                access.account_id.as_str(),
+                access.ent_type.as_str(),
+                access.entitlement_id.as_str()
+            )
+        );
+        assert_eq!("rb-1", attribute_text(&access, "roleBindingID"));
+        assert_eq!("DeveloperRead", attribute_text(&access, "role_name"));
+        assert!(attribute_text(&access, "crn_pattern").ends_with("/cloud-cluster=lkc-3"));
+        let group = json!({"id": "rb-2", "principal": "Group:g-1", "role_name": "R", "crn_pattern": "crn://confluent.cloud/organization=o"});
+        assert!(to_access(&group).unwrap_err().contains("is not User:<id>"));
+    }
+}
