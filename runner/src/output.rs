@@ -66,10 +66,16 @@ pub fn record_json(record: &Record) -> Map<String, Value> {
             &access.attributes
         }
     };
-    for attribute in attributes {
-        object.insert(attribute.name.clone(), value_json(&attribute.value));
-    }
+    object.extend(attributes_json(attributes));
     object
+}
+
+/// Attributes as a JSON object, by name.
+pub fn attributes_json(attributes: &[Attribute]) -> Map<String, Value> {
+    attributes
+        .iter()
+        .map(|a| (a.name.clone(), value_json(&a.value)))
+        .collect()
 }
 
 fn cell(value: Option<&Value>) -> String {

@@ -161,11 +161,6 @@ impl Store {
         self.role_bindings
             .remove_where(|rb| rb.principal == principal)
     }
-
-    /// Whether an account (user or service account) with this id exists.
-    pub fn account_exists(&self, id: &str) -> bool {
-        self.users.get(id).is_some() || self.service_accounts.get(id).is_some()
-    }
 }
 
 /// Timestamps for something created now.
