@@ -3,19 +3,18 @@
 
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
 use wasmtime::{Store, StoreLimitsBuilder, Trap};
 
 use crate::bindings::IdentityConnector;
 use crate::bindings::types::{
-    Config, ConnectionReport, ConnectorError, Descriptor, Document, ImportSummary, ObjectKind,
-    ProvisionRequest, ProvisionResult, Record,
+    Config, ConnectionReport, ConnectorError, Descriptor, Document, ImportRequest, ImportSummary,
+    ProvisionRequest, ProvisionResult,
 };
 use crate::credentials::Credentials;
 use crate::egress::{Denials, EgressHooks, EgressPolicy};
 use crate::error::RunError;
 use crate::grants::{Grants, Origin};
-use crate::host::HostState;
+use crate::host::{HostState, ImportSink};
 use crate::limits::Limits;
 use crate::runtime::ConnectorRuntime;
 
@@ -118,17 +117,19 @@ impl ConnectorHost {
         .await
     }
 
-    /// Imports `kind`, sending batches to `batches` as they arrive. The
-    /// channel's bound is the backpressure: a slow reader pauses the guest.
+    /// Runs an import, sending records to `sink` as they arrive. On success
+    /// the summary carries the state to keep for the next import; on failure
+    /// there is none, and the records already sent hold no suspension,
+    /// inactivation or removal.
     pub async fn import(
         &self,
-        kind: ObjectKind,
-        batches: mpsc::Sender<Vec<Record>>,
+        request: &ImportRequest,
+        sink: ImportSink,
     ) -> Result<ImportSummary, RunError> {
         let config = &self.config;
-        self.run(Some(batches), async |c, store| {
+        self.run(Some(sink), async |c, store| {
             c.identity_connector_connector()
-                .call_import(store, config, kind)
+                .call_import(store, config, request)
                 .await
         })
         .await
@@ -166,7 +167,7 @@ impl ConnectorHost {
     /// under the memory cap, the epoch deadline and the wall-clock timeout.
     async fn run<R>(
         &self,
-        batches: Option<mpsc::Sender<Vec<Record>>>,
+        import: Option<ImportSink>,
         call: impl AsyncFnOnce(
             &IdentityConnector,
             &mut Store<HostState>,
@@ -183,7 +184,7 @@ impl ConnectorHost {
             .build();
         let mut store = Store::new(
             self.runtime.engine(),
-            HostState::new(hooks, store_limits, batches),
+            HostState::new(hooks, store_limits, import),
         );
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline(self.limits.deadline_ticks());

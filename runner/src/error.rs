@@ -41,5 +41,7 @@ pub fn describe_connector_error(error: &ConnectorError) -> String {
         ConnectorError::EgressDenied(m) => format!("egress denied: {m}"),
         ConnectorError::InvalidResponse(m) => format!("invalid response: {m}"),
         ConnectorError::Unsupported(m) => format!("unsupported: {m}"),
+        ConnectorError::InvalidState(m) => format!("invalid state: {m}"),
+        ConnectorError::ThresholdExceeded(m) => format!("threshold exceeded: {m}"),
     }
 }

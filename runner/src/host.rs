@@ -2,6 +2,8 @@
 //! `wasi:http` context with its [`EgressHooks`], memory limits, and where
 //! imported batches go.
 
+use std::sync::Arc;
+
 use tokio::sync::mpsc;
 use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
@@ -9,8 +11,39 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::bindings::types::Record;
+use crate::bindings::types::{Progress, Record};
 use crate::egress::EgressHooks;
+
+/// Hears an import's progress after each page.
+pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+/// Where an import's records and progress go.
+#[derive(Clone)]
+pub struct ImportSink {
+    /// Batches of records, in a bounded channel: a slow reader pauses the
+    /// guest.
+    pub batches: mpsc::Sender<Vec<Record>>,
+    /// Progress reports, if anyone listens.
+    pub progress: Option<ProgressFn>,
+}
+
+impl ImportSink {
+    /// Records to `batches`, no progress.
+    pub fn new(batches: mpsc::Sender<Vec<Record>>) -> Self {
+        Self {
+            batches,
+            progress: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for ImportSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImportSink")
+            .field("progress", &self.progress.is_some())
+            .finish_non_exhaustive()
+    }
+}
 
 /// The most the guest may write to stderr per operation; it is a log, not a
 /// data channel.
@@ -23,7 +56,7 @@ pub struct HostState {
     pub(crate) table: ResourceTable,
     pub(crate) hooks: EgressHooks,
     pub(crate) limits: StoreLimits,
-    pub(crate) batches: Option<mpsc::Sender<Vec<Record>>>,
+    pub(crate) import: Option<ImportSink>,
     pub(crate) stderr: MemoryOutputPipe,
 }
 
@@ -36,11 +69,7 @@ impl std::fmt::Debug for HostState {
 impl HostState {
     /// State with no filesystem, environment, sockets, stdin or stdout; the
     /// guest's stderr is captured for the log.
-    pub fn new(
-        hooks: EgressHooks,
-        limits: StoreLimits,
-        batches: Option<mpsc::Sender<Vec<Record>>>,
-    ) -> Self {
+    pub fn new(hooks: EgressHooks, limits: StoreLimits, import: Option<ImportSink>) -> Self {
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         let wasi = WasiCtx::builder().stderr(stderr.clone()).build();
         Self {
@@ -49,7 +78,7 @@ impl HostState {
             table: ResourceTable::new(),
             hooks,
             limits,
-            batches,
+            import,
             stderr,
         }
     }

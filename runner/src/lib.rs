@@ -25,11 +25,13 @@ pub mod limits;
 pub mod output;
 pub mod runtime;
 mod sink_impl;
+pub mod state;
 
 pub use bindings::types;
 pub use connector::{ConnectorHost, HostSettings, ProvisionOp};
 pub use credentials::Credentials;
 pub use error::RunError;
 pub use grants::Origin;
+pub use host::{ImportSink, ProgressFn};
 pub use limits::Limits;
 pub use runtime::ConnectorRuntime;

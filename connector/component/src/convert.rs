@@ -32,6 +32,8 @@ pub fn error(error: engine::ConnectorError) -> wit::ConnectorError {
         E::EgressDenied(m) => wit::ConnectorError::EgressDenied(m),
         E::InvalidResponse(m) => wit::ConnectorError::InvalidResponse(m),
         E::Unsupported(m) => wit::ConnectorError::Unsupported(m),
+        E::InvalidState(m) => wit::ConnectorError::InvalidState(m),
+        E::ThresholdExceeded(m) => wit::ConnectorError::ThresholdExceeded(m),
         other => wit::ConnectorError::InvalidResponse(other.to_string()),
     }
 }
@@ -77,13 +79,18 @@ pub fn record(record: engine::Record) -> wit::Record {
             status: status(e.status),
             attributes: attributes(e.attributes),
         }),
-        engine::Record::Access(a) => wit::Record::Access(wit::Access {
-            account_id: a.account_id,
-            ent_type: a.ent_type,
-            entitlement_id: a.entitlement_id,
-            status: status(a.status),
-            attributes: attributes(a.attributes),
-        }),
+        engine::Record::Access(a) => wit::Record::Access(access(a)),
+    }
+}
+
+fn access(a: engine::Access) -> wit::Access {
+    wit::Access {
+        id: a.id,
+        account_id: a.account_id,
+        ent_type: a.ent_type,
+        entitlement_id: a.entitlement_id,
+        status: status(a.status),
+        attributes: attributes(a.attributes),
     }
 }
 
@@ -95,12 +102,41 @@ pub fn kind(kind: wit::ObjectKind) -> engine::ObjectKind {
     }
 }
 
-pub fn summary(summary: engine::ImportSummary) -> wit::ImportSummary {
+pub fn kind_to_wit(kind: engine::ObjectKind) -> wit::ObjectKind {
+    match kind {
+        engine::ObjectKind::Accounts => wit::ObjectKind::Accounts,
+        engine::ObjectKind::Entitlements => wit::ObjectKind::Entitlements,
+        engine::ObjectKind::Access => wit::ObjectKind::Access,
+    }
+}
+
+pub fn request(request: wit::ImportRequest) -> engine::ImportRequest {
+    engine::ImportRequest {
+        kinds: request.kinds.into_iter().map(kind).collect(),
+        state: request.state,
+        incremental: request.incremental,
+    }
+}
+
+fn counts(counts: engine::KindCounts) -> wit::KindCounts {
+    wit::KindCounts {
+        present: counts.present,
+        emitted: counts.emitted,
+        created: counts.created,
+        changed: counts.changed,
+        gone: counts.gone,
+    }
+}
+
+pub fn outcome(outcome: engine::import::ImportOutcome) -> wit::ImportSummary {
+    let summary = outcome.summary;
     wit::ImportSummary {
-        accounts: summary.accounts,
-        entitlements: summary.entitlements,
-        access: summary.access,
+        accounts: counts(summary.accounts),
+        entitlements: counts(summary.entitlements),
+        access: counts(summary.access),
         pages: summary.pages,
+        orphans: summary.orphans.into_iter().map(access).collect(),
+        state: outcome.state,
     }
 }
 

@@ -10,7 +10,7 @@ mod transport;
 use bindings::exports::identity::connector::connector::Guest;
 use bindings::identity::connector::sink;
 use bindings::identity::connector::types::{
-    Config, ConnectionReport, ConnectorError, Descriptor, ImportSummary, ObjectKind,
+    Config, ConnectionReport, ConnectorError, Descriptor, ImportRequest, ImportSummary, Progress,
     ProvisionRequest, ProvisionResult,
 };
 use connector_engine as engine;
@@ -36,6 +36,14 @@ impl engine::RecordSink for HostSink {
         let batch: Vec<_> = batch.into_iter().map(convert::record).collect();
         sink::emit(&batch)
     }
+
+    fn progress(&mut self, kind: engine::ObjectKind, records: u64, pages: u64) {
+        sink::report_progress(Progress {
+            kind: convert::kind_to_wit(kind),
+            records,
+            pages,
+        });
+    }
 }
 
 fn unsupported(operation: &str) -> Result<ProvisionResult, ConnectorError> {
@@ -58,13 +66,14 @@ impl Guest for Connector {
             .map_err(convert::error)
     }
 
-    fn import(config: Config, kind: ObjectKind) -> Result<ImportSummary, ConnectorError> {
+    fn import(config: Config, request: ImportRequest) -> Result<ImportSummary, ConnectorError> {
         let config = load(&config)?;
         let transport = WasiHttp::new();
         let mut sink = HostSink;
-        let run = engine::import::import(&transport, &config, convert::kind(kind), &mut sink);
+        let request = convert::request(request);
+        let run = engine::import::import(&transport, &config, &request, &mut sink);
         wstd::runtime::block_on(run)
-            .map(convert::summary)
+            .map(convert::outcome)
             .map_err(convert::error)
     }
 

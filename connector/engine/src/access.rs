@@ -8,16 +8,17 @@
 //! its own CRN names. Bindings at narrower scopes (a cluster, a topic) belong
 //! to their environment and keep their full CRN as an attribute.
 
-use std::collections::HashSet;
+use std::cell::RefCell;
 
+use futures_util::future::try_join;
+use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde_json::Value;
 
-use crate::documents::Config;
 use crate::error::ConnectorError;
-use crate::http::{RetryPolicy, Transport};
-use crate::import::{emit, fetch_pages};
-use crate::model::{Access, AttributeValue, ImportSummary, Record, RecordSink, Status};
-use crate::pagination::with_largest_page_size;
+use crate::http::Transport;
+use crate::import::{Delivery, ImportRun, fetch_pages};
+use crate::model::{Access, AttributeValue, Record, Status};
+use crate::pagination::{Paging, with_largest_page_size};
 use crate::template::ACCESS_TOKEN_PLACEHOLDER;
 
 /// The entitlement type of organizations, as the seed names it.
@@ -25,13 +26,13 @@ pub const ORGANIZATION: &str = "organization";
 /// The entitlement type of environments, as the seed names it.
 pub const ENVIRONMENT: &str = "environment";
 
+/// Scopes whose role bindings are listed at once.
+const SCOPES_IN_FLIGHT: usize = 4;
+
 /// Imports every role binding of the organization as access links.
-pub async fn import_role_bindings<T: Transport>(
-    transport: &T,
-    config: &Config,
-    retry: &RetryPolicy,
-    sink: &mut dyn RecordSink,
-    summary: &mut ImportSummary,
+pub(crate) async fn import_role_bindings<T: Transport>(
+    run: &ImportRun<'_, T>,
+    delivery: &Delivery<'_, '_, T>,
 ) -> Result<(), ConnectorError> {
     let headers = vec![
         (
@@ -40,52 +41,76 @@ pub async fn import_role_bindings<T: Transport>(
         ),
         ("Accept".to_string(), "application/json".to_string()),
     ];
-    let mut scopes = Vec::new();
-    for path in ["/org/v2/organizations", "/org/v2/environments"] {
+    let config = run.config;
+    let scopes = RefCell::new(Vec::new());
+    let list_scopes = |path: &'static str| {
         let first =
             with_largest_page_size(&format!("{}{path}", config.base_url()), &config.origin());
-        let pages = fetch_pages(transport, retry, first, &headers, |url, body| {
-            for item in list(url, body)? {
-                match item
-                    .pointer("/metadata/resource_name")
-                    .and_then(Value::as_str)
-                {
-                    Some(crn) => scopes.push(crn.to_string()),
-                    None => {
-                        return Err(invalid(
-                            url,
-                            format!("an item has no metadata.resource_name: {item}"),
-                        ));
+        let (headers, scopes) = (&headers, &scopes);
+        async move {
+            fetch_pages(
+                run,
+                &Paging::Automatic,
+                first,
+                headers,
+                async |url, body| {
+                    let items = list(url, body)?;
+                    for item in items {
+                        let crn = item
+                            .pointer("/metadata/resource_name")
+                            .and_then(Value::as_str)
+                            .ok_or_else(|| {
+                                invalid(
+                                    url,
+                                    format!("an item has no metadata.resource_name: {item}"),
+                                )
+                            })?;
+                        scopes.borrow_mut().push(crn.to_string());
                     }
-                }
-            }
-            Ok(())
-        })
-        .await?;
-        summary.pages += pages;
-    }
+                    delivery.counted_page();
+                    Ok(items.len())
+                },
+            )
+            .await
+        }
+    };
+    try_join(
+        list_scopes("/org/v2/organizations"),
+        list_scopes("/org/v2/environments"),
+    )
+    .await?;
 
-    let mut seen = HashSet::new();
-    for scope in &scopes {
-        let mut url = url::Url::parse(&format!("{}/iam/v2/role-bindings", config.base_url()))
-            .map_err(|e| ConnectorError::Config(format!("base URL: {e}")))?;
-        url.query_pairs_mut().append_pair("crn_pattern", scope);
-        let first = with_largest_page_size(url.as_str(), &config.origin());
-        let pages = fetch_pages(transport, retry, first, &headers, |url, body| {
-            let mut batch = Vec::new();
-            for binding in list(url, body)? {
-                let access = to_access(binding).map_err(|e| invalid(url, e))?;
-                let id = attribute_text(&access, "roleBindingID");
-                if seen.insert(id) {
-                    batch.push(Record::Access(access));
-                }
-            }
-            emit(sink, summary, batch)
-        })
-        .await?;
-        summary.pages += pages;
-    }
-    Ok(())
+    let bindings_of = |scope: String| {
+        let headers = &headers;
+        async move {
+            let mut url = url::Url::parse(&format!("{}/iam/v2/role-bindings", config.base_url()))
+                .map_err(|e| ConnectorError::Config(format!("base URL: {e}")))?;
+            url.query_pairs_mut().append_pair("crn_pattern", &scope);
+            let first = with_largest_page_size(url.as_str(), &config.origin());
+            fetch_pages(
+                run,
+                &Paging::Automatic,
+                first,
+                headers,
+                async |url, body| {
+                    let items = list(url, body)?;
+                    let links = items
+                        .iter()
+                        .map(|binding| to_access(binding).map(Record::Access))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| invalid(url, e))?;
+                    delivery.page(links)?;
+                    Ok(items.len())
+                },
+            )
+            .await
+        }
+    };
+    stream::iter(scopes.into_inner())
+        .map(bindings_of)
+        .buffer_unordered(SCOPES_IN_FLIGHT)
+        .try_collect::<()>()
+        .await
 }
 
 fn invalid(url: &str, what: String) -> ConnectorError {
@@ -96,17 +121,6 @@ fn list<'a>(url: &str, body: &'a Value) -> Result<&'a Vec<Value>, ConnectorError
     body.get("data")
         .and_then(Value::as_array)
         .ok_or_else(|| invalid(url, "'data' is not a list".into()))
-}
-
-fn attribute_text(access: &Access, name: &str) -> String {
-    access
-        .attributes
-        .iter()
-        .find_map(|(n, v)| match v {
-            AttributeValue::Text(text) if n == name => Some(text.clone()),
-            _ => None,
-        })
-        .unwrap_or_default()
 }
 
 /// Maps one role binding to an access link.
@@ -123,14 +137,15 @@ pub fn to_access(binding: &Value) -> Result<Access, String> {
         field("role_name")?,
         field("crn_pattern")?,
     );
-    let account_id = principal
-        .strip_prefix("User:")
-        .ok_or_else(|| format!("role binding {id}: principal '{principal}' is not User:<id>"))?;
+    // `User:u-…` and `User:sa-…` name accounts; anything else (a group, an
+    // identity pool) keeps its whole name and turns out an orphan.
+    let account_id = principal.strip_prefix("User:").unwrap_or(principal);
     let (ent_type, entitlement_id) = entitlement_of(crn).ok_or_else(|| {
         format!("role binding {id}: '{crn}' names no organization or environment")
     })?;
     let text = |s: &str| AttributeValue::Text(s.to_string());
     Ok(Access {
+        id: id.to_string(),
         account_id: account_id.to_string(),
         ent_type: ent_type.to_string(),
         entitlement_id: entitlement_id.to_string(),
@@ -202,10 +217,23 @@ mod tests {
                 access.entitlement_id.as_str()
             )
         );
-        assert_eq!("rb-1", attribute_text(&access, "roleBindingID"));
-        assert_eq!("DeveloperRead", attribute_text(&access, "role_name"));
-        assert!(attribute_text(&access, "crn_pattern").ends_with("/cloud-cluster=lkc-3"));
+        let text = |s: &str| AttributeValue::Text(s.to_string());
+        assert_eq!("rb-1", access.id);
+        assert_eq!(
+            vec![
+                ("roleBindingID".to_string(), text("rb-1")),
+                ("role_name".to_string(), text("DeveloperRead")),
+                (
+                    "crn_pattern".to_string(),
+                    text(
+                        "crn://confluent.cloud/organization=o-1/environment=env-2/cloud-cluster=lkc-3"
+                    )
+                ),
+                ("principal".to_string(), text("User:sa-9")),
+            ],
+            access.attributes
+        );
         let group = json!({"id": "rb-2", "principal": "Group:g-1", "role_name": "R", "crn_pattern": "crn://confluent.cloud/organization=o"});
-        assert!(to_access(&group).unwrap_err().contains("is not User:<id>"));
+        assert_eq!("Group:g-1", to_access(&group).unwrap().account_id);
     }
 }

@@ -42,6 +42,14 @@ pub enum ConnectorError {
     /// The connector does not support this operation.
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// The import state handed in is not one this connector wrote for this
+    /// target.
+    #[error("invalid state: {0}")]
+    InvalidState(String),
+    /// An import would mark more objects gone than the configured threshold
+    /// allows; it emitted no suspension, inactivation or removal.
+    #[error("threshold exceeded: {0}")]
+    ThresholdExceeded(String),
 }
 
 impl ConnectorError {

@@ -1,178 +1,398 @@
-//! Import: runs the document's calls, walks their pages, maps each record
-//! and streams the results to the sink one page at a time.
+//! Import: runs the document's calls, walks their pages, maps each record,
+//! compares it with the state and streams what is due to the sink one page at
+//! a time.
+//!
+//! Kinds run in order (accounts, entitlements, access); within a kind,
+//! independent calls run concurrently and the pages of one list in sequence.
+//! What the state has but the target no longer returns is emitted only after
+//! every kind has been read in full and the thresholds allow it, so a run
+//! that fails anywhere suspends, inactivates and removes nothing.
 
+use std::cell::RefCell;
+
+use futures_util::future::try_join_all;
+use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde_json::Value;
 
+use crate::changes::{Tracker, judge_vanished};
 use crate::documents::Config;
 use crate::error::ConnectorError;
 use crate::http::{HttpRequest, RetryPolicy, Transport, send_idempotent};
 use crate::import_doc::CallPlan;
 use crate::mapping::lookup;
 use crate::model::{
-    Account, AttributeValue, Attributes, Entitlement, ImportSummary, ObjectKind, Record,
-    RecordSink, Status,
+    Account, AttributeValue, Attributes, Entitlement, ImportRequest, ImportSummary, ObjectKind,
+    Record, RecordSink, Status,
 };
-use crate::pagination::{PageWalker, with_largest_page_size};
-use crate::template::{Bindings, verbatim};
+use crate::pagination::{Pager, Paging, with_largest_page_size};
+use crate::state::Snapshot;
+use crate::template::{Bindings, percent_encode, verbatim};
 
-/// Imports one kind of object, streaming records to `sink`.
+/// Dependent calls in flight at once for one page.
+const DEPENDENT_CALLS_IN_FLIGHT: usize = 4;
+
+/// Records emitted per batch when the vanished ones are emitted.
+const GONE_BATCH: usize = 100;
+
+/// What a successful import returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportOutcome {
+    /// What it did.
+    pub summary: ImportSummary,
+    /// The state to hand to the next import.
+    pub state: String,
+}
+
+/// Imports `request.kinds`, streaming records to `sink`.
 pub async fn import<T: Transport>(
     transport: &T,
     config: &Config,
-    kind: ObjectKind,
+    request: &ImportRequest,
     sink: &mut dyn RecordSink,
-) -> Result<ImportSummary, ConnectorError> {
-    let mut run = ImportRun {
+) -> Result<ImportOutcome, ConnectorError> {
+    let previous = match &request.state {
+        Some(text) => Snapshot::parse(text, config.base_url())?,
+        None => Snapshot::new(config.base_url()),
+    };
+    let mut next = previous.clone();
+    let run = ImportRun {
         transport,
         config,
-        sink,
-        summary: ImportSummary::default(),
         retry: RetryPolicy::default(),
+        sink: RefCell::new(sink),
+        summary: RefCell::new(ImportSummary::default()),
     };
-    match kind {
-        ObjectKind::Accounts => {
-            for call in &config.import.account_calls {
-                run.walk(call, &|id, attributes| {
-                    Record::Account(Account {
-                        id,
-                        status: Status::Active,
-                        attributes,
-                    })
-                })
-                .await?;
-            }
+    let mut gone = Vec::new();
+    for kind in ObjectKind::ALL {
+        if !request.kinds.contains(&kind) {
+            continue;
         }
-        ObjectKind::Entitlements => {
-            for ent_type in &config.import.ent_types {
-                for call in &ent_type.calls {
-                    run.walk(call, &|id, attributes| {
-                        Record::Entitlement(Entitlement {
-                            ent_type: ent_type.name.clone(),
-                            id,
-                            status: Status::Active,
-                            attributes,
-                        })
-                    })
-                    .await?;
-                }
-            }
+        let delivery = Delivery {
+            kind,
+            run: &run,
+            ends: &next,
+            tracker: RefCell::new(Tracker::new(previous.section(kind), request.incremental)),
+            pages: RefCell::new(0),
+        };
+        match kind {
+            ObjectKind::Accounts => run.import_accounts(&delivery).await?,
+            ObjectKind::Entitlements => run.import_entitlements(&delivery).await?,
+            ObjectKind::Access => crate::access::import_role_bindings(&run, &delivery).await?,
         }
-        ObjectKind::Access => {
-            crate::access::import_role_bindings(
-                transport,
-                config,
-                &run.retry,
-                &mut *run.sink,
-                &mut run.summary,
-            )
-            .await?;
-        }
+        let (section, vanished, counts) = delivery.tracker.into_inner().finish();
+        *run.summary.borrow_mut().counts_mut(kind) = counts;
+        gone.extend(judge_vanished(
+            kind,
+            vanished,
+            &previous,
+            &next,
+            &config.import,
+        )?);
+        next.set_section(kind, section);
     }
-    Ok(run.summary)
+    for batch in gone.chunks(GONE_BATCH) {
+        {
+            let mut summary = run.summary.borrow_mut();
+            for record in batch {
+                let counts = summary.counts_mut(record.kind());
+                counts.gone += 1;
+                counts.emitted += 1;
+            }
+        }
+        run.emit(batch.to_vec())?;
+    }
+    Ok(ImportOutcome {
+        summary: run.summary.into_inner(),
+        state: next.to_json(),
+    })
 }
 
-struct ImportRun<'a, T> {
-    transport: &'a T,
-    config: &'a Config,
-    sink: &'a mut dyn RecordSink,
-    summary: ImportSummary,
-    retry: RetryPolicy,
+/// One import's shared parts; the concurrent calls of a kind borrow it.
+pub(crate) struct ImportRun<'a, T> {
+    pub(crate) transport: &'a T,
+    pub(crate) config: &'a Config,
+    pub(crate) retry: RetryPolicy,
+    sink: RefCell<&'a mut dyn RecordSink>,
+    summary: RefCell<ImportSummary>,
+}
+
+/// Where the mapped records of one kind go: past the orphan check (access),
+/// through the tracker, to the sink.
+pub(crate) struct Delivery<'a, 'r, T> {
+    kind: ObjectKind,
+    run: &'r ImportRun<'a, T>,
+    /// The kinds imported before this one, to find orphaned access links.
+    ends: &'r Snapshot,
+    tracker: RefCell<Tracker<'r>>,
+    pages: RefCell<u64>,
+}
+
+impl<T> Delivery<'_, '_, T> {
+    /// Delivers one page's records and reports progress.
+    pub(crate) fn page(&self, records: Vec<Record>) -> Result<(), ConnectorError> {
+        let mut due = Vec::new();
+        for record in records {
+            if let Record::Access(link) = &record
+                && self.is_orphan(link)
+            {
+                self.run.summary.borrow_mut().orphans.push(link.clone());
+                continue;
+            }
+            due.extend(self.tracker.borrow_mut().observe(record));
+        }
+        self.run.emit(due)?;
+        self.counted_page();
+        Ok(())
+    }
+
+    /// Counts a page read and reports progress.
+    pub(crate) fn counted_page(&self) {
+        *self.pages.borrow_mut() += 1;
+        self.run.summary.borrow_mut().pages += 1;
+        let present = self.tracker.borrow().counts.present;
+        let pages = *self.pages.borrow();
+        self.run
+            .sink
+            .borrow_mut()
+            .progress(self.kind, present, pages);
+    }
+
+    /// An access link whose account or entitlement this run or the state
+    /// does not know. Nothing is an orphan of a kind never imported.
+    fn is_orphan(&self, link: &crate::model::Access) -> bool {
+        let unknown = |kind, key: (String, String)| {
+            self.ends
+                .section(kind)
+                .is_some_and(|section| !section.contains_key(&key))
+        };
+        unknown(
+            ObjectKind::Accounts,
+            (String::new(), link.account_id.clone()),
+        ) || unknown(
+            ObjectKind::Entitlements,
+            (link.ent_type.clone(), link.entitlement_id.clone()),
+        )
+    }
+}
+
+impl<T> ImportRun<'_, T> {
+    /// Hands a batch to the sink.
+    fn emit(&self, batch: Vec<Record>) -> Result<(), ConnectorError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.sink
+            .borrow_mut()
+            .emit(batch)
+            .map_err(|e| ConnectorError::Transient(format!("the host refused a batch: {e}")))
+    }
 }
 
 impl<T: Transport> ImportRun<'_, T> {
-    /// Fetches every page of one call and emits its records.
-    async fn walk(
-        &mut self,
-        call: &CallPlan,
-        make: &dyn Fn(String, Attributes) -> Record,
+    async fn import_accounts(&self, delivery: &Delivery<'_, '_, T>) -> Result<(), ConnectorError> {
+        let make = |id, attributes| {
+            Record::Account(Account {
+                id,
+                status: Status::Active,
+                attributes,
+            })
+        };
+        self.run_calls(
+            &self.config.import.account_calls,
+            "account",
+            &make,
+            delivery,
+        )
+        .await
+    }
+
+    async fn import_entitlements(
+        &self,
+        delivery: &Delivery<'_, '_, T>,
     ) -> Result<(), ConnectorError> {
-        let bindings = Bindings::default();
+        try_join_all(self.config.import.ent_types.iter().map(|ent_type| {
+            let make = move |id, attributes| {
+                Record::Entitlement(Entitlement {
+                    ent_type: ent_type.name.clone(),
+                    id,
+                    status: Status::Active,
+                    attributes,
+                })
+            };
+            async move {
+                self.run_calls(&ent_type.calls, "entitlement", &make, delivery)
+                    .await
+            }
+        }))
+        .await?;
+        Ok(())
+    }
+
+    /// Runs a kind's independent calls concurrently; each dependent call
+    /// extends the records of the calls before it.
+    async fn run_calls(
+        &self,
+        calls: &[CallPlan],
+        binding: &str,
+        make: &dyn Fn(String, Attributes) -> Record,
+        delivery: &Delivery<'_, '_, T>,
+    ) -> Result<(), ConnectorError> {
+        try_join_all(
+            calls
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| !c.dependent)
+                .map(|(at, call)| {
+                    let dependents: Vec<&CallPlan> =
+                        calls[at + 1..].iter().filter(|c| c.dependent).collect();
+                    async move { self.walk(call, &dependents, binding, make, delivery).await }
+                }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Fetches every page of one call, extends its records with the
+    /// dependent calls and delivers them.
+    async fn walk(
+        &self,
+        call: &CallPlan,
+        dependents: &[&CallPlan],
+        binding: &str,
+        make: &dyn Fn(String, Attributes) -> Record,
+        delivery: &Delivery<'_, '_, T>,
+    ) -> Result<(), ConnectorError> {
+        let (url, headers) = self.render(call, &Bindings::default(), verbatim)?;
+        let first = match call.paging {
+            Paging::Automatic => with_largest_page_size(&url, &self.config.origin()),
+            _ => url,
+        };
+        fetch_pages(self, &call.paging, first, &headers, async |url, body| {
+            let rows = map_rows(call, url, body)?;
+            let count = rows.len();
+            let rows: Vec<Attributes> = stream::iter(rows)
+                .map(|row| self.extend(row, dependents, binding))
+                .buffered(DEPENDENT_CALLS_IN_FLIGHT)
+                .try_collect()
+                .await?;
+            let records = rows
+                .into_iter()
+                .map(|row| Ok(make(key_of(call, url, &row)?, row)))
+                .collect::<Result<Vec<_>, ConnectorError>>()?;
+            delivery.page(records)?;
+            Ok(count)
+        })
+        .await
+    }
+
+    /// Renders a call's URL and headers.
+    fn render(
+        &self,
+        call: &CallPlan,
+        bindings: &Bindings,
+        encode: fn(&str) -> String,
+    ) -> Result<(String, Vec<(String, String)>), ConnectorError> {
         let config_error = |e: String| ConnectorError::Config(format!("{}: {e}", call.path));
         let url = self
             .config
-            .resolve_url(&call.url.render(&bindings, verbatim).map_err(config_error)?);
+            .resolve_url(&call.url.render(bindings, encode).map_err(config_error)?);
         let headers = call
             .headers
             .iter()
             .map(|(name, value)| {
                 Ok((
                     name.clone(),
-                    value.render(&bindings, verbatim).map_err(config_error)?,
+                    value.render(bindings, verbatim).map_err(config_error)?,
                 ))
             })
             .collect::<Result<Vec<_>, ConnectorError>>()?;
-        let Self {
-            transport,
-            config,
-            sink,
-            summary,
-            retry,
-        } = self;
-        let first = with_largest_page_size(&url, &config.origin());
-        let pages = fetch_pages(*transport, retry, first, &headers, |url, body| {
-            let batch = map_page(call, url, body, make)?;
-            emit(&mut **sink, summary, batch)
-        })
-        .await?;
-        summary.pages += pages;
-        Ok(())
+        Ok((url, headers))
     }
-}
 
-/// Counts a batch into `summary` and hands it to the sink.
-pub(crate) fn emit(
-    sink: &mut dyn RecordSink,
-    summary: &mut ImportSummary,
-    batch: Vec<Record>,
-) -> Result<(), ConnectorError> {
-    for record in &batch {
-        match record {
-            Record::Account(_) => summary.accounts += 1,
-            Record::Entitlement(_) => summary.entitlements += 1,
-            Record::Access(_) => summary.access += 1,
+    /// Runs the dependent calls for one record, adding their columns. A
+    /// record the target no longer has (404) keeps the columns it has.
+    async fn extend(
+        &self,
+        mut row: Attributes,
+        dependents: &[&CallPlan],
+        binding: &str,
+    ) -> Result<Attributes, ConnectorError> {
+        for call in dependents {
+            let mut bindings = Bindings::default();
+            bindings.bind(binding, attributes_json(&row));
+            let (url, headers) = self.render(call, &bindings, percent_encode)?;
+            let response =
+                send_idempotent(self.transport, &self.retry, HttpRequest::get(&url, headers)).await;
+            let response = match response {
+                Err(ConnectorError::NotFound(_)) => continue,
+                other => other?,
+            };
+            let body = parse_json(&url, &response.body)?;
+            let item = match lookup(&body, &call.list_field) {
+                Some(Value::Array(items)) => items.first().cloned().unwrap_or(Value::Null),
+                Some(item) => item.clone(),
+                None => Value::Null,
+            };
+            for column in &call.columns {
+                let value = column
+                    .apply(&item)
+                    .map_err(|e| ConnectorError::InvalidResponse(format!("GET {url}: {e}")))?;
+                match row.iter_mut().find(|(name, _)| *name == column.target) {
+                    Some((_, old)) => *old = value,
+                    None => row.push((column.target.clone(), value)),
+                }
+            }
         }
+        Ok(row)
     }
-    if batch.is_empty() {
-        return Ok(());
-    }
-    sink.emit(batch)
-        .map_err(|e| ConnectorError::Transient(format!("the host refused a batch: {e}")))
 }
 
-/// GETs `first_url` and every page after it, handing each page's JSON to
-/// `on_page`. Returns how many pages it read.
+/// A record's attributes as a JSON object, for `${account.*}` bindings.
+fn attributes_json(row: &Attributes) -> Value {
+    row.iter()
+        .map(|(name, value)| {
+            let value = match value {
+                AttributeValue::Absent => Value::Null,
+                AttributeValue::Text(t) => Value::String(t.clone()),
+                AttributeValue::Integer(i) => Value::from(*i),
+                AttributeValue::Boolean(b) => Value::Bool(*b),
+            };
+            (name.clone(), value)
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+fn parse_json(url: &str, body: &[u8]) -> Result<Value, ConnectorError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ConnectorError::InvalidResponse(format!("GET {url}: the body is not JSON: {e}"))
+    })
+}
+
+/// GETs `first_url` and every page after it as `paging` says, handing each
+/// page's JSON to `on_page`, which returns how many records it held.
 pub(crate) async fn fetch_pages<T: Transport>(
-    transport: &T,
-    retry: &RetryPolicy,
+    run: &ImportRun<'_, T>,
+    paging: &Paging,
     first_url: String,
     headers: &[(String, String)],
-    mut on_page: impl FnMut(&str, &Value) -> Result<(), ConnectorError>,
-) -> Result<u64, ConnectorError> {
-    let mut walker = PageWalker::new(&first_url)?;
-    let mut pages = 0;
-    let mut url = first_url;
+    mut on_page: impl AsyncFnMut(&str, &Value) -> Result<usize, ConnectorError>,
+) -> Result<(), ConnectorError> {
+    let (mut pager, mut url) = Pager::start(paging, &first_url)?;
     loop {
         let request = HttpRequest::get(&url, headers.to_vec());
-        let response = send_idempotent(transport, retry, request).await?;
-        pages += 1;
-        let body: Value = serde_json::from_slice(&response.body).map_err(|e| {
-            ConnectorError::InvalidResponse(format!("GET {url}: the body is not JSON: {e}"))
-        })?;
-        on_page(&url, &body)?;
-        match walker.next(&body)? {
+        let response = send_idempotent(run.transport, &run.retry, request).await?;
+        let body = parse_json(&url, &response.body)?;
+        let records = on_page(&url, &body).await?;
+        match pager.next(&url, &body, records)? {
             Some(next) => url = next,
-            None => return Ok(pages),
+            None => return Ok(()),
         }
     }
 }
 
-/// Maps one page's records.
-fn map_page(
-    call: &CallPlan,
-    url: &str,
-    body: &Value,
-    make: &dyn Fn(String, Attributes) -> Record,
-) -> Result<Vec<Record>, ConnectorError> {
+/// One page's rows, mapped but not yet keyed.
+fn map_rows(call: &CallPlan, url: &str, body: &Value) -> Result<Vec<Attributes>, ConnectorError> {
     let invalid = |what: String| ConnectorError::InvalidResponse(format!("GET {url}: {what}"));
     let list = match lookup(body, &call.list_field) {
         Some(Value::Array(list)) => list,
@@ -185,28 +405,28 @@ fn map_page(
     };
     list.iter()
         .map(|item| {
-            let attributes = call
-                .columns
+            call.columns
                 .iter()
                 .map(|column| Ok((column.target.clone(), column.apply(item).map_err(&invalid)?)))
-                .collect::<Result<Attributes, ConnectorError>>()?;
-            let id = match attributes
-                .iter()
-                .find(|(name, _)| *name == call.key_field)
-                .map(|(_, v)| v)
-            {
-                Some(AttributeValue::Text(id)) if !id.is_empty() => id.clone(),
-                Some(AttributeValue::Integer(id)) => id.to_string(),
-                _ => {
-                    return Err(invalid(format!(
-                        "a record has no '{}': {item}",
-                        call.key_field
-                    )));
-                }
-            };
-            Ok(make(id, attributes))
+                .collect()
         })
         .collect()
+}
+
+/// The value of the call's `keyField` in `row`.
+fn key_of(call: &CallPlan, url: &str, row: &Attributes) -> Result<String, ConnectorError> {
+    match row
+        .iter()
+        .find(|(name, _)| *name == call.key_field)
+        .map(|(_, v)| v)
+    {
+        Some(AttributeValue::Text(id)) if !id.is_empty() => Ok(id.clone()),
+        Some(AttributeValue::Integer(id)) => Ok(id.to_string()),
+        _ => Err(ConnectorError::InvalidResponse(format!(
+            "GET {url}: a record of {} has no '{}'",
+            call.path, call.key_field
+        ))),
+    }
 }
 
 #[cfg(test)]
@@ -250,8 +470,14 @@ mod tests {
         async fn sleep(&self, _: Duration) {}
     }
 
-    #[derive(Default)]
+    #[derive(Debug, Default)]
     struct Collect(Vec<Vec<Record>>);
+
+    impl Collect {
+        fn records(&self) -> Vec<&Record> {
+            self.0.iter().flatten().collect()
+        }
+    }
 
     impl RecordSink for Collect {
         fn emit(&mut self, batch: Vec<Record>) -> Result<(), String> {
@@ -264,6 +490,24 @@ mod tests {
 
     fn config() -> Config {
         Config::load(BASE, &[]).unwrap()
+    }
+
+    fn request(kinds: &[ObjectKind], state: Option<&str>, incremental: bool) -> ImportRequest {
+        ImportRequest {
+            kinds: kinds.to_vec(),
+            state: state.map(str::to_string),
+            incremental,
+        }
+    }
+
+    async fn run(
+        transport: &Canned,
+        config: &Config,
+        request: &ImportRequest,
+    ) -> Result<(ImportOutcome, Collect), ConnectorError> {
+        let mut sink = Collect::default();
+        let outcome = import(transport, config, request, &mut sink).await?;
+        Ok((outcome, sink))
     }
 
     fn user(id: &str) -> serde_json::Value {
@@ -282,23 +526,27 @@ mod tests {
                 &format!("{BASE}/iam/v2/service-accounts?page_size=100"),
                 serde_json::json!({"data": [{"id": "sa-1", "display_name": "svc", "description": "d", "kind": "ServiceAccount"}], "metadata": {}}),
             );
-        let mut sink = Collect::default();
-        let summary = import(&transport, &config(), ObjectKind::Accounts, &mut sink)
-            .await
-            .unwrap();
+        let (outcome, sink) = run(
+            &transport,
+            &config(),
+            &request(&[ObjectKind::Accounts], None, false),
+        )
+        .await
+        .unwrap();
 
         assert_eq!(
-            ImportSummary {
-                accounts: 4,
-                entitlements: 0,
-                access: 0,
-                pages: 3
-            },
-            summary
+            (4, 4, 3),
+            (
+                outcome.summary.accounts.present,
+                outcome.summary.accounts.emitted,
+                outcome.summary.pages
+            )
         );
-        let sizes: Vec<usize> = sink.0.iter().map(Vec::len).collect();
-        assert_eq!(vec![2, 1, 1], sizes, "one batch per page");
-        let Record::Account(first) = &sink.0[0][0] else {
+        let mut sizes: Vec<usize> = sink.0.iter().map(Vec::len).collect();
+        sizes.sort();
+        assert_eq!(vec![1, 1, 2], sizes, "one batch per page");
+        let first = sink.0.iter().find(|b| b.len() == 2).unwrap();
+        let Record::Account(first) = &first[0] else {
             panic!("not an account")
         };
         assert_eq!("u-1", first.id);
@@ -348,11 +596,10 @@ mod tests {
             format!("{BASE}/iam/v2/users?page_size=100"),
             (200, "<html>".into()),
         );
-        let error = import(
+        let error = run(
             &transport,
             &config(),
-            ObjectKind::Accounts,
-            &mut Collect::default(),
+            &request(&[ObjectKind::Accounts], None, false),
         )
         .await
         .unwrap_err();
@@ -365,16 +612,17 @@ mod tests {
             &format!("{BASE}/iam/v2/users?page_size=100"),
             serde_json::json!({"data": [{"full_name": "no id"}], "metadata": {}}),
         );
-        let error = import(
+        let error = run(
             &transport,
             &config(),
-            ObjectKind::Accounts,
-            &mut Collect::default(),
+            &request(&[ObjectKind::Accounts], None, false),
         )
         .await
         .unwrap_err();
         assert!(
-            error.to_string().contains("a record has no 'accountID'"),
+            error
+                .to_string()
+                .contains("a record of accountParams.call.call1 has no 'accountID'"),
             "{error}"
         );
     }
@@ -386,11 +634,10 @@ mod tests {
             format!("{BASE}/org/v2/organizations?page_size=100"),
             (503, String::new()),
         );
-        let error = import(
+        let error = run(
             &transport,
             &config(),
-            ObjectKind::Entitlements,
-            &mut Collect::default(),
+            &request(&[ObjectKind::Entitlements], None, false),
         )
         .await
         .unwrap_err();
@@ -399,5 +646,199 @@ mod tests {
             RetryPolicy::default().attempts as usize,
             transport.asked.borrow().len()
         );
+    }
+
+    fn users_page(ids: &[&str]) -> serde_json::Value {
+        serde_json::json!({"data": ids.iter().map(|id| user(id)).collect::<Vec<_>>(), "metadata": {}})
+    }
+
+    fn accounts_only(ids: &[&str]) -> Canned {
+        Canned::default()
+            .page(
+                &format!("{BASE}/iam/v2/users?page_size=100"),
+                users_page(ids),
+            )
+            .page(
+                &format!("{BASE}/iam/v2/service-accounts?page_size=100"),
+                users_page(&[]),
+            )
+    }
+
+    fn statuses(sink: &Collect) -> Vec<(String, Status)> {
+        sink.records()
+            .into_iter()
+            .filter_map(|r| match r {
+                Record::Account(a) => Some((a.id.clone(), a.status)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn vanished_accounts_come_out_suspended_after_everything_else() {
+        let all = [ObjectKind::Accounts];
+        let (first, _) = run(
+            &accounts_only(&["u-1", "u-2"]),
+            &config(),
+            &request(&all, None, false),
+        )
+        .await
+        .unwrap();
+        let (second, sink) = run(
+            &accounts_only(&["u-1", "u-3"]),
+            &config(),
+            &request(&all, Some(&first.state), false),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            vec![
+                ("u-1".to_string(), Status::Active),
+                ("u-3".to_string(), Status::Active),
+                ("u-2".to_string(), Status::Suspended)
+            ],
+            statuses(&sink)
+        );
+        let counts = second.summary.accounts;
+        assert_eq!(
+            (2, 1, 1, 3),
+            (counts.present, counts.created, counts.gone, counts.emitted)
+        );
+        assert!(!second.state.contains("\"u-2\""), "{}", second.state);
+        // The next incremental run has nothing to say.
+        let (_, sink) = run(
+            &accounts_only(&["u-1", "u-3"]),
+            &config(),
+            &request(&all, Some(&second.state), true),
+        )
+        .await
+        .unwrap();
+        assert!(sink.records().is_empty(), "{:?}", sink.0);
+    }
+
+    #[tokio::test]
+    async fn a_failure_in_a_later_kind_suspends_nothing() {
+        let (first, _) = run(
+            &accounts_only(&["u-1", "u-2"]),
+            &config(),
+            &request(&[ObjectKind::Accounts], None, false),
+        )
+        .await
+        .unwrap();
+        // The accounts list fine, but the entitlement lists are missing (404).
+        let transport = accounts_only(&["u-1"]);
+        let both = request(
+            &[ObjectKind::Accounts, ObjectKind::Entitlements],
+            Some(&first.state),
+            false,
+        );
+        let mut sink = Collect::default();
+        let error = import(&transport, &config(), &both, &mut sink)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, ConnectorError::NotFound(_)), "{error}");
+        assert_eq!(vec![("u-1".to_string(), Status::Active)], statuses(&sink));
+    }
+
+    #[tokio::test]
+    async fn an_access_link_to_an_unknown_account_is_an_orphan() {
+        let org = serde_json::json!({"data": [{"id": "o-1", "display_name": "Org", "metadata": {"resource_name": "crn://confluent.cloud/organization=o-1"}}], "metadata": {}});
+        let binding = |id: &str, principal: &str| serde_json::json!({"id": id, "principal": principal, "role_name": "OrganizationAdmin", "crn_pattern": "crn://confluent.cloud/organization=o-1"});
+        let transport = accounts_only(&["u-1"])
+            .page(&format!("{BASE}/org/v2/organizations?page_size=100"), org)
+            .page(&format!("{BASE}/org/v2/environments?page_size=100"), serde_json::json!({"data": [], "metadata": {}}))
+            .page(
+                &format!("{BASE}/iam/v2/role-bindings?crn_pattern=crn%3A%2F%2Fconfluent.cloud%2Forganization%3Do-1&page_size=1000"),
+                serde_json::json!({"data": [binding("rb-1", "User:u-1"), binding("rb-2", "User:u-404")], "metadata": {}}),
+            );
+        let all = request(&ObjectKind::ALL, None, false);
+        let (outcome, sink) = run(&transport, &config(), &all).await.unwrap();
+        let links: Vec<&str> = sink
+            .records()
+            .into_iter()
+            .filter_map(|r| match r {
+                Record::Access(a) => Some(a.id.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(vec!["rb-1"], links);
+        assert_eq!(
+            vec!["rb-2"],
+            outcome
+                .summary
+                .orphans
+                .iter()
+                .map(|a| a.id.as_str())
+                .collect::<Vec<_>>()
+        );
+        assert_eq!("u-404", outcome.summary.orphans[0].account_id);
+    }
+
+    #[tokio::test]
+    async fn a_dependent_call_extends_each_record_and_dates_take_the_date_format() {
+        let document = serde_json::json!({
+            "dateFormat": "dd/MM/yyyy",
+            "accountParams": {"call": {
+                "list": {"callOrder": 0, "http": {"url": format!("{BASE}/api/users")}, "listField": "items", "keyField": "accountID",
+                    "colsToPropsMap": {"accountID": "id~#~char"},
+                    "pagination": {"offset": {"offsetParam": "start", "batchParam": "count", "batchSize": 2, "totalCountPath": "total"}}},
+                "detail": {"callOrder": 1, "inputParams": {"dependentCall": true},
+                    "http": {"url": format!("{BASE}/api/users/${{account.accountID}}/detail")}, "listField": "",
+                    "colsToPropsMap": {"created": "created~#~date", "age": "age~#~int"}}
+            }}
+        });
+        let config = Config::load(
+            BASE,
+            &[("ImportAccountEntJSON".into(), document.to_string())],
+        )
+        .unwrap();
+        let transport = Canned::default()
+            .page(
+                &format!("{BASE}/api/users?start=0&count=2"),
+                serde_json::json!({"items": [{"id": "a b"}, {"id": "c"}], "total": 3}),
+            )
+            .page(
+                &format!("{BASE}/api/users?start=2&count=2"),
+                serde_json::json!({"items": [{"id": "d"}], "total": 3}),
+            )
+            .page(
+                &format!("{BASE}/api/users/a%20b/detail"),
+                serde_json::json!({"created": "2024-01-02T03:04:05Z", "age": 7}),
+            )
+            .page(
+                &format!("{BASE}/api/users/d/detail"),
+                serde_json::json!({"created": "2024-02-03T00:00:00Z", "age": "8"}),
+            );
+        let (outcome, sink) = run(
+            &transport,
+            &config,
+            &request(&[ObjectKind::Accounts], None, false),
+        )
+        .await
+        .unwrap();
+        let rows: Vec<Attributes> = sink
+            .records()
+            .into_iter()
+            .map(|r| r.attributes().clone())
+            .collect();
+        let text = |s: &str| AttributeValue::Text(s.to_string());
+        assert_eq!(
+            vec![
+                vec![
+                    ("accountID".to_string(), text("a b")),
+                    ("created".to_string(), text("02/01/2024")),
+                    ("age".to_string(), AttributeValue::Integer(7))
+                ],
+                // "c" is gone by the time its details are asked for (404): it keeps what the list said.
+                vec![("accountID".to_string(), text("c"))],
+                vec![
+                    ("accountID".to_string(), text("d")),
+                    ("created".to_string(), text("03/02/2024")),
+                    ("age".to_string(), AttributeValue::Integer(8))
+                ],
+            ],
+            rows
+        );
+        assert_eq!(2, outcome.summary.pages);
     }
 }

@@ -4,8 +4,11 @@
 use indexmap::IndexMap;
 use serde::Deserialize;
 
+use crate::dates::DateFormat;
 use crate::error::ConfigError;
 use crate::mapping::{ColumnMapping, Segment, parse_mapping, parse_path};
+use crate::pagination::Paging;
+use crate::status_rules::{StatusAndThresholdConfig, StatusRules};
 use crate::template::Template;
 
 /// The document's name, as host platforms store it.
@@ -24,7 +27,7 @@ pub struct ImportDocument {
     /// The Java-style date format of `date` columns.
     pub date_format: Option<String>,
     /// Deletion and threshold rules.
-    pub status_and_threshold_config: Option<serde_json::Value>,
+    pub status_and_threshold_config: Option<StatusAndThresholdConfig>,
 }
 
 /// `accountParams`.
@@ -80,14 +83,69 @@ pub struct CallSpec {
     /// Dotted path to the list of records; empty means the body is the list.
     #[serde(default)]
     pub list_field: String,
-    /// The target attribute that identifies a record.
+    /// The target attribute that identifies a record (not needed on a
+    /// dependent call).
+    #[serde(default)]
     pub key_field: String,
     /// Target attribute to `source~#~type`.
     pub cols_to_props_map: IndexMap<String, String>,
     /// Call dependencies.
     pub input_params: Option<InputParams>,
+    /// How the list continues; Confluent's `metadata.next` when absent.
+    pub pagination: Option<PaginationSpec>,
     /// Whether entitlements that disappear are marked inactive.
     pub disable_deleted_entitlements: Option<bool>,
+}
+
+/// `pagination`: one of its forms.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaginationSpec {
+    /// The next page's URL is in the body.
+    pub next_url: Option<NextUrlSpec>,
+    /// Offset and batch size parameters.
+    pub offset: Option<OffsetSpec>,
+    /// A page-number parameter.
+    pub page: Option<PageSpec>,
+}
+
+/// `pagination.nextUrl`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NextUrlSpec {
+    /// A path such as `metadata.next`, or Saviynt's
+    /// `${response.completeResponseMap.metadata.next}`.
+    pub next_url_path: String,
+}
+
+/// `pagination.offset`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OffsetSpec {
+    /// The offset's query parameter.
+    pub offset_param: String,
+    /// The batch size's query parameter.
+    pub batch_param: String,
+    /// Records per page.
+    pub batch_size: u64,
+    /// Where the body gives the total count.
+    pub total_count_path: Option<String>,
+}
+
+/// `pagination.page`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageSpec {
+    /// The page number's query parameter; `page` when absent.
+    pub page_param: Option<String>,
+    /// The page size's query parameter, if the API takes one.
+    pub page_size_param: Option<String>,
+    /// Records per page.
+    pub page_size: u64,
+    /// The first page's number; 1 when absent.
+    pub first_page: Option<u64>,
+    /// Where the body gives the number of pages.
+    pub total_pages_path: Option<String>,
 }
 
 /// `inputParams`.
@@ -138,6 +196,11 @@ pub struct CallPlan {
     pub key_field: String,
     /// The attribute mapping.
     pub columns: Vec<ColumnMapping>,
+    /// How the list continues.
+    pub paging: Paging,
+    /// Whether the call runs once per record of the calls before it, adding
+    /// its columns to that record.
+    pub dependent: bool,
 }
 
 /// An entitlement type ready to import.
@@ -147,6 +210,9 @@ pub struct EntTypePlan {
     pub name: String,
     /// Its calls, in order.
     pub calls: Vec<CallPlan>,
+    /// Whether its entitlements that disappear come out inactive
+    /// (`disableDeletedEntitlements`, true unless a call says false).
+    pub disable_deleted: bool,
 }
 
 /// The compiled import document.
@@ -156,14 +222,27 @@ pub struct ImportPlan {
     pub account_calls: Vec<CallPlan>,
     /// Entitlement types, in order.
     pub ent_types: Vec<EntTypePlan>,
+    /// What becomes of objects that disappear.
+    pub status_rules: StatusRules,
 }
 
 impl ImportPlan {
     /// Checks and compiles a parsed document.
     pub fn compile(document: &ImportDocument) -> Result<Self, ConfigError> {
         let mut plan = Self::default();
+        let date_format = match &document.date_format {
+            Some(pattern) => Some(
+                DateFormat::parse(pattern)
+                    .map_err(|e| ConfigError::new(IMPORT_DOCUMENT, "dateFormat", e))?,
+            ),
+            None => None,
+        };
         if let Some(params) = &document.account_params {
-            plan.account_calls = compile_calls("accountParams.call", &params.call)?;
+            plan.account_calls =
+                compile_calls("accountParams.call", &params.call, "account", &date_format)?;
+        }
+        if let Some(block) = &document.status_and_threshold_config {
+            plan.status_rules = StatusRules::compile(block)?;
         }
         if let Some(params) = &document.acct_ent_params
             && params.as_object().is_none_or(|p| !p.is_empty())
@@ -181,7 +260,11 @@ impl ImportPlan {
                 let path = format!("entitlementParams.entTypes.{name}.call");
                 plan.ent_types.push(EntTypePlan {
                     name: name.clone(),
-                    calls: compile_calls(&path, &spec.call)?,
+                    calls: compile_calls(&path, &spec.call, "entitlement", &date_format)?,
+                    disable_deleted: spec
+                        .call
+                        .values()
+                        .all(|call| call.disable_deleted_entitlements != Some(false)),
                 });
             }
         }
@@ -192,23 +275,37 @@ impl ImportPlan {
 fn compile_calls(
     path: &str,
     calls: &IndexMap<String, CallSpec>,
+    record_binding: &str,
+    date_format: &Option<DateFormat>,
 ) -> Result<Vec<CallPlan>, ConfigError> {
     let mut ordered: Vec<_> = calls.iter().collect();
     ordered.sort_by_key(|(_, call)| (call.stage_number, call.call_order));
-    ordered
+    let plans = ordered
         .into_iter()
-        .map(|(name, call)| compile_call(&format!("{path}.{name}"), call))
-        .collect()
-}
-
-fn compile_call(path: &str, call: &CallSpec) -> Result<CallPlan, ConfigError> {
-    let error = |at: String, message: String| ConfigError::new(IMPORT_DOCUMENT, at, message);
-    if call.input_params.as_ref().is_some_and(|p| p.dependent_call) {
-        return Err(error(
-            format!("{path}.inputParams.dependentCall"),
-            "dependent calls are not supported yet; expected false".to_string(),
+        .map(|(name, call)| {
+            compile_call(&format!("{path}.{name}"), call, record_binding, date_format)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(first) = plans.first()
+        && first.dependent
+    {
+        return Err(ConfigError::new(
+            IMPORT_DOCUMENT,
+            format!("{}.inputParams.dependentCall", first.path),
+            "the first call cannot be dependent; expected an earlier call whose records it extends",
         ));
     }
+    Ok(plans)
+}
+
+fn compile_call(
+    path: &str,
+    call: &CallSpec,
+    record_binding: &str,
+    date_format: &Option<DateFormat>,
+) -> Result<CallPlan, ConfigError> {
+    let error = |at: String, message: String| ConfigError::new(IMPORT_DOCUMENT, at, message);
+    let dependent = call.input_params.as_ref().is_some_and(|p| p.dependent_call);
     let method = call.http.http_method.to_ascii_uppercase();
     if method != "GET" {
         return Err(error(
@@ -218,10 +315,21 @@ fn compile_call(path: &str, call: &CallSpec) -> Result<CallPlan, ConfigError> {
     }
     let template = |at: String, text: &str| -> Result<Template, ConfigError> {
         let template = Template::parse(text).map_err(|e| error(at.clone(), e))?;
-        if let Some(unbound) = template.variables().find(|v| v != "access_token") {
+        let bound = |v: &str| {
+            v == "access_token"
+                || (dependent
+                    && v.strip_prefix(record_binding)
+                        .is_some_and(|r| r.starts_with('.')))
+        };
+        if let Some(unbound) = template.variables().find(|v| !bound(v)) {
+            let expected = if dependent {
+                format!("${{access_token}} or ${{{record_binding}.<attribute>}}")
+            } else {
+                "${access_token} (record attributes are bound only in dependent calls)".to_string()
+            };
             return Err(error(
                 at,
-                format!("'${{{unbound}}}' is not bound in imports; expected ${{access_token}}"),
+                format!("'${{{unbound}}}' is not bound in imports; expected {expected}"),
             ));
         }
         Ok(template)
@@ -247,11 +355,13 @@ fn compile_call(path: &str, call: &CallSpec) -> Result<CallPlan, ConfigError> {
         .cols_to_props_map
         .iter()
         .map(|(target, spec)| {
-            parse_mapping(target, spec)
-                .map_err(|e| error(format!("{path}.colsToPropsMap.{target}"), e))
+            let mut column = parse_mapping(target, spec)
+                .map_err(|e| error(format!("{path}.colsToPropsMap.{target}"), e))?;
+            column.date_format = date_format.clone();
+            Ok(column)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    if !columns.iter().any(|c| c.target == call.key_field) {
+    if !dependent && !columns.iter().any(|c| c.target == call.key_field) {
         return Err(error(
             format!("{path}.keyField"),
             format!(
@@ -264,6 +374,10 @@ fn compile_call(path: &str, call: &CallSpec) -> Result<CallPlan, ConfigError> {
             ),
         ));
     }
+    let paging = match &call.pagination {
+        None => Paging::Automatic,
+        Some(spec) => compile_paging(&format!("{path}.pagination"), spec)?,
+    };
     Ok(CallPlan {
         path: path.to_string(),
         method,
@@ -272,5 +386,98 @@ fn compile_call(path: &str, call: &CallSpec) -> Result<CallPlan, ConfigError> {
         list_field,
         key_field: call.key_field.clone(),
         columns,
+        paging,
+        dependent,
     })
+}
+
+fn compile_paging(path: &str, spec: &PaginationSpec) -> Result<Paging, ConfigError> {
+    let error = |at: &str, message: String| {
+        ConfigError::new(IMPORT_DOCUMENT, format!("{path}{at}"), message)
+    };
+    let optional_path = |at: &str, text: &Option<String>| {
+        text.as_deref()
+            .map(|p| parse_path(p).map_err(|e| error(at, e)))
+            .transpose()
+    };
+    match (&spec.next_url, &spec.offset, &spec.page) {
+        (Some(next), None, None) => Ok(Paging::NextUrl(
+            parse_path(&response_path(&next.next_url_path).ok_or_else(|| {
+                error(
+                    ".nextUrl.nextUrlPath",
+                    format!(
+                        "'{}' is not a path; expected one such as metadata.next or ${{response.completeResponseMap.metadata.next}}",
+                        next.next_url_path
+                    ),
+                )
+            })?)
+            .map_err(|e| error(".nextUrl.nextUrlPath", e))?,
+        )),
+        (None, Some(offset), None) => {
+            if offset.batch_size == 0 {
+                return Err(error(".offset.batchSize", "0 records per page; expected at least 1".into()));
+            }
+            Ok(Paging::Offset {
+                offset_param: offset.offset_param.clone(),
+                batch_param: offset.batch_param.clone(),
+                batch_size: offset.batch_size,
+                total_count: optional_path(".offset.totalCountPath", &offset.total_count_path)?,
+            })
+        }
+        (None, None, Some(page)) => {
+            if page.page_size == 0 {
+                return Err(error(".page.pageSize", "0 records per page; expected at least 1".into()));
+            }
+            Ok(Paging::Page {
+                page_param: page.page_param.clone().unwrap_or_else(|| "page".to_string()),
+                size_param: page.page_size_param.clone(),
+                size: page.page_size,
+                first: page.first_page.unwrap_or(1),
+                total_pages: optional_path(".page.totalPagesPath", &page.total_pages_path)?,
+            })
+        }
+        _ => Err(error(
+            "",
+            "expected exactly one of nextUrl, offset and page".to_string(),
+        )),
+    }
+}
+
+/// The body path in a `nextUrlPath`: `metadata.next` as it is, or Saviynt's
+/// `${response?.completeResponseMap?.metadata?.next}` unwrapped. Anything
+/// more (a ternary, a comparison) is `None`.
+fn response_path(text: &str) -> Option<String> {
+    let text = text.trim();
+    let inner = match text.strip_prefix("${") {
+        Some(rest) => rest.strip_suffix('}')?,
+        None => text,
+    };
+    let inner = inner.replace("?.", ".");
+    let inner = inner.strip_prefix("response.").unwrap_or(&inner);
+    let inner = inner.strip_prefix("completeResponseMap.").unwrap_or(inner);
+    let plain = inner
+        .chars()
+        .all(|c| c.is_alphanumeric() || "_-.[]~#".contains(c));
+    (plain && !inner.is_empty()).then(|| inner.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_url_paths_take_the_saviynt_form_too() {
+        assert_eq!(
+            Some("metadata.next".to_string()),
+            response_path("metadata.next")
+        );
+        assert_eq!(
+            Some("metadata.next".to_string()),
+            response_path("${response?.completeResponseMap?.metadata?.next}")
+        );
+        assert_eq!(
+            None,
+            response_path("${response.next==null?null:response.next}")
+        );
+    }
 }

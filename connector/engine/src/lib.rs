@@ -5,7 +5,9 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod changes;
 pub mod check;
+pub mod dates;
 pub mod describe;
 pub mod documents;
 pub mod error;
@@ -15,12 +17,14 @@ pub mod import_doc;
 pub mod mapping;
 pub mod model;
 pub mod pagination;
+pub mod state;
+pub mod status_rules;
 pub mod template;
 
 pub use documents::Config;
 pub use error::{ConfigError, ConnectorError};
 pub use http::{HttpRequest, HttpResponse, Transport, TransportError};
 pub use model::{
-    Access, Account, AttributeValue, Entitlement, ImportSummary, ObjectKind, Record, RecordSink,
-    Status,
+    Access, Account, AttributeValue, Entitlement, ImportRequest, ImportSummary, KindCounts,
+    ObjectKind, Record, RecordSink, Status,
 };

@@ -5,6 +5,9 @@
 
 use serde_json::Value;
 
+use chrono::SecondsFormat;
+
+use crate::dates::{DateFormat, read_date, read_epoch};
 use crate::model::AttributeValue;
 
 /// The separator between a source path and its type.
@@ -30,9 +33,11 @@ pub enum ValueType {
     Int,
     /// `true` or `false`.
     Bool,
-    /// A date-time, kept as the source writes it.
+    /// A date-time, written in the document's `dateFormat` (kept as the
+    /// source writes it when there is none).
     Date,
-    /// Seconds (or milliseconds) since the epoch, kept as text.
+    /// Seconds (or milliseconds) since the epoch, written in the document's
+    /// `dateFormat` (RFC 3339 when there is none).
     EpochDate,
 }
 
@@ -45,6 +50,8 @@ pub struct ColumnMapping {
     pub source: Vec<Segment>,
     /// How to type it.
     pub value_type: ValueType,
+    /// How `date` and `epochdate` values are written.
+    pub date_format: Option<DateFormat>,
 }
 
 /// Parses one `colsToPropsMap` entry; the error says what was expected.
@@ -69,6 +76,7 @@ pub fn parse_mapping(target: &str, spec: &str) -> Result<ColumnMapping, String> 
         target: target.to_string(),
         source: parse_path(path)?,
         value_type,
+        date_format: None,
     })
 }
 
@@ -131,10 +139,29 @@ impl ColumnMapping {
         let mismatch =
             |expected: &str| format!("'{}' expected {expected}, got {value}", self.target);
         Ok(match self.value_type {
-            ValueType::Char | ValueType::Date | ValueType::EpochDate => {
-                AttributeValue::Text(match value {
-                    Value::String(text) => text.clone(),
-                    other => other.to_string(),
+            ValueType::Char => AttributeValue::Text(match value {
+                Value::String(text) => text.clone(),
+                other => other.to_string(),
+            }),
+            ValueType::Date => AttributeValue::Text(match (value, &self.date_format) {
+                (Value::String(text), None) => text.clone(),
+                (Value::String(text), Some(format)) => {
+                    format.write(read_date(text).ok_or_else(|| mismatch("a date-time"))?)
+                }
+                _ => return Err(mismatch("a date-time")),
+            }),
+            ValueType::EpochDate => {
+                let number = match value {
+                    Value::Number(n) => n.as_i64(),
+                    Value::String(s) => s.trim().parse().ok(),
+                    _ => None,
+                };
+                let instant = number
+                    .and_then(read_epoch)
+                    .ok_or_else(|| mismatch("seconds or milliseconds since the epoch"))?;
+                AttributeValue::Text(match &self.date_format {
+                    Some(format) => format.write(instant),
+                    None => instant.to_rfc3339_opts(SecondsFormat::Secs, true),
                 })
             }
             ValueType::Int => AttributeValue::Integer(match value {
@@ -235,5 +262,32 @@ mod tests {
         assert_eq!(Ok(AttributeValue::Absent), apply("none~#~char"));
         assert_eq!(Ok(AttributeValue::Absent), apply("missing~#~char"));
         assert!(apply("id~#~int").is_err());
+    }
+
+    #[test]
+    fn dates_are_written_in_the_date_format() {
+        let record =
+            json!({"at": "2023-11-14T22:13:20.5Z", "epoch": 1_700_000_000, "ms": "1700000000000"});
+        let apply = |spec: &str, format: Option<&str>| {
+            let mut column = parse_mapping("t", spec).unwrap();
+            column.date_format = format.map(|f| DateFormat::parse(f).unwrap());
+            column.apply(&record)
+        };
+        let text = |s: &str| Ok(AttributeValue::Text(s.to_string()));
+        assert_eq!(text("2023-11-14T22:13:20.5Z"), apply("at~#~date", None));
+        assert_eq!(
+            text("14/11/2023 22:13"),
+            apply("at~#~date", Some("dd/MM/yyyy HH:mm"))
+        );
+        assert_eq!(
+            text("2023-11-14T22:13:20Z"),
+            apply("epoch~#~epochdate", None)
+        );
+        assert_eq!(
+            text("2023-11-14"),
+            apply("ms~#~epochdate", Some("yyyy-MM-dd"))
+        );
+        let error = apply("epoch~#~date", Some("yyyy")).unwrap_err();
+        assert!(error.contains("'t' expected a date-time"), "{error}");
     }
 }

@@ -1,7 +1,11 @@
 //! The records an import produces, mirroring the WIT `types` interface.
 
-/// One attribute value, typed by the mapping (`~#~char`, `~#~int`, …).
-#[derive(Debug, Clone, PartialEq, Eq)]
+use serde::{Deserialize, Serialize};
+
+/// One attribute value, typed by the mapping (`~#~char`, `~#~int`, …). In
+/// JSON it is `null`, a string, a number or a boolean.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
 pub enum AttributeValue {
     /// The source field was absent or null.
     Absent,
@@ -56,6 +60,8 @@ pub struct Entitlement {
 /// A link between an account and an entitlement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Access {
+    /// The link's own id in the target, such as a role binding's id.
+    pub id: String,
     /// The account's id.
     pub account_id: String,
     /// The entitlement's type.
@@ -79,8 +85,48 @@ pub enum Record {
     Access(Access),
 }
 
+impl Record {
+    /// What the record is.
+    pub fn kind(&self) -> ObjectKind {
+        match self {
+            Record::Account(_) => ObjectKind::Accounts,
+            Record::Entitlement(_) => ObjectKind::Entitlements,
+            Record::Access(_) => ObjectKind::Access,
+        }
+    }
+
+    /// The record's identity within its kind: the entitlement type (empty
+    /// for the other kinds) and the id.
+    pub fn key(&self) -> (String, String) {
+        match self {
+            Record::Account(a) => (String::new(), a.id.clone()),
+            Record::Entitlement(e) => (e.ent_type.clone(), e.id.clone()),
+            Record::Access(a) => (String::new(), a.id.clone()),
+        }
+    }
+
+    /// The mapped attributes.
+    pub fn attributes(&self) -> &Attributes {
+        match self {
+            Record::Account(a) => &a.attributes,
+            Record::Entitlement(e) => &e.attributes,
+            Record::Access(a) => &a.attributes,
+        }
+    }
+
+    /// The same record with another status.
+    pub fn with_status(mut self, status: Status) -> Self {
+        match &mut self {
+            Record::Account(a) => a.status = status,
+            Record::Entitlement(e) => e.status = status,
+            Record::Access(a) => a.status = status,
+        }
+        self
+    }
+}
+
 /// Which objects an import brings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ObjectKind {
     /// Users and service accounts.
     Accounts,
@@ -90,21 +136,87 @@ pub enum ObjectKind {
     Access,
 }
 
-/// Counts of what an import emitted.
+impl ObjectKind {
+    /// Every kind, in the order an import runs them.
+    pub const ALL: [ObjectKind; 3] = [
+        ObjectKind::Accounts,
+        ObjectKind::Entitlements,
+        ObjectKind::Access,
+    ];
+
+    /// The kind's name in messages and in the state.
+    pub fn name(self) -> &'static str {
+        match self {
+            ObjectKind::Accounts => "accounts",
+            ObjectKind::Entitlements => "entitlements",
+            ObjectKind::Access => "access",
+        }
+    }
+}
+
+/// What one import is asked to do.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportRequest {
+    /// The kinds to import; they run accounts, then entitlements, then access.
+    pub kinds: Vec<ObjectKind>,
+    /// The state a previous successful import returned.
+    pub state: Option<String>,
+    /// Emit only what changed since `state`.
+    pub incremental: bool,
+}
+
+/// How one kind of object fared in an import.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KindCounts {
+    /// Records the target returned.
+    pub present: u64,
+    /// Records emitted: present ones (all in a full import, only created
+    /// and changed ones in an incremental one) and gone ones.
+    pub emitted: u64,
+    /// Present records the state did not have.
+    pub created: u64,
+    /// Present records whose attributes differ from the state's.
+    pub changed: u64,
+    /// Records of the state the target no longer returns, emitted as
+    /// suspended, inactive or removed.
+    pub gone: u64,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportSummary {
-    /// Accounts emitted.
-    pub accounts: u64,
-    /// Entitlements emitted.
-    pub entitlements: u64,
-    /// Access links emitted.
-    pub access: u64,
+    /// Users and service accounts.
+    pub accounts: KindCounts,
+    /// Organizations and environments.
+    pub entitlements: KindCounts,
+    /// Access links.
+    pub access: KindCounts,
     /// HTTP responses read.
     pub pages: u64,
+    /// Access links whose account or entitlement is unknown. They are not
+    /// emitted.
+    pub orphans: Vec<Access>,
+}
+
+impl ImportSummary {
+    /// The counts of `kind`.
+    pub fn counts_mut(&mut self, kind: ObjectKind) -> &mut KindCounts {
+        match kind {
+            ObjectKind::Accounts => &mut self.accounts,
+            ObjectKind::Entitlements => &mut self.entitlements,
+            ObjectKind::Access => &mut self.access,
+        }
+    }
 }
 
 /// Where imported records go, in bounded batches.
 pub trait RecordSink {
     /// Accepts one batch; an error stops the import.
     fn emit(&mut self, batch: Vec<Record>) -> Result<(), String>;
+
+    /// Hears how far an import has come: records the target returned and
+    /// pages read so far for `kind`.
+    fn progress(&mut self, kind: ObjectKind, records: u64, pages: u64) {
+        let _ = (kind, records, pages);
+    }
 }

@@ -1,73 +1,239 @@
 //! Walking a list across pages.
 //!
 //! Confluent's lists carry `metadata.next`, an opaque absolute URL, and the
-//! last page has none. The walker follows it only while it stays on the
-//! origin of the first request, and fails the run on a link it has already
-//! followed rather than loop.
+//! last page has none; that is the automatic mode. The Saviynt forms serve
+//! other APIs: a next-URL path in the body, an offset and batch size, or a page
+//! number. Whatever the form, the pager follows links only on the origin of
+//! the first request and fails the run on a page it has already read rather
+//! than loop.
 
 use std::collections::HashSet;
 
 use serde_json::Value;
 
 use crate::error::ConnectorError;
+use crate::mapping::{Segment, lookup};
 
 /// The most pages one list may have: a backstop against a target that keeps
 /// handing out fresh links (100,000 pages of 100 is ten million records).
 pub const MAX_PAGES: usize = 100_000;
 
-/// Follows `metadata.next` links.
-#[derive(Debug)]
-pub struct PageWalker {
-    origin: url::Origin,
-    visited: HashSet<String>,
+/// How a call's list continues, from its `pagination` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Paging {
+    /// Confluent's `metadata.next`, with the largest page size asked for.
+    Automatic,
+    /// `pagination.nextUrl.nextUrlPath`: the next URL at a path in the body.
+    NextUrl(Vec<Segment>),
+    /// `pagination.offset`: `offsetParam`/`batchParam` query parameters.
+    Offset {
+        /// The query parameter that carries the offset.
+        offset_param: String,
+        /// The query parameter that carries the batch size.
+        batch_param: String,
+        /// Records asked for per page.
+        batch_size: u64,
+        /// Where the body gives the total count, if it does.
+        total_count: Option<Vec<Segment>>,
+    },
+    /// `pagination.page`: a page-number query parameter.
+    Page {
+        /// The query parameter that carries the page number.
+        page_param: String,
+        /// The query parameter that carries the page size, if any.
+        size_param: Option<String>,
+        /// Records per page.
+        size: u64,
+        /// The number of the first page.
+        first: u64,
+        /// Where the body gives the number of pages, if it does.
+        total_pages: Option<Vec<Segment>>,
+    },
 }
 
-impl PageWalker {
-    /// A walker for a list whose first page is `first_url`.
-    pub fn new(first_url: &str) -> Result<Self, ConnectorError> {
-        let origin = parse(first_url)?.origin();
-        Ok(Self {
-            origin,
-            visited: HashSet::from([first_url.to_string()]),
-        })
-    }
+/// Walks one list.
+#[derive(Debug)]
+pub struct Pager {
+    paging: Paging,
+    origin: url::Origin,
+    visited: HashSet<String>,
+    /// The offset or page number of the current page.
+    position: u64,
+}
 
-    /// The URL of the page after the one whose JSON is `body`, or `None` on
-    /// the last page.
-    pub fn next(&mut self, body: &Value) -> Result<Option<String>, ConnectorError> {
-        let next = match body.pointer("/metadata/next") {
-            None | Some(Value::Null) => return Ok(None),
-            Some(Value::String(next)) if next.is_empty() => return Ok(None),
-            Some(Value::String(next)) => next.clone(),
-            Some(other) => {
-                return Err(ConnectorError::InvalidResponse(format!(
-                    "metadata.next is {other}; expected a URL"
-                )));
+impl Pager {
+    /// A pager for `paging`; returns it with the URL of the first page.
+    pub fn start(paging: &Paging, url: &str) -> Result<(Self, String), ConnectorError> {
+        let parsed = parse(url)?;
+        let (first, position) = match paging {
+            Paging::Automatic | Paging::NextUrl(_) => (url.to_string(), 0),
+            Paging::Offset {
+                offset_param,
+                batch_param,
+                batch_size,
+                ..
+            } => (
+                with_params(
+                    parsed.clone(),
+                    &[(offset_param, 0), (batch_param, *batch_size)],
+                ),
+                0,
+            ),
+            Paging::Page {
+                page_param,
+                size_param,
+                size,
+                first,
+                ..
+            } => {
+                let mut params = vec![(page_param, *first)];
+                if let Some(size_param) = size_param {
+                    params.push((size_param, *size));
+                }
+                (with_params(parsed.clone(), &params), *first)
             }
         };
-        if parse(&next)?.origin() != self.origin {
-            return Err(ConnectorError::InvalidResponse(format!(
-                "metadata.next '{next}' leaves the origin {}; not followed",
+        let pager = Self {
+            paging: paging.clone(),
+            origin: parsed.origin(),
+            visited: HashSet::from([first.clone()]),
+            position,
+        };
+        Ok((pager, first))
+    }
+
+    /// The URL of the page after `url`, whose JSON is `body` and which held
+    /// `records` records, or `None` after the last page.
+    pub fn next(
+        &mut self,
+        url: &str,
+        body: &Value,
+        records: usize,
+    ) -> Result<Option<String>, ConnectorError> {
+        let records = records as u64;
+        let next = match &self.paging {
+            Paging::Automatic => link(
+                body,
+                &[
+                    Segment::Field("metadata".into()),
+                    Segment::Field("next".into()),
+                ],
+                "metadata.next",
+            )?,
+            Paging::NextUrl(path) => link(body, path, "the nextUrlPath")?,
+            Paging::Offset {
+                offset_param,
+                batch_param,
+                batch_size,
+                total_count,
+            } => {
+                let next = self.position + records;
+                let total = total_count
+                    .as_ref()
+                    .map(|path| count_at(body, path, "totalCountPath"))
+                    .transpose()?;
+                if records == 0 || records < *batch_size || total.is_some_and(|t| next >= t) {
+                    None
+                } else {
+                    self.position = next;
+                    Some(with_params(
+                        parse(url)?,
+                        &[(offset_param, next), (batch_param, *batch_size)],
+                    ))
+                }
+            }
+            Paging::Page {
+                page_param,
+                size,
+                first,
+                total_pages,
+                ..
+            } => {
+                let total = total_pages
+                    .as_ref()
+                    .map(|path| count_at(body, path, "totalPagesPath"))
+                    .transpose()?;
+                let pages_read = self.position + 1 - first;
+                if records == 0 || records < *size || total.is_some_and(|t| pages_read >= t) {
+                    None
+                } else {
+                    self.position += 1;
+                    Some(with_params(parse(url)?, &[(page_param, self.position)]))
+                }
+            }
+        };
+        let Some(next) = next else {
+            return Ok(None);
+        };
+        let next = parse(url)?
+            .join(&next)
+            .map_err(|e| invalid(format!("the next page '{next}' is not a URL: {e}")))?;
+        if next.origin() != self.origin {
+            return Err(invalid(format!(
+                "the next page '{next}' leaves the origin {}; not followed",
                 self.origin.ascii_serialization()
             )));
         }
+        let next = next.to_string();
         if !self.visited.insert(next.clone()) {
-            return Err(ConnectorError::InvalidResponse(format!(
-                "metadata.next '{next}' repeats an earlier page; the list loops"
+            return Err(invalid(format!(
+                "the next page '{next}' repeats an earlier page; the list loops"
             )));
         }
         if self.visited.len() > MAX_PAGES {
-            return Err(ConnectorError::InvalidResponse(format!(
-                "the list has more than {MAX_PAGES} pages"
-            )));
+            return Err(invalid(format!("the list has more than {MAX_PAGES} pages")));
         }
         Ok(Some(next))
     }
 }
 
+fn invalid(message: String) -> ConnectorError {
+    ConnectorError::InvalidResponse(message)
+}
+
+/// The link at `path`: absent, null or empty ends the list.
+fn link(body: &Value, path: &[Segment], what: &str) -> Result<Option<String>, ConnectorError> {
+    match lookup(body, path) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(next)) if next.is_empty() => Ok(None),
+        Some(Value::String(next)) => Ok(Some(next.clone())),
+        Some(other) => Err(invalid(format!("{what} is {other}; expected a URL"))),
+    }
+}
+
+fn count_at(body: &Value, path: &[Segment], what: &str) -> Result<u64, ConnectorError> {
+    match lookup(body, path) {
+        Some(Value::Number(n)) if n.as_u64().is_some() => Ok(n.as_u64().unwrap_or_default()),
+        Some(Value::String(s)) if s.trim().parse::<u64>().is_ok() => {
+            Ok(s.trim().parse().unwrap_or_default())
+        }
+        other => Err(invalid(format!(
+            "the {what} holds {}; expected a whole number",
+            other.map_or("nothing".to_string(), Value::to_string)
+        ))),
+    }
+}
+
+/// `url` with each query parameter set (replacing any earlier value).
+fn with_params(mut url: url::Url, params: &[(&String, u64)]) -> String {
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| !params.iter().any(|(name, _)| *name == k))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    {
+        let mut query = url.query_pairs_mut();
+        query.clear();
+        query.extend_pairs(kept);
+        for (name, value) in params {
+            query.append_pair(name, &value.to_string());
+        }
+    }
+    url.to_string()
+}
+
 fn parse(url: &str) -> Result<url::Url, ConnectorError> {
-    url::Url::parse(url)
-        .map_err(|e| ConnectorError::InvalidResponse(format!("'{url}' is not a URL: {e}")))
+    url::Url::parse(url).map_err(|e| invalid(format!("'{url}' is not a URL: {e}")))
 }
 
 /// The largest page Confluent serves on most lists.
@@ -103,46 +269,117 @@ pub fn with_largest_page_size(url: &str, origin: &url::Origin) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mapping::parse_path;
     use serde_json::json;
+
+    fn start(paging: &Paging, url: &str) -> (Pager, String) {
+        Pager::start(paging, url).unwrap()
+    }
 
     #[test]
     fn next_links_are_followed_on_the_same_origin_until_absent() {
-        let mut walker = PageWalker::new("http://h:1/iam/v2/users").unwrap();
+        let (mut pager, first) = start(&Paging::Automatic, "http://h:1/iam/v2/users");
         let page = json!({"metadata": {"next": "http://h:1/iam/v2/users?page_token=a"}});
         assert_eq!(
             Ok(Some("http://h:1/iam/v2/users?page_token=a".to_string())),
-            walker.next(&page)
+            pager.next(&first, &page, 1)
         );
-        assert_eq!(Ok(None), walker.next(&json!({"metadata": {}})));
-        assert_eq!(Ok(None), walker.next(&json!({"metadata": {"next": null}})));
+        assert_eq!(Ok(None), pager.next(&first, &json!({"metadata": {}}), 1));
+        assert_eq!(
+            Ok(None),
+            pager.next(&first, &json!({"metadata": {"next": null}}), 1)
+        );
     }
 
     #[test]
     fn a_next_link_to_another_origin_is_refused() {
-        let mut walker = PageWalker::new("http://h:1/iam/v2/users").unwrap();
+        let (mut pager, first) = start(&Paging::Automatic, "http://h:1/iam/v2/users");
         let page = json!({"metadata": {"next": "http://h:2/iam/v2/users?page_token=a"}});
-        let error = walker.next(&page).unwrap_err().to_string();
+        let error = pager.next(&first, &page, 1).unwrap_err().to_string();
         assert!(error.contains("leaves the origin http://h:1"), "{error}");
     }
 
     #[test]
     fn a_repeating_next_link_is_a_loop() {
-        let mut walker = PageWalker::new("http://h:1/x").unwrap();
+        let (mut pager, first) = start(&Paging::Automatic, "http://h:1/x");
         let page = json!({"metadata": {"next": "http://h:1/x?t=1"}});
-        walker.next(&page).unwrap();
+        pager.next(&first, &page, 1).unwrap();
+        let error = pager.next(&first, &page, 1).unwrap_err().to_string();
+        assert!(error.contains("loops"), "{error}");
+        let (mut pager, first) = start(&Paging::Automatic, "http://h:1/x");
         assert!(
-            walker
-                .next(&page)
-                .unwrap_err()
-                .to_string()
-                .contains("loops")
-        );
-        let mut walker = PageWalker::new("http://h:1/x").unwrap();
-        assert!(
-            walker
-                .next(&json!({"metadata": {"next": "http://h:1/x"}}))
+            pager
+                .next(&first, &json!({"metadata": {"next": "http://h:1/x"}}), 1)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_next_url_path_may_be_relative() {
+        let paging = Paging::NextUrl(parse_path("links.next").unwrap());
+        let (mut pager, first) = start(&paging, "http://h:1/api/users?x=1");
+        let next = pager.next(
+            &first,
+            &json!({"links": {"next": "/api/users?cursor=b"}}),
+            5,
+        );
+        assert_eq!(Ok(Some("http://h:1/api/users?cursor=b".to_string())), next);
+        assert_eq!(Ok(None), pager.next(&first, &json!({"links": {}}), 5));
+    }
+
+    #[test]
+    fn offsets_advance_by_the_records_read_until_the_total() {
+        let paging = Paging::Offset {
+            offset_param: "offset".into(),
+            batch_param: "limit".into(),
+            batch_size: 2,
+            total_count: Some(parse_path("total").unwrap()),
+        };
+        let (mut pager, first) = start(&paging, "http://h:1/api/users?offset=9&q=a");
+        assert_eq!("http://h:1/api/users?q=a&offset=0&limit=2", first);
+        let second = pager
+            .next(&first, &json!({"total": 5}), 2)
+            .unwrap()
+            .unwrap();
+        assert_eq!("http://h:1/api/users?q=a&offset=2&limit=2", second);
+        let third = pager
+            .next(&second, &json!({"total": 5}), 2)
+            .unwrap()
+            .unwrap();
+        assert_eq!("http://h:1/api/users?q=a&offset=4&limit=2", third);
+        assert_eq!(Ok(None), pager.next(&third, &json!({"total": 5}), 1));
+        // Without a total, a full page asks for another; an empty one ends.
+        let paging = Paging::Offset {
+            offset_param: "offset".into(),
+            batch_param: "limit".into(),
+            batch_size: 2,
+            total_count: None,
+        };
+        let (mut pager, first) = start(&paging, "http://h:1/api/users");
+        assert!(pager.next(&first, &json!([]), 2).unwrap().is_some());
+        assert_eq!(Ok(None), pager.next(&first, &json!([]), 0));
+    }
+
+    #[test]
+    fn pages_count_up_until_a_short_page_or_the_page_total() {
+        let paging = Paging::Page {
+            page_param: "page".into(),
+            size_param: Some("per_page".into()),
+            size: 2,
+            first: 1,
+            total_pages: Some(parse_path("meta.pages").unwrap()),
+        };
+        let (mut pager, first) = start(&paging, "http://h:1/api/groups");
+        assert_eq!("http://h:1/api/groups?page=1&per_page=2", first);
+        let body = json!({"meta": {"pages": "2"}});
+        let second = pager.next(&first, &body, 2).unwrap().unwrap();
+        assert_eq!("http://h:1/api/groups?per_page=2&page=2", second);
+        assert_eq!(Ok(None), pager.next(&second, &body, 2));
+        let error = pager
+            .next(&second, &json!({"meta": {}}), 2)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("totalPagesPath holds nothing"), "{error}");
     }
 
     #[test]

@@ -131,6 +131,21 @@ pub fn verbatim(value: &str) -> String {
     value.to_string()
 }
 
+/// Characters a value substituted into a URL keeps as they are: the
+/// unreserved set of RFC 3986.
+const URL_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Encodes a value for a URL: every character outside RFC 3986's unreserved
+/// set is percent-encoded, so a value cannot add a path segment or a query
+/// parameter.
+pub fn percent_encode(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, URL_VALUE).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

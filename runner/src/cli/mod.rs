@@ -3,6 +3,7 @@
 mod check;
 mod describe;
 mod import;
+mod progress;
 mod provision;
 
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use clap::{Args, Parser, Subcommand};
 use connector_runner::bindings::types::ConnectorError;
 use connector_runner::credentials::CredentialsError;
 use connector_runner::output::Format;
+use connector_runner::state::StateFileError;
 use connector_runner::{
     ConnectorHost, ConnectorRuntime, Credentials, HostSettings, Limits, Origin, RunError,
 };
@@ -200,13 +202,17 @@ fn default_component() -> anyhow::Result<PathBuf> {
         })
 }
 
-/// Exit codes: 2 usage (clap), 3 configuration, 4 authentication or
-/// permission, 5 transient (retry later), 1 anything else.
+/// Exit codes: 2 usage (clap), 3 configuration (including credentials and
+/// the state file), 4 authentication or permission, 5 transient (retry
+/// later), 6 a threshold stopped the import, 1 anything else.
 pub fn exit_code(error: &anyhow::Error) -> ExitCode {
     const CONFIG: u8 = 3;
     const AUTH: u8 = 4;
     const TRANSIENT: u8 = 5;
-    if error.downcast_ref::<CredentialsError>().is_some() {
+    const THRESHOLD: u8 = 6;
+    if error.downcast_ref::<CredentialsError>().is_some()
+        || error.downcast_ref::<StateFileError>().is_some()
+    {
         return ExitCode::from(CONFIG);
     }
     let Some(run_error) = error.downcast_ref::<RunError>() else {
@@ -216,7 +222,10 @@ pub fn exit_code(error: &anyhow::Error) -> ExitCode {
         RunError::EgressDenied(_) => CONFIG,
         RunError::DeadlineExceeded(_) => TRANSIENT,
         RunError::Connector(error) => match error {
-            ConnectorError::Config(_) | ConnectorError::EgressDenied(_) => CONFIG,
+            ConnectorError::Config(_)
+            | ConnectorError::EgressDenied(_)
+            | ConnectorError::InvalidState(_) => CONFIG,
+            ConnectorError::ThresholdExceeded(_) => THRESHOLD,
             ConnectorError::AuthFailed(_) | ConnectorError::Forbidden(_) => AUTH,
             ConnectorError::Transient(_) | ConnectorError::RateLimited(_) => TRANSIENT,
             _ => 1,

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use confluent_sim::{SeedSpec, SimConfig, Simulator};
-use connector_runner::types::{Document, ObjectKind, Record};
+use connector_runner::types::{Document, ImportRequest, ImportSummary, ObjectKind, Record};
 use connector_runner::{
     ConnectorHost, ConnectorRuntime, Credentials, HostSettings, Limits, Origin, RunError,
 };
@@ -95,8 +95,32 @@ pub fn import_document_replacing(from: &str, to: &str) -> Document {
     }
 }
 
-/// Runs an import to the end and collects its records.
+/// Runs a full import of `kind` with no state and collects its records.
 pub async fn import(host: &ConnectorHost, kind: ObjectKind) -> Result<Vec<Record>, RunError> {
+    let request = ImportRequest {
+        kinds: vec![kind],
+        state: None,
+        incremental: false,
+    };
+    run_import(host, &request).await.map(|(_, records)| records)
+}
+
+/// Runs `request` to the end; returns its summary and the records emitted,
+/// or the error with the records emitted before it.
+pub async fn run_import(
+    host: &ConnectorHost,
+    request: &ImportRequest,
+) -> Result<(ImportSummary, Vec<Record>), RunError> {
+    let (summary, records) = import_keeping_records(host, request).await;
+    summary.map(|summary| (summary, records))
+}
+
+/// Runs `request` to the end; returns the outcome and every record emitted,
+/// whether it succeeded or not.
+pub async fn import_keeping_records(
+    host: &ConnectorHost,
+    request: &ImportRequest,
+) -> (Result<ImportSummary, RunError>, Vec<Record>) {
     let (sender, mut receiver) = tokio::sync::mpsc::channel(4);
     let collect = async {
         let mut records = Vec::new();
@@ -105,8 +129,10 @@ pub async fn import(host: &ConnectorHost, kind: ObjectKind) -> Result<Vec<Record
         }
         records
     };
-    let (summary, records) = tokio::join!(host.import(kind, sender), collect);
-    summary.map(|_| records)
+    tokio::join!(
+        host.import(request, connector_runner::ImportSink::new(sender)),
+        collect
+    )
 }
 
 /// Records as the CLI prints them, sorted for comparison.

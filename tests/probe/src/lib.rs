@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use bindings::exports::identity::connector::connector::Guest;
 use bindings::identity::connector::types::{
-    Attribute, AttributeValue, Config, ConnectionReport, ConnectorError, Descriptor, ImportSummary,
-    ObjectKind, ProvisionRequest, ProvisionResult,
+    Attribute, AttributeValue, Config, ConnectionReport, ConnectorError, Descriptor, ImportRequest,
+    ImportSummary, ProvisionRequest, ProvisionResult,
 };
 
 struct Probe;
@@ -97,7 +97,7 @@ impl Guest for Probe {
         })
     }
 
-    fn import(_: Config, _: ObjectKind) -> Result<ImportSummary, ConnectorError> {
+    fn import(_: Config, _: ImportRequest) -> Result<ImportSummary, ConnectorError> {
         let mut hoard: Vec<Vec<u8>> = Vec::new();
         loop {
             hoard.push(vec![1u8; 16 << 20]);
