@@ -86,9 +86,18 @@ fn classify(url: &str, error: wstd::http::Error) -> TransportError {
         Some(ErrorCode::HttpResponseBodySize(_)) => TransportError::Protocol(format!(
             "the response body is larger than the host allows: {error:#}"
         )),
+        // A body stream error reaches the guest as text only: wstd keeps
+        // the `wasi:io` error's debug string and drops its `error-code`. A
+        // body over the host's cap is not worth retrying.
+        _ if format!("{error:#}").contains(BODY_CAP_MESSAGE) => TransportError::Protocol(format!(
+            "the response body is larger than the host allows: {error:#}"
+        )),
         _ => TransportError::Connection(format!("{error:#}")),
     }
 }
+
+/// How the host's `error-code::HTTP-response-body-size` reads as text.
+const BODY_CAP_MESSAGE: &str = "HTTP response body size exceeds limit";
 
 fn origin_of(url: &str) -> String {
     url::Url::parse(url)

@@ -8,4 +8,5 @@ mod import;
 mod limits;
 mod sandbox;
 mod secrets;
+mod state;
 mod support;
