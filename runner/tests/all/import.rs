@@ -1,13 +1,7 @@
 //! The first end-to-end import, with the seed's documents as defaults.
 
-use connector_runner::types::ObjectKind;
-use serde_json::{Value, json};
-
 use crate::support::*;
-
-fn text(value: &Value, pointer: &str) -> Value {
-    value.pointer(pointer).cloned().unwrap_or(Value::Null)
-}
+use connector_runner::types::ObjectKind;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn import_accounts_matches_the_simulator_exactly() -> anyhow::Result<()> {
@@ -15,32 +9,7 @@ async fn import_accounts_matches_the_simulator_exactly() -> anyhow::Result<()> {
     let host = host(connector(), settings(&sim));
     let records = import(&host, ObjectKind::Accounts).await?;
 
-    let state = sim.state();
-    let mut expected = Vec::new();
-    for user in state["users"].as_array().unwrap() {
-        expected.push(object(&[
-            ("record", json!("account")),
-            ("status", json!("active")),
-            ("accountID", text(user, "/id")),
-            ("name", text(user, "/full_name")),
-            ("displayName", text(user, "/full_name")),
-            ("customproperty2", text(user, "/email")),
-            ("customproperty3", json!("User")),
-        ]));
-    }
-    for sa in state["service_accounts"].as_array().unwrap() {
-        expected.push(object(&[
-            ("record", json!("account")),
-            ("status", json!("active")),
-            ("accountID", text(sa, "/id")),
-            ("name", text(sa, "/display_name")),
-            ("displayName", text(sa, "/display_name")),
-            ("customproperty1", text(sa, "/description")),
-            ("customproperty3", json!("ServiceAccount")),
-            ("customproperty4", text(sa, "/description")),
-        ]));
-    }
-    expected.sort_by_key(|v| v.to_string());
+    let expected = expected_accounts(&sim.state());
     assert_eq!(250 + 120, records.len());
     assert_eq!(expected, as_json(&records));
     Ok(())
@@ -78,24 +47,7 @@ async fn import_entitlements_gives_organizations_and_environments() -> anyhow::R
     let host = host(connector(), settings(&sim));
     let records = import(&host, ObjectKind::Entitlements).await?;
 
-    let state = sim.state();
-    let mut expected = Vec::new();
-    for (ent_type, list, kind) in [
-        ("organization", "organizations", "Organization"),
-        ("environment", "environments", "Environment"),
-    ] {
-        for item in state[list].as_array().unwrap() {
-            expected.push(object(&[
-                ("record", json!("entitlement")),
-                ("status", json!("active")),
-                ("entType", json!(ent_type)),
-                ("entitlementID", text(item, "/id")),
-                ("entitlement_value", text(item, "/display_name")),
-                ("customproperty1", json!(kind)),
-            ]));
-        }
-    }
-    expected.sort_by_key(|v| v.to_string());
+    let expected = expected_entitlements(&sim.state());
     assert_eq!(1 + 12, records.len());
     assert_eq!(expected, as_json(&records));
     Ok(())
@@ -165,38 +117,7 @@ async fn import_access_gives_every_role_binding_once() -> anyhow::Result<()> {
     let host = host(connector(), settings(&sim));
     let records = import(&host, ObjectKind::Access).await?;
 
-    let state = sim.state();
-    let org_id = state["organizations"][0]["id"].clone();
-    let mut expected = Vec::new();
-    for rb in state["role_bindings"].as_array().unwrap() {
-        let crn = rb["crn_pattern"].as_str().unwrap();
-        // The environment the CRN names, else the organization.
-        let (ent_type, ent_id) = match crn.split('/').find_map(|s| s.strip_prefix("environment=")) {
-            Some(env) => ("environment", json!(env)),
-            None => ("organization", org_id.clone()),
-        };
-        expected.push(object(&[
-            ("record", json!("access")),
-            ("status", json!("active")),
-            (
-                "accountID",
-                json!(
-                    rb["principal"]
-                        .as_str()
-                        .unwrap()
-                        .strip_prefix("User:")
-                        .unwrap()
-                ),
-            ),
-            ("entType", json!(ent_type)),
-            ("entitlementID", ent_id),
-            ("roleBindingID", text(rb, "/id")),
-            ("role_name", text(rb, "/role_name")),
-            ("crn_pattern", text(rb, "/crn_pattern")),
-            ("principal", text(rb, "/principal")),
-        ]));
-    }
-    expected.sort_by_key(|v| v.to_string());
+    let expected = expected_access(&sim.state());
     assert_eq!(100, records.len());
     assert_eq!(expected, as_json(&records));
     assert!(

@@ -7,6 +7,7 @@ mod egress;
 mod import;
 mod limits;
 mod sandbox;
+mod scale;
 mod secrets;
 mod state;
 mod support;

@@ -8,7 +8,7 @@ use connector_runner::types::{Document, ImportRequest, ImportSummary, ObjectKind
 use connector_runner::{
     ConnectorHost, ConnectorRuntime, Credentials, HostSettings, Limits, Origin, RunError,
 };
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 /// A `wasm32-wasip2` artifact that `make build` produced.
 fn artifact(name: &str) -> PathBuf {
@@ -158,4 +158,91 @@ pub fn object(pairs: &[(&str, Value)]) -> Value {
 /// The origin of `sim`.
 pub fn origin(sim: &Simulator) -> Origin {
     Origin::parse(sim.url()).unwrap()
+}
+
+fn text(value: &Value, pointer: &str) -> Value {
+    value.pointer(pointer).cloned().unwrap_or(Value::Null)
+}
+
+fn sorted(mut records: Vec<Value>) -> Vec<Value> {
+    records.sort_by_key(|v| v.to_string());
+    records
+}
+
+/// The accounts the seed's mapping makes of the simulator's `state`, sorted
+/// as [`as_json`] sorts.
+pub fn expected_accounts(state: &Value) -> Vec<Value> {
+    let mut expected = Vec::new();
+    for user in state["users"].as_array().unwrap() {
+        expected.push(object(&[
+            ("record", json!("account")),
+            ("status", json!("active")),
+            ("accountID", text(user, "/id")),
+            ("name", text(user, "/full_name")),
+            ("displayName", text(user, "/full_name")),
+            ("customproperty2", text(user, "/email")),
+            ("customproperty3", json!("User")),
+        ]));
+    }
+    for sa in state["service_accounts"].as_array().unwrap() {
+        expected.push(object(&[
+            ("record", json!("account")),
+            ("status", json!("active")),
+            ("accountID", text(sa, "/id")),
+            ("name", text(sa, "/display_name")),
+            ("displayName", text(sa, "/display_name")),
+            ("customproperty1", text(sa, "/description")),
+            ("customproperty3", json!("ServiceAccount")),
+            ("customproperty4", text(sa, "/description")),
+        ]));
+    }
+    sorted(expected)
+}
+
+/// The entitlements the seed's mapping makes of `state`, sorted.
+pub fn expected_entitlements(state: &Value) -> Vec<Value> {
+    let mut expected = Vec::new();
+    for (ent_type, list, kind) in [
+        ("organization", "organizations", "Organization"),
+        ("environment", "environments", "Environment"),
+    ] {
+        for item in state[list].as_array().unwrap() {
+            expected.push(object(&[
+                ("record", json!("entitlement")),
+                ("status", json!("active")),
+                ("entType", json!(ent_type)),
+                ("entitlementID", text(item, "/id")),
+                ("entitlement_value", text(item, "/display_name")),
+                ("customproperty1", json!(kind)),
+            ]));
+        }
+    }
+    sorted(expected)
+}
+
+/// The access links the role bindings of `state` make, sorted: each under
+/// the environment its CRN names, else the organization.
+pub fn expected_access(state: &Value) -> Vec<Value> {
+    let org_id = state["organizations"][0]["id"].clone();
+    let mut expected = Vec::new();
+    for rb in state["role_bindings"].as_array().unwrap() {
+        let crn = rb["crn_pattern"].as_str().unwrap();
+        let (ent_type, ent_id) = match crn.split('/').find_map(|s| s.strip_prefix("environment=")) {
+            Some(env) => ("environment", json!(env)),
+            None => ("organization", org_id.clone()),
+        };
+        let principal = rb["principal"].as_str().unwrap();
+        expected.push(object(&[
+            ("record", json!("access")),
+            ("status", json!("active")),
+            ("accountID", json!(principal.strip_prefix("User:").unwrap())),
+            ("entType", json!(ent_type)),
+            ("entitlementID", ent_id),
+            ("roleBindingID", text(rb, "/id")),
+            ("role_name", text(rb, "/role_name")),
+            ("crn_pattern", text(rb, "/crn_pattern")),
+            ("principal", text(rb, "/principal")),
+        ]));
+    }
+    sorted(expected)
 }
