@@ -3,6 +3,7 @@
 //! `make test` builds the components first.
 
 mod cli;
+mod dialect;
 mod egress;
 mod import;
 mod limits;
