@@ -841,4 +841,65 @@ mod tests {
         );
         assert_eq!(2, outcome.summary.pages);
     }
+
+    #[tokio::test]
+    async fn a_custom_mapping_reads_every_type_and_path_form_across_numbered_pages() {
+        let document = serde_json::json!({
+            "accountParams": {"call": {"call1": {
+                "http": {"url": format!("{BASE}/api/people")},
+                "listField": "result.items",
+                "keyField": "key",
+                "colsToPropsMap": {
+                    "key": "ids[1]~#~int",
+                    "name": "profile.name",
+                    "mail": "emails[0].value~#~char",
+                    "on": "active~#~bool",
+                    "seen": "last_seen~#~epochdate",
+                    "born": "born~#~date",
+                    "dotted": "x~dot#y.z~#~char",
+                    "none": "missing.path~#~char"
+                },
+                "pagination": {"page": {"pageParam": "p", "pageSize": 1, "firstPage": 0, "totalPagesPath": "result.pages"}}
+            }}}
+        });
+        let config = Config::load(
+            BASE,
+            &[("ImportAccountEntJSON".into(), document.to_string())],
+        )
+        .unwrap();
+        let person = |n: i64| {
+            serde_json::json!({"ids": ["x", n], "profile": {"name": format!("P{n}")}, "emails": [{"value": format!("p{n}@x")}],
+                "active": n % 2 == 0, "last_seen": 1_700_000_000 + n, "born": "1990-01-02", "x.y": {"z": "dot"}})
+        };
+        let page = |n: i64| serde_json::json!({"result": {"items": [person(n)], "pages": 2}});
+        let transport = Canned::default()
+            .page(&format!("{BASE}/api/people?p=0"), page(1))
+            .page(&format!("{BASE}/api/people?p=1"), page(2));
+        let (outcome, sink) = run(
+            &transport,
+            &config,
+            &request(&[ObjectKind::Accounts], None, false),
+        )
+        .await
+        .unwrap();
+        assert_eq!(2, outcome.summary.pages);
+        let text = |s: &str| AttributeValue::Text(s.to_string());
+        assert_eq!(
+            &vec![
+                ("key".to_string(), AttributeValue::Integer(2)),
+                ("name".to_string(), text("P2")),
+                ("mail".to_string(), text("p2@x")),
+                ("on".to_string(), AttributeValue::Boolean(true)),
+                ("seen".to_string(), text("2023-11-14T22:13:22Z")),
+                ("born".to_string(), text("1990-01-02")),
+                ("dotted".to_string(), text("dot")),
+                ("none".to_string(), AttributeValue::Absent),
+            ],
+            sink.records()[1].attributes()
+        );
+        let Record::Account(first) = sink.records()[0] else {
+            panic!("not an account")
+        };
+        assert_eq!("1", first.id, "an int key becomes the id");
+    }
 }

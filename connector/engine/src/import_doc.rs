@@ -480,4 +480,59 @@ mod tests {
             response_path("${response.next==null?null:response.next}")
         );
     }
+
+    fn compile_error(document: serde_json::Value) -> String {
+        let document: ImportDocument = serde_json::from_value(document).unwrap();
+        ImportPlan::compile(&document).unwrap_err().to_string()
+    }
+
+    fn with_call(extra: serde_json::Value) -> serde_json::Value {
+        let mut call = serde_json::json!({"http": {"url": "http://h/x"}, "keyField": "id", "colsToPropsMap": {"id": "id"}});
+        for (key, value) in extra.as_object().unwrap() {
+            call[key] = value.clone();
+        }
+        serde_json::json!({"accountParams": {"call": {"c1": call}}})
+    }
+
+    #[test]
+    fn dialect_mistakes_name_their_path_and_what_was_expected() {
+        let cases = [
+            (
+                with_call(
+                    serde_json::json!({"pagination": {"offset": {"offsetParam": "o", "batchParam": "b", "batchSize": 5}, "page": {"pageSize": 5}}}),
+                ),
+                "ImportAccountEntJSON: at accountParams.call.c1.pagination: expected exactly one of nextUrl, offset and page",
+            ),
+            (
+                with_call(
+                    serde_json::json!({"pagination": {"nextUrl": {"nextUrlPath": "${response.a==null?null:response.a}"}}}),
+                ),
+                "at accountParams.call.c1.pagination.nextUrl.nextUrlPath: '${response.a==null?null:response.a}' is not a path",
+            ),
+            (
+                with_call(serde_json::json!({"pagination": {"page": {"pageSize": 0}}})),
+                "at accountParams.call.c1.pagination.page.pageSize: 0 records per page",
+            ),
+            (
+                with_call(serde_json::json!({"inputParams": {"dependentCall": true}})),
+                "at accountParams.call.c1.inputParams.dependentCall: the first call cannot be dependent",
+            ),
+            (
+                with_call(serde_json::json!({"http": {"url": "http://h/${user.id}"}})),
+                "at accountParams.call.c1.http.url: '${user.id}' is not bound in imports; expected ${access_token} (record attributes are bound only in dependent calls)",
+            ),
+            (
+                serde_json::json!({"dateFormat": "yyyy-QQ"}),
+                "at dateFormat: 'yyyy-QQ' uses 'QQ'",
+            ),
+            (
+                serde_json::json!({"statusAndThresholdConfig": {"entThresholdValue": "200%"}}),
+                "at statusAndThresholdConfig.entThresholdValue: \"200%\" is not a threshold",
+            ),
+        ];
+        for (document, expected) in cases {
+            let error = compile_error(document);
+            assert!(error.contains(expected), "{error}\n  expected: {expected}");
+        }
+    }
 }
