@@ -137,3 +137,75 @@ fn cli_writes_csv_with_a_header() -> anyhow::Result<()> {
     assert_eq!(13, lines.count());
     Ok(())
 }
+
+#[test]
+fn cli_summarises_on_stderr_lists_orphans_at_v_and_is_silent_with_quiet() -> anyhow::Result<()> {
+    let sim = simulator(small_org());
+    let cache = tempfile::tempdir()?;
+    // A binding whose principal is no account of the organization.
+    sim.with_store(|store| {
+        let crn = store.organization.as_ref().unwrap().crn();
+        let seq = store.next_seq();
+        store.role_bindings.insert(
+            seq,
+            confluent_sim::model::RoleBinding {
+                id: "rb-ghost".into(),
+                principal: "User:u-ghost".into(),
+                role_name: "OrganizationAdmin".into(),
+                crn_pattern: crn,
+                stamps: confluent_sim::store::stamps_now(),
+            },
+        );
+    });
+
+    let output = run_cli(&sim, cache.path(), &["import", "all"]);
+    assert!(output.status.success());
+    let stderr = String::from_utf8(output.stderr)?;
+    assert!(
+        stderr.contains(
+            "accounts:     370 present, 370 emitted (0 created, 0 changed, 0 suspended or inactive)"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("entitlements: 13 present, 13 emitted"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("access:       100 present, 100 emitted"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 access links name an account or entitlement that is unknown; they were not emitted (-v lists them)"), "{stderr}");
+    assert!(
+        !stderr.contains("importing:"),
+        "no progress line when stderr is not a terminal"
+    );
+    let stdout = String::from_utf8(output.stdout)?;
+    assert!(!stdout.contains("rb-ghost"));
+
+    let verbose =
+        String::from_utf8(run_cli(&sim, cache.path(), &["import", "access", "-v"]).stderr)?;
+    // Without accounts in this run or a state, nothing can be called an orphan.
+    assert!(!verbose.contains("unknown;"), "{verbose}");
+    let verbose = String::from_utf8(run_cli(&sim, cache.path(), &["import", "all", "-v"]).stderr)?;
+    assert!(
+        verbose.contains(r#""accountID":"u-ghost""#)
+            && verbose.contains(r#""roleBindingID":"rb-ghost""#),
+        "{verbose}"
+    );
+
+    let quiet = run_cli(&sim, cache.path(), &["import", "all", "--quiet"]);
+    assert!(quiet.status.success());
+    assert_eq!("", String::from_utf8(quiet.stderr)?);
+    Ok(())
+}
+
+#[test]
+fn cli_incremental_needs_a_state_file() -> anyhow::Result<()> {
+    let sim = simulator(small_org());
+    let cache = tempfile::tempdir()?;
+    let output = run_cli(&sim, cache.path(), &["import", "all", "--incremental"]);
+    assert_eq!(Some(2), output.status.code());
+    assert!(String::from_utf8(output.stderr)?.contains("--state <FILE>"));
+    Ok(())
+}

@@ -129,3 +129,45 @@ async fn import_access_gives_every_role_binding_once() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn progress_reports_count_records_and_pages_per_kind() -> anyhow::Result<()> {
+    use std::sync::{Arc, Mutex};
+
+    use connector_runner::ImportSink;
+    use connector_runner::types::{ImportRequest, Progress};
+
+    let sim = simulator(small_org());
+    let host = host(connector(), settings(&sim));
+    let reports: Arc<Mutex<Vec<Progress>>> = Arc::default();
+    let (batches, mut receiver) = tokio::sync::mpsc::channel(4);
+    let heard = reports.clone();
+    let sink = ImportSink {
+        batches,
+        progress: Some(Arc::new(move |p: &Progress| heard.lock().unwrap().push(*p))),
+    };
+    let request = ImportRequest {
+        kinds: vec![ObjectKind::Accounts, ObjectKind::Entitlements],
+        state: None,
+        incremental: false,
+    };
+    let drain = async { while receiver.recv().await.is_some() {} };
+    let (summary, ()) = tokio::join!(host.import(&request, sink), drain);
+    let summary = summary?;
+    let reports = reports.lock().unwrap();
+    let last = |kind: ObjectKind| {
+        reports
+            .iter()
+            .filter(|p| p.kind == kind)
+            .map(|p| (p.records, p.pages))
+            .max()
+            .unwrap()
+    };
+    // Five pages of accounts (3 of users, 2 of service accounts); one each of
+    // organizations and environments.
+    assert_eq!((370, 5), last(ObjectKind::Accounts));
+    assert_eq!((13, 2), last(ObjectKind::Entitlements));
+    assert_eq!(7, summary.pages);
+    assert_eq!(7, reports.len(), "one report per page");
+    Ok(())
+}
