@@ -1,6 +1,6 @@
 //! The API secret, plain or base64-encoded, appears in nothing the runner
 //! writes: stdout, stderr (at the most verbose level), output files, the
-//! compiled-component cache, or errors.
+//! import state file, the compiled-component cache, or errors.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -41,6 +41,8 @@ fn the_secret_appears_in_no_output_log_error_or_file() -> anyhow::Result<()> {
     let cache = work.path().join("cache");
     let out_file = work.path().join("accounts.json");
     let out_arg = out_file.to_str().unwrap();
+    let state_file = work.path().join("state.json");
+    let state_arg = state_file.to_str().unwrap();
 
     let runs = [
         vec!["-vv", "check"],
@@ -48,6 +50,7 @@ fn the_secret_appears_in_no_output_log_error_or_file() -> anyhow::Result<()> {
             "-vv", "import", "accounts", "--format", "json", "--output", out_arg,
         ],
         vec!["-vv", "import", "entitlements", "--format", "table"],
+        vec!["-vv", "import", "all", "--state", state_arg],
         vec!["-vv", "describe"],
     ];
     for args in &runs {
@@ -78,6 +81,9 @@ fn the_secret_appears_in_no_output_log_error_or_file() -> anyhow::Result<()> {
     let written = std::fs::read_to_string(&out_file)?;
     assert!(written.starts_with('['), "the output file was written");
     assert_clean("the output file", &written, &key);
+    let state = std::fs::read_to_string(&state_file)?;
+    assert!(state.contains("\"accounts\""), "the state file was written");
+    assert_clean("the state file", &state, &key);
     for entry in std::fs::read_dir(&cache)? {
         let bytes = std::fs::read(entry?.path())?;
         assert_clean("the cache", &String::from_utf8_lossy(&bytes), &key);
