@@ -9,18 +9,6 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-fn all_kinds() -> ImportRequest {
-    ImportRequest {
-        kinds: vec![
-            ObjectKind::Accounts,
-            ObjectKind::Entitlements,
-            ObjectKind::Access,
-        ],
-        state: None,
-        incremental: false,
-    }
-}
-
 fn import_document(json: &Value) -> Document {
     Document {
         name: "ImportAccountEntJSON".into(),
@@ -40,7 +28,7 @@ async fn the_seed_document_verbatim_imports_everything() -> anyhow::Result<()> {
         name: "ImportAccountEntJSON".into(),
         json: seed,
     }];
-    let (_, records) = run_import(&host(connector(), settings), &all_kinds()).await?;
+    let (_, records) = run_import(&host(connector(), settings), &import_all(None, false)).await?;
     let state = sim.state();
     let mut expected = expected_accounts(&state);
     expected.extend(expected_entitlements(&state));
@@ -77,7 +65,7 @@ async fn a_custom_mapping_types_dates_booleans_and_nested_paths() -> anyhow::Res
     settings.documents = vec![import_document(&document)];
     let request = ImportRequest {
         kinds: vec![ObjectKind::Accounts, ObjectKind::Entitlements],
-        ..all_kinds()
+        ..import_all(None, false)
     };
     let (_, records) = run_import(&host(connector(), settings), &request).await?;
 
@@ -134,7 +122,8 @@ async fn independent_lists_are_read_at_once() -> anyhow::Result<()> {
         latency_ms: Some(Latency { min: 50, max: 50 }),
         ..Faults::default()
     });
-    let (_, records) = run_import(&host(connector(), settings(&sim)), &all_kinds()).await?;
+    let (_, records) =
+        run_import(&host(connector(), settings(&sim)), &import_all(None, false)).await?;
     assert!(records.iter().any(|r| matches!(r, Record::Access(_))));
     let paths: Vec<String> = sim.requests().into_iter().map(|r| r.path).collect();
     let first = |prefix: &str| paths.iter().position(|p| p.starts_with(prefix)).unwrap();

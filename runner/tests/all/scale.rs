@@ -1,6 +1,6 @@
 //! A large organization, imported whole through the sandbox.
 
-use connector_runner::types::{ImportRequest, ObjectKind, Record};
+use connector_runner::types::Record;
 use serde_json::Value;
 
 use crate::support::*;
@@ -16,15 +16,7 @@ async fn a_large_organization_imports_exactly_with_nothing_missing_or_twice() ->
         seed: 11,
     });
     let host = host(connector(), settings(&sim));
-    let request = ImportRequest {
-        kinds: vec![
-            ObjectKind::Accounts,
-            ObjectKind::Entitlements,
-            ObjectKind::Access,
-        ],
-        state: None,
-        incremental: false,
-    };
+    let request = import_all(None, false);
     let (summary, records) = run_import(&host, &request).await?;
 
     let state = sim.state();

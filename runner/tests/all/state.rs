@@ -14,18 +14,6 @@ use serde_json::Value;
 use crate::cli::run_cli;
 use crate::support::*;
 
-fn request(state: Option<&str>, incremental: bool) -> ImportRequest {
-    ImportRequest {
-        kinds: vec![
-            ObjectKind::Accounts,
-            ObjectKind::Entitlements,
-            ObjectKind::Access,
-        ],
-        state: state.map(str::to_string),
-        incremental,
-    }
-}
-
 /// A record's identity: its kind, entitlement type and id.
 fn key(record: &Record) -> (String, String) {
     match record {
@@ -178,18 +166,18 @@ fn change_everything(sim: &Simulator) -> Changes {
 }
 
 async fn full(host: &ConnectorHost) -> anyhow::Result<Vec<Record>> {
-    Ok(run_import(host, &request(None, false)).await?.1)
+    Ok(run_import(host, &import_all(None, false)).await?.1)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_incremental_import_emits_exactly_what_changed() -> anyhow::Result<()> {
     let sim = simulator(small_org());
     let host = host(connector(), settings(&sim));
-    let (first, before) = run_import(&host, &request(None, true)).await?;
+    let (first, before) = run_import(&host, &import_all(None, true)).await?;
     assert_eq!(250 + 120, first.accounts.emitted, "no state: a full import");
 
     let changes = change_everything(&sim);
-    let (second, emitted) = run_import(&host, &request(Some(&first.state), true)).await?;
+    let (second, emitted) = run_import(&host, &import_all(Some(&first.state), true)).await?;
     let after = full(&host).await?;
     let (before, after) = (by_key(&before), by_key(&after));
 
@@ -251,7 +239,7 @@ async fn an_incremental_import_emits_exactly_what_changed() -> anyhow::Result<()
     assert!(second.orphans.is_empty(), "{:?}", second.orphans);
 
     // Nothing changed since: the next incremental import is silent.
-    let (_, silent) = run_import(&host, &request(Some(&second.state), true)).await?;
+    let (_, silent) = run_import(&host, &import_all(Some(&second.state), true)).await?;
     assert!(silent.is_empty(), "{silent:?}");
     Ok(())
 }
@@ -260,9 +248,9 @@ async fn an_incremental_import_emits_exactly_what_changed() -> anyhow::Result<()
 async fn a_full_import_with_state_emits_everything_and_what_has_gone() -> anyhow::Result<()> {
     let sim = simulator(small_org());
     let host = host(connector(), settings(&sim));
-    let (first, _) = run_import(&host, &request(None, false)).await?;
+    let (first, _) = run_import(&host, &import_all(None, false)).await?;
     let changes = change_everything(&sim);
-    let (second, records) = run_import(&host, &request(Some(&first.state), false)).await?;
+    let (second, records) = run_import(&host, &import_all(Some(&first.state), false)).await?;
     let present = full(&host).await?;
     let active: BTreeSet<_> = records
         .iter()

@@ -95,6 +95,19 @@ pub fn import_document_replacing(from: &str, to: &str) -> Document {
     }
 }
 
+/// A request for every kind (they run accounts, entitlements, access).
+pub fn import_all(state: Option<&str>, incremental: bool) -> ImportRequest {
+    ImportRequest {
+        kinds: vec![
+            ObjectKind::Accounts,
+            ObjectKind::Entitlements,
+            ObjectKind::Access,
+        ],
+        state: state.map(str::to_string),
+        incremental,
+    }
+}
+
 /// Runs a full import of `kind` with no state and collects its records.
 pub async fn import(host: &ConnectorHost, kind: ObjectKind) -> Result<Vec<Record>, RunError> {
     let request = ImportRequest {
