@@ -11,6 +11,7 @@ pub mod dates;
 pub mod describe;
 pub mod documents;
 pub mod error;
+pub mod expr;
 pub mod http;
 pub mod import;
 pub mod import_doc;

@@ -1,5 +1,6 @@
-//! Binding templates: text with `${variable}` references, parsed once when a
-//! document loads and rendered against the bindings of one call.
+//! Binding templates: text with `${expression}` parts, parsed once when a
+//! document loads and rendered against the bindings of one call. The
+//! expressions are [`crate::expr`]'s.
 //!
 //! `${access_token}` never renders to a credential: the connector holds none.
 //! It renders to [`ACCESS_TOKEN_PLACEHOLDER`], and the host sets the real
@@ -7,23 +8,27 @@
 
 use serde_json::Value;
 
+use crate::expr::{self, Expr, Scope};
+
 /// What `${access_token}` renders to.
 pub const ACCESS_TOKEN_PLACEHOLDER: &str = "host-injected-credential";
 
 /// A parsed template.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Template {
     parts: Vec<Part>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 enum Part {
     Literal(String),
-    Variable(Vec<String>),
+    /// The expression and its source text, for messages.
+    Expression(Expr, String),
 }
 
 impl Template {
-    /// Parses `text`; the error gives the byte position and what was expected.
+    /// Parses `text`; the error gives the byte position in `text` and what
+    /// was expected.
     pub fn parse(text: &str) -> Result<Self, String> {
         let mut parts = Vec::new();
         let mut rest = text;
@@ -32,31 +37,24 @@ impl Template {
             if start > 0 {
                 parts.push(Part::Literal(rest[..start].to_string()));
             }
-            let after = &rest[start + 2..];
-            let end = after.find('}').ok_or_else(|| {
+            let inside = &rest[start + 2..];
+            let end = closing_brace(inside).ok_or_else(|| {
                 format!(
                     "position {}: '${{' is never closed; expected '}}'",
                     offset + start
                 )
             })?;
-            let name = after[..end].trim();
-            let valid = !name.is_empty()
-                && name.split('.').all(|s| {
-                    !s.is_empty()
-                        && s.chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-                });
-            if !valid {
-                return Err(format!(
-                    "position {}: '${{{name}}}' is not a variable; expected a name such as ${{user.username}}",
-                    offset + start
-                ));
-            }
-            parts.push(Part::Variable(
-                name.split('.').map(str::to_string).collect(),
-            ));
+            let source = &inside[..end];
+            let expr = expr::parse(source).map_err(|e| {
+                format!(
+                    "position {}: in '${{{source}}}': {}",
+                    offset + start + 2 + e.offset,
+                    e.message
+                )
+            })?;
+            parts.push(Part::Expression(expr, source.trim().to_string()));
             offset += start + 2 + end + 1;
-            rest = &after[end + 1..];
+            rest = &inside[end + 1..];
         }
         if !rest.is_empty() {
             parts.push(Part::Literal(rest.to_string()));
@@ -64,15 +62,17 @@ impl Template {
         Ok(Self { parts })
     }
 
-    /// The variables the template refers to, dotted.
+    /// The dotted property paths the template reads, such as `user.username`.
     pub fn variables(&self) -> impl Iterator<Item = String> + '_ {
-        self.parts.iter().filter_map(|part| match part {
-            Part::Variable(path) => Some(path.join(".")),
-            Part::Literal(_) => None,
+        self.parts.iter().flat_map(|part| match part {
+            Part::Expression(expr, _) => expr.paths(),
+            Part::Literal(_) => Vec::new(),
         })
     }
 
     /// Renders the template, encoding each substituted value with `encode`.
+    /// A part that is one plain property path with no value is an error: a
+    /// URL or body with a hole in it is never sent.
     pub fn render(
         &self,
         bindings: &Bindings,
@@ -82,16 +82,49 @@ impl Template {
         for part in &self.parts {
             match part {
                 Part::Literal(text) => out.push_str(text),
-                Part::Variable(path) => {
-                    let value = bindings
-                        .resolve(path)
-                        .ok_or_else(|| format!("'${{{}}}' is not bound here", path.join(".")))?;
-                    out.push_str(&encode(&value));
+                Part::Expression(expr, source) => {
+                    let value = expr
+                        .eval(bindings)
+                        .map_err(|e| format!("'${{{source}}}': {e}"))?;
+                    if value.is_null() && expr.as_path().is_some() {
+                        return Err(format!("'${{{source}}}' has no value"));
+                    }
+                    if value.is_object() || value.is_array() {
+                        return Err(format!(
+                            "'${{{source}}}' is {}, not a single value",
+                            if value.is_object() {
+                                "an object"
+                            } else {
+                                "a list"
+                            }
+                        ));
+                    }
+                    out.push_str(&encode(&expr::text_of(&value)));
                 }
             }
         }
         Ok(out)
     }
+}
+
+/// The offset of the `}` that closes a `${`, skipping quoted text.
+fn closing_brace(inside: &str) -> Option<usize> {
+    let mut quote = None;
+    let mut escaped = false;
+    for (at, c) in inside.char_indices() {
+        match (quote, c) {
+            (Some(_), '\\') if !escaped => {
+                escaped = true;
+                continue;
+            }
+            (Some(q), c) if c == q && !escaped => quote = None,
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '}') => return Some(at),
+            _ => {}
+        }
+        escaped = false;
+    }
+    None
 }
 
 /// The values templates may refer to: `${access_token}` and a tree of named
@@ -107,22 +140,22 @@ impl Bindings {
         self.tree.insert(name.to_string(), value);
     }
 
-    /// The text of the variable at `path`, if it is bound to a scalar.
-    pub fn resolve(&self, path: &[String]) -> Option<String> {
-        if path.len() == 1 && path[0] == "access_token" {
-            return Some(ACCESS_TOKEN_PLACEHOLDER.to_string());
+    /// The value bound to `name`.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.tree.get(name)
+    }
+}
+
+/// `${access_token}`'s value, bound in every template.
+static ACCESS_TOKEN: std::sync::LazyLock<Value> =
+    std::sync::LazyLock::new(|| Value::String(ACCESS_TOKEN_PLACEHOLDER.to_string()));
+
+impl Scope for Bindings {
+    fn root(&self, name: &str) -> Option<&Value> {
+        if name == "access_token" {
+            return Some(&ACCESS_TOKEN);
         }
-        let (first, rest) = path.split_first()?;
-        let value = rest
-            .iter()
-            .try_fold(self.tree.get(first)?, |value, name| value.get(name))?;
-        match value {
-            Value::String(text) => Some(text.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(b.to_string()),
-            Value::Null => Some(String::new()),
-            Value::Array(_) | Value::Object(_) => None,
-        }
+        self.tree.get(name)
     }
 }
 
@@ -146,6 +179,14 @@ pub fn percent_encode(value: &str) -> String {
     percent_encoding::utf8_percent_encode(value, URL_VALUE).to_string()
 }
 
+/// Encodes a value for the inside of a JSON string: quotes, backslashes and
+/// control characters are escaped, so a value cannot end the string or add
+/// a field.
+pub fn json_escape(value: &str) -> String {
+    let quoted = serde_json::to_string(value).expect("a string serializes");
+    quoted[1..quoted.len() - 1].to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,11 +202,6 @@ mod tests {
             Ok("https://x/iam/v2/service-accounts/sa-1".to_string()),
             template.render(&bindings, verbatim)
         );
-        let auth = Template::parse("${access_token}").unwrap();
-        assert_eq!(
-            Ok(ACCESS_TOKEN_PLACEHOLDER.to_string()),
-            auth.render(&bindings, verbatim)
-        );
     }
 
     #[test]
@@ -174,14 +210,46 @@ mod tests {
             Err("position 4: '${' is never closed; expected '}'".to_string()),
             Template::parse("abc/${user")
         );
-        assert!(
+        assert_eq!(
+            Err("position 4: in '${}': the expression is empty; expected a name such as user.username".to_string()),
             Template::parse("a ${} b")
-                .unwrap_err()
-                .starts_with("position 2:")
+        );
+        let error = Template::parse("{\"n\": \"${user.name.shout()}\"}").unwrap_err();
+        assert!(
+            error.starts_with("position 19: in '${user.name.shout()}': 'shout' is not a method"),
+            "{error}"
         );
         let unbound = Template::parse("${user.name}")
             .unwrap()
             .render(&Bindings::default(), verbatim);
-        assert_eq!(Err("'${user.name}' is not bound here".to_string()), unbound);
+        assert_eq!(Err("'${user.name}' has no value".to_string()), unbound);
+    }
+
+    #[test]
+    fn a_closing_brace_inside_quotes_does_not_end_the_expression() {
+        let template = Template::parse("${user.x == '}' ? 'brace' : 'none'}!").unwrap();
+        let mut bindings = Bindings::default();
+        bindings.bind("user", json!({"x": "}"}));
+        assert_eq!(
+            Ok("brace!".to_string()),
+            template.render(&bindings, verbatim)
+        );
+    }
+
+    #[test]
+    fn substituted_values_are_encoded_for_where_they_go() {
+        let mut bindings = Bindings::default();
+        bindings.bind("user", json!({"name": "a\"b\\c}\n", "path": "../x?y=1&z"}));
+        let body = Template::parse(r#"{"display_name": "${user.name}"}"#)
+            .unwrap()
+            .render(&bindings, json_escape)
+            .unwrap();
+        let parsed: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(json!({"display_name": "a\"b\\c}\n"}), parsed);
+        let url = Template::parse("https://h/users/${user.path}")
+            .unwrap()
+            .render(&bindings, percent_encode)
+            .unwrap();
+        assert_eq!("https://h/users/..%2Fx%3Fy%3D1%26z", url);
     }
 }
