@@ -5,13 +5,15 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{ConfigError, ConnectorError};
 use crate::import_doc::{IMPORT_DOCUMENT, ImportDocument, ImportPlan};
+use crate::provision_doc::{ProvisionDocument, ProvisionPlan};
 
 /// The origin the seed's documents are written against. URLs on it are
 /// rewritten to the configured base URL, so those documents work verbatim
 /// against any Confluent Cloud endpoint, including a simulator.
 pub const DEFAULT_BASE_URL: &str = "https://api.confluent.cloud";
 
-/// The built-in documents: the seed's, byte for byte.
+/// The built-in documents: the seed's, byte for byte, and the user
+/// lifecycle the seed leaves out (`CreateUserJSON`, `RemoveUserJSON`).
 pub const DEFAULT_DOCUMENTS: &[(&str, &str)] = &[
     (
         "ConnectionJSON",
@@ -33,6 +35,14 @@ pub const DEFAULT_DOCUMENTS: &[(&str, &str)] = &[
         "RemoveAccountJSON",
         include_str!("../defaults/RemoveAccountJSON.json"),
     ),
+    (
+        "CreateUserJSON",
+        include_str!("../defaults/CreateUserJSON.json"),
+    ),
+    (
+        "RemoveUserJSON",
+        include_str!("../defaults/RemoveUserJSON.json"),
+    ),
 ];
 
 /// Document names the connector reads; any other name is a config error.
@@ -44,6 +54,8 @@ const KNOWN_DOCUMENTS: &[&str] = &[
     "RemoveAccountJSON",
     "AddAccessJSON",
     "RemoveAccessJSON",
+    "CreateUserJSON",
+    "RemoveUserJSON",
 ];
 
 /// A loaded, checked configuration.
@@ -52,6 +64,8 @@ pub struct Config {
     base_url: url::Url,
     /// The compiled import document.
     pub import: ImportPlan,
+    /// The compiled provisioning documents.
+    pub provisioning: ProvisionPlans,
     /// Things worth telling the operator that do not stop the load, such as
     /// unknown keys.
     pub warnings: Vec<String>,
@@ -100,9 +114,27 @@ impl Config {
             &mut warnings,
         )?;
         let import = ImportPlan::compile(&import)?;
+        let mut plan = |name: &str| -> Result<Option<ProvisionPlan>, ConfigError> {
+            let Some(json) = text(name) else {
+                return Ok(None);
+            };
+            let document: ProvisionDocument = parse_document(name, json, &mut warnings)?;
+            ProvisionPlan::compile(name, &document).map(Some)
+        };
+        let builtin = "a built-in document is always present";
+        let provisioning = ProvisionPlans {
+            create_account: plan("CreateAccountJSON")?.expect(builtin),
+            update_account: plan("UpdateAccountJSON")?.expect(builtin),
+            remove_account: plan("RemoveAccountJSON")?.expect(builtin),
+            create_user: plan("CreateUserJSON")?.expect(builtin),
+            remove_user: plan("RemoveUserJSON")?.expect(builtin),
+            add_access: plan("AddAccessJSON")?,
+            remove_access: plan("RemoveAccessJSON")?,
+        };
         Ok(Self {
             base_url: parsed,
             import,
+            provisioning,
             warnings,
         })
     }
@@ -126,6 +158,26 @@ impl Config {
             _ => url.to_string(),
         }
     }
+}
+
+/// The compiled provisioning documents. Access has no document by default:
+/// the built-in role-binding logic serves it unless one is given.
+#[derive(Debug, Clone)]
+pub struct ProvisionPlans {
+    /// `CreateAccountJSON`: service accounts.
+    pub create_account: ProvisionPlan,
+    /// `UpdateAccountJSON`.
+    pub update_account: ProvisionPlan,
+    /// `RemoveAccountJSON`: service accounts.
+    pub remove_account: ProvisionPlan,
+    /// `CreateUserJSON`: users, by invitation.
+    pub create_user: ProvisionPlan,
+    /// `RemoveUserJSON`.
+    pub remove_user: ProvisionPlan,
+    /// `AddAccessJSON`, when given.
+    pub add_access: Option<ProvisionPlan>,
+    /// `RemoveAccessJSON`, when given.
+    pub remove_access: Option<ProvisionPlan>,
 }
 
 /// Parses one document into `T`, naming the JSON path of any error and

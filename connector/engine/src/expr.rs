@@ -444,6 +444,29 @@ impl Parser {
 pub trait Scope {
     /// The value at the root name `name`, if bound.
     fn root(&self, name: &str) -> Option<&Value>;
+
+    /// The value of a path that leads nowhere: `null` unless the scope says
+    /// otherwise.
+    fn missing(&self, steps: &[Step]) -> Value {
+        let _ = steps;
+        Value::Null
+    }
+}
+
+/// A path as written: `response.call1.message.data[0].id`.
+pub fn path_text(steps: &[Step]) -> String {
+    let mut out = String::new();
+    for step in steps {
+        match step {
+            Step::Field(name) if out.is_empty() => out.push_str(name),
+            Step::Field(name) => {
+                out.push('.');
+                out.push_str(name);
+            }
+            Step::Index(index) => out.push_str(&format!("[{index}]")),
+        }
+    }
+    out
 }
 
 impl Expr {
@@ -561,13 +584,13 @@ impl Expr {
     }
 }
 
-fn read_path(scope: &dyn Scope, steps: &[Step]) -> Value {
-    let mut steps = steps.iter();
+fn read_path(scope: &dyn Scope, path: &[Step]) -> Value {
+    let mut steps = path.iter();
     let Some(Step::Field(root)) = steps.next() else {
         return Value::Null;
     };
     let Some(mut value) = scope.root(root) else {
-        return Value::Null;
+        return scope.missing(path);
     };
     for step in steps {
         let next = match step {
@@ -576,7 +599,7 @@ fn read_path(scope: &dyn Scope, steps: &[Step]) -> Value {
         };
         match next {
             Some(next) => value = next,
-            None => return Value::Null,
+            None => return scope.missing(path),
         }
     }
     value.clone()

@@ -5,6 +5,7 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod access_provision;
 pub mod changes;
 pub mod check;
 pub mod dates;
@@ -13,11 +14,15 @@ pub mod documents;
 pub mod error;
 pub mod expr;
 pub mod http;
+pub mod idempotency;
 pub mod import;
 pub mod import_doc;
 pub mod mapping;
 pub mod model;
+pub mod operations;
 pub mod pagination;
+pub mod provision;
+pub mod provision_doc;
 pub mod state;
 pub mod status_rules;
 pub mod template;

@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-use crate::expr::{self, Expr, Scope};
+use crate::expr::{self, Expr, Scope, Step};
 
 /// What `${access_token}` renders to.
 pub const ACCESS_TOKEN_PLACEHOLDER: &str = "host-injected-credential";
@@ -132,9 +132,17 @@ fn closing_brace(inside: &str) -> Option<usize> {
 #[derive(Debug, Clone, Default)]
 pub struct Bindings {
     tree: serde_json::Map<String, Value>,
+    responses_are_placeholders: bool,
 }
 
 impl Bindings {
+    /// For a dry run, which sends nothing: a `response.…` path renders as
+    /// `<response.…>`.
+    pub fn with_response_placeholders(mut self) -> Self {
+        self.responses_are_placeholders = true;
+        self
+    }
+
     /// Binds `name` (a top-level object such as `user`) to `value`.
     pub fn bind(&mut self, name: &str, value: Value) {
         self.tree.insert(name.to_string(), value);
@@ -156,6 +164,15 @@ impl Scope for Bindings {
             return Some(&ACCESS_TOKEN);
         }
         self.tree.get(name)
+    }
+
+    fn missing(&self, steps: &[Step]) -> Value {
+        match steps.first() {
+            Some(Step::Field(root)) if self.responses_are_placeholders && root == "response" => {
+                Value::String(format!("<{}>", expr::path_text(steps)))
+            }
+            _ => Value::Null,
+        }
     }
 }
 

@@ -1,0 +1,497 @@
+//! Provisioning: runs a document's calls in order, each rendered from the
+//! request's bindings and the earlier calls' responses, and writes the
+//! account back through `accountIdPath` and `responseColsToPropsMap`.
+//!
+//! Every call goes through an [`AuditedTransport`], so the result lists each
+//! HTTP exchange (method, URL, status, duration) and nothing else: headers and
+//! bodies are not kept, and the credential is the host's alone.
+
+use std::cell::RefCell;
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value, json};
+
+use crate::documents::Config;
+use crate::error::ConnectorError;
+use crate::http::{
+    HttpRequest, HttpResponse, RetryPolicy, Transport, TransportError, check_status,
+    transport_failure,
+};
+use crate::idempotency::{Recovery, recovery_for};
+use crate::mapping::lookup;
+use crate::model::{AttributeValue, Attributes};
+use crate::provision_doc::{BodyTemplate, ContentType, ProvisionCall, ProvisionPlan, ResponseRule};
+use crate::template::{Bindings, json_escape, percent_encode, verbatim};
+
+/// The provisioning operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProvisionOp {
+    /// `create-account`.
+    CreateAccount,
+    /// `update-account`.
+    UpdateAccount,
+    /// `remove-account`.
+    RemoveAccount,
+    /// `add-access`.
+    AddAccess,
+    /// `remove-access`.
+    RemoveAccess,
+}
+
+/// A provisioning request, as a host platform sends one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProvisionRequest {
+    /// The host's request id, for `${requestid}`.
+    pub request_id: Option<String>,
+    /// The target account's id.
+    pub account_id: Option<String>,
+    /// The identity's attributes, for `${user.*}`.
+    pub user: Attributes,
+    /// The account's attributes, for `${account.*}`.
+    pub account: Attributes,
+    /// The entitlement type, for access.
+    pub ent_type: Option<String>,
+    /// The entitlement id, for access.
+    pub entitlement_id: Option<String>,
+    /// The role, for access.
+    pub role: Option<String>,
+    /// Render every call and send none.
+    pub dry_run: bool,
+}
+
+/// How an operation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It did what was asked.
+    Done,
+    /// What it was asked to create was already there.
+    AlreadyExisted,
+    /// What it was asked to remove was already gone.
+    AlreadyAbsent,
+    /// Nothing was sent (`dry-run`).
+    DryRun,
+}
+
+/// One HTTP exchange, for the audit list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpCall {
+    /// The method.
+    pub method: String,
+    /// The URL.
+    pub url: String,
+    /// The status, when a response came.
+    pub status: Option<u16>,
+    /// How long it took.
+    pub duration_ms: u64,
+}
+
+/// A call as a dry run renders it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedCall {
+    /// The method.
+    pub method: String,
+    /// The URL.
+    pub url: String,
+    /// Headers, without `Authorization`.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Option<String>,
+}
+
+/// What an operation returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvisionResult {
+    /// The account's id.
+    pub account_id: Option<String>,
+    /// The account's attributes as the responses give them.
+    pub attributes: Attributes,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// The HTTP calls made.
+    pub calls: Vec<HttpCall>,
+    /// The calls a dry run rendered.
+    pub rendered: Vec<RenderedCall>,
+}
+
+/// A transport that notes every exchange.
+#[derive(Debug)]
+pub struct AuditedTransport<'a, T> {
+    inner: &'a T,
+    calls: RefCell<Vec<HttpCall>>,
+}
+
+impl<'a, T: Transport> AuditedTransport<'a, T> {
+    /// Audits `inner`.
+    pub fn new(inner: &'a T) -> Self {
+        Self {
+            inner,
+            calls: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The exchanges so far.
+    pub fn calls(&self) -> Vec<HttpCall> {
+        self.calls.borrow().clone()
+    }
+}
+
+impl<T: Transport> Transport for AuditedTransport<'_, T> {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let (method, url) = (request.method.clone(), request.url.clone());
+        let started = Instant::now();
+        let outcome = self.inner.send(request).await;
+        self.calls.borrow_mut().push(HttpCall {
+            method,
+            url,
+            status: outcome.as_ref().ok().map(|r| r.status),
+            duration_ms: started.elapsed().as_millis() as u64,
+        });
+        outcome
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        self.inner.sleep(duration).await;
+    }
+}
+
+/// The bindings of a request: `user`, `account`, `accountName`,
+/// `requestid`, `entitlementValue`, `endpoints` and `connection`.
+pub fn request_bindings(config: &Config, request: &ProvisionRequest) -> Bindings {
+    let object = |attributes: &Attributes| -> Map<String, Value> {
+        attributes
+            .iter()
+            .map(|(name, value)| (name.clone(), attribute_json(value)))
+            .collect()
+    };
+    let mut account = object(&request.account);
+    if let Some(id) = &request.account_id {
+        account.insert("accountID".into(), Value::String(id.clone()));
+    }
+    let account_name = account
+        .get("name")
+        .cloned()
+        .or_else(|| request.account_id.clone().map(Value::String))
+        .unwrap_or(Value::Null);
+    let mut bindings = Bindings::default();
+    bindings.bind("user", Value::Object(object(&request.user)));
+    bindings.bind("account", Value::Object(account));
+    bindings.bind("accountName", account_name);
+    bindings.bind(
+        "requestid",
+        request
+            .request_id
+            .clone()
+            .map_or(Value::Null, Value::String),
+    );
+    bindings.bind(
+        "entitlementValue",
+        json!({
+            "entType": request.ent_type,
+            "entitlementID": request.entitlement_id,
+            "role": request.role,
+        }),
+    );
+    bindings.bind("endpoints", json!({ "baseUrl": config.base_url() }));
+    bindings.bind("connection", json!({ "url": config.base_url() }));
+    bindings
+}
+
+fn attribute_json(value: &AttributeValue) -> Value {
+    match value {
+        AttributeValue::Absent => Value::Null,
+        AttributeValue::Text(t) => Value::String(t.clone()),
+        AttributeValue::Integer(i) => Value::from(*i),
+        AttributeValue::Boolean(b) => Value::Bool(*b),
+    }
+}
+
+/// A call rendered and ready to send.
+struct Rendered {
+    request: HttpRequest,
+    content_type: Option<ContentType>,
+}
+
+fn render(
+    config: &Config,
+    call: &ProvisionCall,
+    bindings: &Bindings,
+) -> Result<Rendered, ConnectorError> {
+    let error =
+        |field: &str, e: String| ConnectorError::Config(format!("{}.{field}: {e}", call.place));
+    let url = config.resolve_url(
+        &call
+            .url
+            .render(bindings, percent_encode)
+            .map_err(|e| error("url", e))?,
+    );
+    let mut headers = Vec::new();
+    for (name, template) in &call.headers {
+        let value = template
+            .render(bindings, verbatim)
+            .map_err(|e| error(&format!("httpHeaders.{name}"), e))?;
+        if value.contains(['\r', '\n']) {
+            return Err(error(
+                &format!("httpHeaders.{name}"),
+                "the value holds a line break; a header cannot".into(),
+            ));
+        }
+        headers.push((name.clone(), value));
+    }
+    let body = match &call.body {
+        None => None,
+        Some(BodyTemplate::Text(template)) => {
+            let encode = match call.content_type {
+                ContentType::Json => json_escape,
+                ContentType::Form => form_encode,
+            };
+            let body = template
+                .render(bindings, encode)
+                .map_err(|e| error("httpParams", e))?;
+            if call.content_type == ContentType::Json {
+                serde_json::from_str::<Value>(&body).map_err(|e| {
+                    error("httpParams", format!("the rendered body is not JSON ({e}); a value was substituted outside a JSON string"))
+                })?;
+            }
+            Some(body)
+        }
+        Some(BodyTemplate::Fields(fields)) => {
+            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            for (name, template) in fields {
+                let value = template
+                    .render(bindings, verbatim)
+                    .map_err(|e| error(&format!("httpParams.{name}"), e))?;
+                form.append_pair(name, &value);
+            }
+            Some(form.finish())
+        }
+    };
+    let content_type = body.as_ref().map(|_| call.content_type);
+    if let Some(content_type) = content_type
+        && !headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+    {
+        headers.push(("Content-Type".into(), content_type.mime().into()));
+    }
+    Ok(Rendered {
+        request: HttpRequest {
+            method: call.method.clone(),
+            url,
+            headers,
+            body: body.map(String::into_bytes),
+        },
+        content_type,
+    })
+}
+
+fn form_encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// A dry run's view of a request: no `Authorization`.
+pub fn rendered_call(request: &HttpRequest) -> RenderedCall {
+    RenderedCall {
+        method: request.method.clone(),
+        url: request.url.clone(),
+        headers: request
+            .headers
+            .iter()
+            .filter(|(n, _)| !n.eq_ignore_ascii_case("authorization"))
+            .cloned()
+            .collect(),
+        body: request
+            .body
+            .as_ref()
+            .map(|b| String::from_utf8_lossy(b).into_owned()),
+    }
+}
+
+/// Runs `plan` for `request`.
+pub async fn run_plan<T: Transport>(
+    transport: &T,
+    config: &Config,
+    plan: &ProvisionPlan,
+    request: &ProvisionRequest,
+) -> Result<ProvisionResult, ConnectorError> {
+    let audited = AuditedTransport::new(transport);
+    let mut bindings = request_bindings(config, request);
+    if request.dry_run {
+        bindings = bindings.with_response_placeholders();
+    }
+    let mut responses = Map::new();
+    let mut rendered = Vec::new();
+    let mut outcome = if request.dry_run {
+        Outcome::DryRun
+    } else {
+        Outcome::Done
+    };
+    for call in &plan.calls {
+        let ready = render(config, call, &bindings)?;
+        if request.dry_run {
+            rendered.push(rendered_call(&ready.request));
+            continue;
+        }
+        let rules = CallRules {
+            place: &call.place,
+            success: call.success.as_ref(),
+            unsuccess: call.unsuccess.as_ref(),
+        };
+        let (response, call_outcome) =
+            send_call(&audited, &rules, ready.request, ready.content_type).await?;
+        if call_outcome != Outcome::Done {
+            outcome = call_outcome;
+        }
+        let message: Value = serde_json::from_slice(&response.body).unwrap_or_else(|_| {
+            Value::String(String::from_utf8_lossy(&response.body).into_owned())
+        });
+        responses.insert(
+            call.name.clone(),
+            json!({ "message": message, "statusCode": response.status }),
+        );
+        bindings.bind("response", Value::Object(responses.clone()));
+    }
+    let tree = Value::Object(responses);
+    let account_id = match &plan.account_id_path {
+        Some(path) => lookup(&tree, path)
+            .map(crate::expr::text_of)
+            .filter(|id| !id.is_empty()),
+        None => None,
+    }
+    .or_else(|| request.account_id.clone());
+    let attributes = if request.dry_run {
+        Vec::new()
+    } else {
+        plan.response_columns
+            .iter()
+            .map(|column| {
+                let value = column.apply(&tree).map_err(|e| {
+                    ConnectorError::InvalidResponse(format!(
+                        "{}: responseColsToPropsMap: {e}",
+                        plan.document
+                    ))
+                })?;
+                Ok((column.target.clone(), value))
+            })
+            .collect::<Result<_, ConnectorError>>()?
+    };
+    Ok(ProvisionResult {
+        account_id,
+        attributes,
+        outcome,
+        calls: audited.calls(),
+        rendered,
+    })
+}
+
+/// How a call's response is judged.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CallRules<'a> {
+    /// Where the call sits, for messages.
+    pub place: &'a str,
+    /// What a success looks like; `None` means any 2xx.
+    pub success: Option<&'a ResponseRule>,
+    /// What a failure looks like.
+    pub unsuccess: Option<&'a ResponseRule>,
+}
+
+/// Sends one call, with the retries and recoveries its method allows, and
+/// judges the response by `rules`.
+pub(crate) async fn send_call<T: Transport>(
+    transport: &AuditedTransport<'_, T>,
+    rules: &CallRules<'_>,
+    request: HttpRequest,
+    content_type: Option<ContentType>,
+) -> Result<(HttpResponse, Outcome), ConnectorError> {
+    let recovery = recovery_for(&request, content_type);
+    let retry = RetryPolicy::default();
+    let mut attempt = 1;
+    let response = loop {
+        let sent = transport.send(request.clone()).await;
+        let failure = match &sent {
+            Err(e) => Some(transport_failure(&request.method, &request.url, e.clone())),
+            Ok(r) if r.status == 429 || r.status >= 500 => {
+                check_status(&request.method, &request.url, r).err()
+            }
+            Ok(_) => None,
+        };
+        let Some(failure) = failure else {
+            break sent.expect("a response");
+        };
+        // The request may have been applied before the failure: a create
+        // looks for what it would have made before it tries again.
+        if let Some(recovery) = &recovery {
+            if let Some(found) = recovery.find(transport).await? {
+                return Ok((found, Outcome::Done));
+            }
+        } else if request.method == "POST" {
+            return Err(ConnectorError::Transient(format!(
+                "{failure}; a POST with no way to look up what it made is not retried, as it may have been applied"
+            )));
+        }
+        if attempt >= retry.attempts {
+            return Err(failure);
+        }
+        transport.sleep(retry.delay(attempt, &failure)).await;
+        attempt += 1;
+    };
+    let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+    if let Some(rule) = rules.unsuccess
+        && rule.matches(response.status, &body)
+    {
+        let error = check_status(&request.method, &request.url, &response)
+            .err()
+            .unwrap_or_else(|| {
+                ConnectorError::InvalidResponse(format!(
+                    "{} {} returned {}, which unsuccessResponses of {} names a failure",
+                    request.method, request.url, response.status, rules.place
+                ))
+            });
+        return Err(error);
+    }
+    if request.method == "DELETE" && is_absent(&request.url, response.status) {
+        return Ok((response, Outcome::AlreadyAbsent));
+    }
+    if response.status == 409
+        && let Some(recovery) = &recovery
+        && let Some(found) = recovery.find(transport).await?
+    {
+        return Ok((found, Outcome::AlreadyExisted));
+    }
+    let success = match rules.success {
+        Some(rule) => rule.matches(response.status, &body),
+        None => (200..300).contains(&response.status),
+    };
+    if !success {
+        return Err(check_status(&request.method, &request.url, &response)
+            .err()
+            .unwrap_or_else(|| {
+                ConnectorError::InvalidResponse(format!(
+                    "{} {} returned {}, which successResponses of {} does not accept",
+                    request.method, request.url, response.status, rules.place
+                ))
+            }));
+    }
+    Ok((response, Outcome::Done))
+}
+
+/// Whether a DELETE's status says the object is already gone: 404, or the
+/// 403 Confluent answers for a role binding it does not have.
+fn is_absent(url: &str, status: u16) -> bool {
+    status == 404 || (status == 403 && url.contains("/iam/v2/role-bindings/"))
+}
+
+impl Recovery {
+    /// Looks for what the create would have made; a found object comes back
+    /// as a synthetic 200 response holding it.
+    async fn find<T: Transport>(
+        &self,
+        transport: &AuditedTransport<'_, T>,
+    ) -> Result<Option<HttpResponse>, ConnectorError> {
+        let found = self.lookup(transport).await?;
+        Ok(found.map(|object| HttpResponse {
+            status: 200,
+            headers: Vec::new(),
+            body: object.to_string().into_bytes(),
+        }))
+    }
+}

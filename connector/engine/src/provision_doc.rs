@@ -1,0 +1,450 @@
+//! The provisioning dialect (`CreateAccountJSON`, `UpdateAccountJSON`,
+//! `RemoveAccountJSON`, `AddAccessJSON`, `RemoveAccessJSON`): its serde shape,
+//! and its compiled form with every template parsed and checked.
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::dates::DateFormat;
+use crate::error::ConfigError;
+use crate::mapping::{ColumnMapping, Segment, parse_mapping, parse_path};
+use crate::template::Template;
+
+/// A provisioning document as written.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProvisionDocument {
+    /// Where the account's id is in the responses, such as
+    /// `call1.message.id`.
+    pub account_id_path: Option<String>,
+    /// The Java-style date format of `date` columns.
+    pub date_format: Option<String>,
+    /// Account attribute to `<call>.message.<path>~#~type`.
+    #[serde(default)]
+    pub response_cols_to_props_map: IndexMap<String, String>,
+    /// The calls, run in order.
+    pub call: Vec<CallSpec>,
+}
+
+/// One call.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallSpec {
+    /// The call's name, for `${response.<name>…}`.
+    pub name: String,
+    /// The `ConnectionJSON` authentication to use.
+    pub connection: Option<String>,
+    /// The URL template.
+    pub url: String,
+    /// `GET`, `POST`, `PUT`, `PATCH` or `DELETE`.
+    pub http_method: String,
+    /// The body template: a string, or a JSON object whose text is the
+    /// template.
+    pub http_params: Option<Value>,
+    /// Header templates.
+    #[serde(default)]
+    pub http_headers: IndexMap<String, String>,
+    /// `application/json` (the default) or
+    /// `application/x-www-form-urlencoded`.
+    pub http_content_type: Option<String>,
+    /// What a success looks like.
+    pub success_responses: Option<IndexMap<String, Value>>,
+    /// What a failure looks like, whatever the status.
+    pub unsuccess_responses: Option<IndexMap<String, Value>>,
+}
+
+/// How a body is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentType {
+    /// `application/json`: values are JSON-escaped and the body must parse.
+    Json,
+    /// `application/x-www-form-urlencoded`: values are form-encoded.
+    Form,
+}
+
+impl ContentType {
+    /// The header value.
+    pub fn mime(self) -> &'static str {
+        match self {
+            ContentType::Json => "application/json",
+            ContentType::Form => "application/x-www-form-urlencoded",
+        }
+    }
+}
+
+/// The body of a call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BodyTemplate {
+    /// One template for the whole body.
+    Text(Template),
+    /// Form fields, each a template, encoded one by one.
+    Fields(Vec<(String, Template)>),
+}
+
+/// A status and body-field rule (`successResponses`, `unsuccessResponses`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResponseRule {
+    /// Statuses that match; empty means any.
+    pub statuses: Vec<u16>,
+    /// Body paths and the values that match there; all must match.
+    pub fields: Vec<(String, Vec<Segment>, Vec<Value>)>,
+}
+
+impl ResponseRule {
+    /// Whether a response with `status` and JSON `body` matches.
+    pub fn matches(&self, status: u16, body: &Value) -> bool {
+        (self.statuses.is_empty() || self.statuses.contains(&status))
+            && self.fields.iter().all(|(_, path, accepted)| {
+                crate::mapping::lookup(body, path).is_some_and(|found| {
+                    accepted.iter().any(|a| {
+                        a == found || crate::expr::text_of(a) == crate::expr::text_of(found)
+                    })
+                })
+            })
+    }
+}
+
+/// A call ready to run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProvisionCall {
+    /// The call's name.
+    pub name: String,
+    /// Where it sits, for messages: `CreateAccountJSON: call[0] (call1)`.
+    pub place: String,
+    /// The method, upper case.
+    pub method: String,
+    /// The URL template.
+    pub url: Template,
+    /// Header templates.
+    pub headers: Vec<(String, Template)>,
+    /// The body, if any.
+    pub body: Option<BodyTemplate>,
+    /// How the body is encoded.
+    pub content_type: ContentType,
+    /// What a success looks like; `None` means any 2xx.
+    pub success: Option<ResponseRule>,
+    /// What a failure looks like.
+    pub unsuccess: Option<ResponseRule>,
+}
+
+/// A compiled provisioning document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProvisionPlan {
+    /// The document's name.
+    pub document: String,
+    /// The calls, in order.
+    pub calls: Vec<ProvisionCall>,
+    /// Where the account id is in the response tree (`call1.message.id`).
+    pub account_id_path: Option<Vec<Segment>>,
+    /// Attributes read from the response tree.
+    pub response_columns: Vec<ColumnMapping>,
+}
+
+/// The names bound in provisioning templates.
+pub const BINDINGS: &[&str] = &[
+    "user",
+    "account",
+    "accountName",
+    "requestid",
+    "entitlementValue",
+    "endpoints",
+    "connection",
+    "response",
+    "access_token",
+];
+
+const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+impl ProvisionPlan {
+    /// Checks and compiles a parsed document named `name`.
+    pub fn compile(name: &str, document: &ProvisionDocument) -> Result<Self, ConfigError> {
+        let error = |at: String, message: String| ConfigError::new(name, at, message);
+        if document.call.is_empty() {
+            return Err(error(
+                "call".into(),
+                "no calls; expected at least one".into(),
+            ));
+        }
+        let date_format = match &document.date_format {
+            Some(pattern) => {
+                Some(DateFormat::parse(pattern).map_err(|e| error("dateFormat".into(), e))?)
+            }
+            None => None,
+        };
+        let mut calls = Vec::new();
+        for (index, spec) in document.call.iter().enumerate() {
+            let earlier: Vec<&str> = calls
+                .iter()
+                .map(|c: &ProvisionCall| c.name.as_str())
+                .collect();
+            if earlier.contains(&spec.name.as_str()) {
+                return Err(error(
+                    format!("call[{index}].name"),
+                    format!(
+                        "'{}' names an earlier call too; expected a unique name",
+                        spec.name
+                    ),
+                ));
+            }
+            calls.push(compile_call(name, index, spec, &earlier)?);
+        }
+        let names: Vec<&str> = calls.iter().map(|c| c.name.as_str()).collect();
+        let response_path = |at: String, text: &str| -> Result<Vec<Segment>, ConfigError> {
+            let path = parse_path(text).map_err(|e| error(at.clone(), e))?;
+            match path.first() {
+                Some(Segment::Field(call)) if names.contains(&call.as_str()) => Ok(path),
+                _ => Err(error(
+                    at,
+                    format!(
+                        "'{text}' does not start with a call's name; expected one of {names:?}, as in call1.message.id"
+                    ),
+                )),
+            }
+        };
+        let account_id_path = document
+            .account_id_path
+            .as_deref()
+            .map(|p| response_path("accountIdPath".into(), p))
+            .transpose()?;
+        let response_columns = document
+            .response_cols_to_props_map
+            .iter()
+            .map(|(target, spec)| {
+                let at = format!("responseColsToPropsMap.{target}");
+                let mut column = parse_mapping(target, spec).map_err(|e| error(at.clone(), e))?;
+                let source = spec.split("~#~").next().unwrap_or_default();
+                response_path(at, source)?;
+                column.date_format = date_format.clone();
+                Ok(column)
+            })
+            .collect::<Result<_, ConfigError>>()?;
+        Ok(Self {
+            document: name.to_string(),
+            calls,
+            account_id_path,
+            response_columns,
+        })
+    }
+}
+
+fn compile_call(
+    document: &str,
+    index: usize,
+    spec: &CallSpec,
+    earlier: &[&str],
+) -> Result<ProvisionCall, ConfigError> {
+    let at = |field: &str| format!("call[{index}] ({}).{field}", spec.name);
+    let error = |field: &str, message: String| ConfigError::new(document, at(field), message);
+    let method = spec.http_method.to_ascii_uppercase();
+    if !METHODS.contains(&method.as_str()) {
+        return Err(error(
+            "httpMethod",
+            format!(
+                "'{}' is not a method; expected one of {METHODS:?}",
+                spec.http_method
+            ),
+        ));
+    }
+    let template = |field: &str, text: &str| -> Result<Template, ConfigError> {
+        let template = Template::parse(text).map_err(|e| error(field, e))?;
+        for variable in template.variables() {
+            let mut parts = variable.split('.');
+            let root = parts.next().unwrap_or_default();
+            if !BINDINGS.contains(&root) {
+                return Err(error(
+                    field,
+                    format!("'{variable}' is not bound; expected a name under {BINDINGS:?}"),
+                ));
+            }
+            if root == "response" {
+                let call = parts.next().unwrap_or_default();
+                if !earlier.contains(&call) {
+                    return Err(error(
+                        field,
+                        format!(
+                            "'{variable}' reads the response of '{call}', which has not run by then; expected one of {earlier:?}"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(template)
+    };
+    let content_type = match spec.http_content_type.as_deref().map(str::trim) {
+        None | Some("") => ContentType::Json,
+        Some(t) if t.eq_ignore_ascii_case("application/json") => ContentType::Json,
+        Some(t) if t.eq_ignore_ascii_case("application/x-www-form-urlencoded") => ContentType::Form,
+        Some(other) => {
+            return Err(error(
+                "httpContentType",
+                format!(
+                    "'{other}' is not supported; expected application/json or application/x-www-form-urlencoded"
+                ),
+            ));
+        }
+    };
+    let body = match (&spec.http_params, content_type) {
+        (None, _) | (Some(Value::Null), _) => None,
+        (Some(Value::String(text)), _) if text.trim().is_empty() => None,
+        (Some(Value::String(text)), _) => Some(BodyTemplate::Text(template("httpParams", text)?)),
+        (Some(Value::Object(fields)), ContentType::Form) => Some(BodyTemplate::Fields(
+            fields
+                .iter()
+                .map(|(name, value)| {
+                    let text = match value {
+                        Value::String(text) => text.clone(),
+                        other => other.to_string(),
+                    };
+                    Ok((
+                        name.clone(),
+                        template(&format!("httpParams.{name}"), &text)?,
+                    ))
+                })
+                .collect::<Result<_, ConfigError>>()?,
+        )),
+        (Some(object @ Value::Object(_)), ContentType::Json) => Some(BodyTemplate::Text(template(
+            "httpParams",
+            &object.to_string(),
+        )?)),
+        (Some(other), _) => {
+            return Err(error(
+                "httpParams",
+                format!("{other} is not a body; expected a string template or an object"),
+            ));
+        }
+    };
+    let rule = |field: &str, spec: &Option<IndexMap<String, Value>>| {
+        spec.as_ref()
+            .map(|spec| compile_rule(spec).map_err(|e| error(field, e)))
+            .transpose()
+    };
+    Ok(ProvisionCall {
+        name: spec.name.clone(),
+        place: format!("{document}: call[{index}] ({})", spec.name),
+        method,
+        url: template("url", &spec.url)?,
+        headers: spec
+            .http_headers
+            .iter()
+            .map(|(name, value)| {
+                Ok((
+                    name.clone(),
+                    template(&format!("httpHeaders.{name}"), value)?,
+                ))
+            })
+            .collect::<Result<_, ConfigError>>()?,
+        body,
+        content_type,
+        success: rule("successResponses", &spec.success_responses)?,
+        unsuccess: rule("unsuccessResponses", &spec.unsuccess_responses)?,
+    })
+}
+
+fn compile_rule(spec: &IndexMap<String, Value>) -> Result<ResponseRule, String> {
+    let mut rule = ResponseRule::default();
+    for (key, value) in spec {
+        let values = match value {
+            Value::Array(values) => values.clone(),
+            other => vec![other.clone()],
+        };
+        if key == "statusCode" {
+            rule.statuses = values
+                .iter()
+                .map(|v| {
+                    v.as_u64()
+                        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+                        .filter(|s| (100..600).contains(s))
+                        .map(|s| s as u16)
+                        .ok_or_else(|| {
+                            format!(
+                                "statusCode holds {v}; expected HTTP statuses such as [200, 201]"
+                            )
+                        })
+                })
+                .collect::<Result<_, _>>()?;
+        } else {
+            let path = parse_path(key.strip_prefix("message.").unwrap_or(key))?;
+            rule.fields.push((key.clone(), path, values));
+        }
+    }
+    Ok(rule)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn compile(document: Value) -> Result<ProvisionPlan, String> {
+        let parsed: ProvisionDocument = serde_json::from_value(document).unwrap();
+        ProvisionPlan::compile("CreateAccountJSON", &parsed).map_err(|e| e.to_string())
+    }
+
+    fn call(extra: Value) -> Value {
+        let mut call =
+            json!({"name": "call1", "url": "https://api.confluent.cloud/x", "httpMethod": "POST"});
+        for (key, value) in extra.as_object().unwrap() {
+            call[key] = value.clone();
+        }
+        call
+    }
+
+    #[test]
+    fn the_seed_documents_compile() {
+        for (name, text) in crate::documents::DEFAULT_DOCUMENTS {
+            if name.ends_with("AccountJSON") {
+                let document: ProvisionDocument = serde_json::from_str(text).unwrap();
+                ProvisionPlan::compile(name, &document).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn mistakes_name_the_document_the_call_and_the_position() {
+        let cases = [
+            (
+                json!({"call": [call(json!({"httpParams": "{\"a\": \"${user.name.shout()}\"}"}))]}),
+                "CreateAccountJSON: at call[0] (call1).httpParams: position 19: in '${user.name.shout()}': 'shout' is not a method here",
+            ),
+            (
+                json!({"call": [call(json!({"url": "https://h/${secrets.key}"}))]}),
+                "at call[0] (call1).url: 'secrets.key' is not bound; expected a name under",
+            ),
+            (
+                json!({"call": [call(json!({"url": "https://h/${response.call2.message.id}"})), call(json!({"name": "call2"}))]}),
+                "at call[0] (call1).url: 'response.call2.message.id' reads the response of 'call2', which has not run by then; expected one of []",
+            ),
+            (
+                json!({"call": [call(json!({"httpMethod": "FETCH"}))]}),
+                "at call[0] (call1).httpMethod: 'FETCH' is not a method",
+            ),
+            (
+                json!({"call": [call(json!({"httpContentType": "text/xml"}))]}),
+                "at call[0] (call1).httpContentType: 'text/xml' is not supported",
+            ),
+            (
+                json!({"accountIdPath": "message.id", "call": [call(json!({}))]}),
+                "at accountIdPath: 'message.id' does not start with a call's name",
+            ),
+            (
+                json!({"call": [call(json!({"successResponses": {"statusCode": ["ok"]}}))]}),
+                "at call[0] (call1).successResponses: statusCode holds \"ok\"",
+            ),
+            (json!({"call": []}), "at call: no calls"),
+        ];
+        for (document, expected) in cases {
+            let error = compile(document).unwrap_err();
+            assert!(error.contains(expected), "{error}\n  expected: {expected}");
+        }
+    }
+
+    #[test]
+    fn response_rules_match_statuses_and_body_fields() {
+        let plan = compile(json!({"call": [call(json!({"successResponses": {"statusCode": [200, "201"], "message.status": ["ACTIVE", "ok"]}}))]})).unwrap();
+        let rule = plan.calls[0].success.clone().unwrap();
+        assert!(rule.matches(201, &json!({"status": "ok"})));
+        assert!(!rule.matches(202, &json!({"status": "ok"})));
+        assert!(!rule.matches(200, &json!({"status": "PENDING"})));
+    }
+}
