@@ -2,6 +2,7 @@
 
 use connector_engine as engine;
 use connector_engine::describe::Operation as EngineOperation;
+use connector_engine::provision;
 
 use crate::bindings::identity::connector::types as wit;
 
@@ -35,6 +36,68 @@ pub fn error(error: engine::ConnectorError) -> wit::ConnectorError {
         E::InvalidState(m) => wit::ConnectorError::InvalidState(m),
         E::ThresholdExceeded(m) => wit::ConnectorError::ThresholdExceeded(m),
         other => wit::ConnectorError::InvalidResponse(other.to_string()),
+    }
+}
+
+fn value_from_wit(value: wit::AttributeValue) -> engine::AttributeValue {
+    match value {
+        wit::AttributeValue::Absent => engine::AttributeValue::Absent,
+        wit::AttributeValue::Text(t) => engine::AttributeValue::Text(t),
+        wit::AttributeValue::Integer(i) => engine::AttributeValue::Integer(i),
+        wit::AttributeValue::Boolean(b) => engine::AttributeValue::Boolean(b),
+    }
+}
+
+fn attributes_from_wit(attributes: Vec<wit::Attribute>) -> engine::model::Attributes {
+    attributes
+        .into_iter()
+        .map(|a| (a.name, value_from_wit(a.value)))
+        .collect()
+}
+
+pub fn provision_request(request: wit::ProvisionRequest) -> provision::ProvisionRequest {
+    provision::ProvisionRequest {
+        request_id: request.request_id,
+        account_id: request.account_id,
+        user: attributes_from_wit(request.user),
+        account: attributes_from_wit(request.account),
+        ent_type: request.ent_type,
+        entitlement_id: request.entitlement_id,
+        role: request.role,
+        dry_run: request.dry_run,
+    }
+}
+
+pub fn provision_result(result: provision::ProvisionResult) -> wit::ProvisionResult {
+    wit::ProvisionResult {
+        account_id: result.account_id,
+        attributes: attributes(result.attributes),
+        outcome: match result.outcome {
+            provision::Outcome::Done => wit::ProvisionOutcome::Done,
+            provision::Outcome::AlreadyExisted => wit::ProvisionOutcome::AlreadyExisted,
+            provision::Outcome::AlreadyAbsent => wit::ProvisionOutcome::AlreadyAbsent,
+            provision::Outcome::DryRun => wit::ProvisionOutcome::DryRun,
+        },
+        calls: result
+            .calls
+            .into_iter()
+            .map(|c| wit::HttpCall {
+                method: c.method,
+                url: c.url,
+                status: c.status,
+                duration_ms: c.duration_ms,
+            })
+            .collect(),
+        rendered: result
+            .rendered
+            .into_iter()
+            .map(|c| wit::RenderedCall {
+                method: c.method,
+                url: c.url,
+                headers: c.headers,
+                body: c.body,
+            })
+            .collect(),
     }
 }
 
@@ -152,6 +215,11 @@ pub fn descriptor(descriptor: engine::describe::Descriptor) -> wit::Descriptor {
                 EngineOperation::ImportAccounts => wit::Operation::ImportAccounts,
                 EngineOperation::ImportEntitlements => wit::Operation::ImportEntitlements,
                 EngineOperation::ImportAccess => wit::Operation::ImportAccess,
+                EngineOperation::CreateAccount => wit::Operation::CreateAccount,
+                EngineOperation::UpdateAccount => wit::Operation::UpdateAccount,
+                EngineOperation::RemoveAccount => wit::Operation::RemoveAccount,
+                EngineOperation::AddAccess => wit::Operation::AddAccess,
+                EngineOperation::RemoveAccess => wit::Operation::RemoveAccess,
             })
             .collect(),
         entitlement_types: descriptor.entitlement_types,

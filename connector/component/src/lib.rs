@@ -46,10 +46,19 @@ impl engine::RecordSink for HostSink {
     }
 }
 
-fn unsupported(operation: &str) -> Result<ProvisionResult, ConnectorError> {
-    Err(ConnectorError::Unsupported(format!(
-        "{operation} is not built yet"
-    )))
+/// Runs one provisioning operation.
+fn provision(
+    config: Config,
+    op: engine::provision::ProvisionOp,
+    request: ProvisionRequest,
+) -> Result<ProvisionResult, ConnectorError> {
+    let config = load(&config)?;
+    let request = convert::provision_request(request);
+    let transport = WasiHttp::new();
+    let run = engine::operations::provision(&transport, &config, op, &request);
+    wstd::runtime::block_on(run)
+        .map(convert::provision_result)
+        .map_err(convert::error)
 }
 
 impl Guest for Connector {
@@ -77,23 +86,54 @@ impl Guest for Connector {
             .map_err(convert::error)
     }
 
-    fn create_account(_: Config, _: ProvisionRequest) -> Result<ProvisionResult, ConnectorError> {
-        unsupported("create-account")
+    fn create_account(
+        config: Config,
+        request: ProvisionRequest,
+    ) -> Result<ProvisionResult, ConnectorError> {
+        provision(
+            config,
+            engine::provision::ProvisionOp::CreateAccount,
+            request,
+        )
     }
 
-    fn update_account(_: Config, _: ProvisionRequest) -> Result<ProvisionResult, ConnectorError> {
-        unsupported("update-account")
+    fn update_account(
+        config: Config,
+        request: ProvisionRequest,
+    ) -> Result<ProvisionResult, ConnectorError> {
+        provision(
+            config,
+            engine::provision::ProvisionOp::UpdateAccount,
+            request,
+        )
     }
 
-    fn remove_account(_: Config, _: ProvisionRequest) -> Result<ProvisionResult, ConnectorError> {
-        unsupported("remove-account")
+    fn remove_account(
+        config: Config,
+        request: ProvisionRequest,
+    ) -> Result<ProvisionResult, ConnectorError> {
+        provision(
+            config,
+            engine::provision::ProvisionOp::RemoveAccount,
+            request,
+        )
     }
 
-    fn add_access(_: Config, _: ProvisionRequest) -> Result<ProvisionResult, ConnectorError> {
-        unsupported("add-access")
+    fn add_access(
+        config: Config,
+        request: ProvisionRequest,
+    ) -> Result<ProvisionResult, ConnectorError> {
+        provision(config, engine::provision::ProvisionOp::AddAccess, request)
     }
 
-    fn remove_access(_: Config, _: ProvisionRequest) -> Result<ProvisionResult, ConnectorError> {
-        unsupported("remove-access")
+    fn remove_access(
+        config: Config,
+        request: ProvisionRequest,
+    ) -> Result<ProvisionResult, ConnectorError> {
+        provision(
+            config,
+            engine::provision::ProvisionOp::RemoveAccess,
+            request,
+        )
     }
 }

@@ -13,6 +13,16 @@ pub enum Operation {
     ImportEntitlements,
     /// `import` of access.
     ImportAccess,
+    /// `create-account`.
+    CreateAccount,
+    /// `update-account`.
+    UpdateAccount,
+    /// `remove-account`.
+    RemoveAccount,
+    /// `add-access`.
+    AddAccess,
+    /// `remove-access`.
+    RemoveAccess,
 }
 
 /// What `describe` returns.
@@ -60,6 +70,11 @@ pub fn describe(config: &Config) -> Descriptor {
             Operation::ImportAccounts,
             Operation::ImportEntitlements,
             Operation::ImportAccess,
+            Operation::CreateAccount,
+            Operation::UpdateAccount,
+            Operation::RemoveAccount,
+            Operation::AddAccess,
+            Operation::RemoveAccess,
         ],
         entitlement_types: config
             .import
