@@ -7,6 +7,7 @@ mod dialect;
 mod egress;
 mod import;
 mod limits;
+mod provision;
 mod sandbox;
 mod scale;
 mod secrets;

@@ -187,11 +187,18 @@ async fn serve_api(shared: &Shared, request: Request, next: Next) -> Response {
             tokio::time::sleep(delay).await;
         }
         let targeted = faults.targets(request.method().as_str(), request.uri().path());
-        match targeted.then(|| faults.draw_error()).flatten() {
-            Some(status) => ApiError::server_error(
+        let server_error = |status: u16| {
+            ApiError::server_error(
                 StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             )
-            .into_response(),
+            .into_response()
+        };
+        match targeted.then(|| faults.draw_error()).flatten() {
+            Some(status) if faults.error_after_apply => {
+                next.run(request).await;
+                server_error(status)
+            }
+            Some(status) => server_error(status),
             None => {
                 let response = next.run(request).await;
                 match targeted.then(|| faults.draw_body_fault()).flatten() {

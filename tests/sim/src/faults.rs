@@ -20,6 +20,9 @@ pub struct Faults {
     pub error_rate: f64,
     /// The statuses server errors are drawn from; empty means 500, 502 and 503.
     pub error_statuses: Vec<u16>,
+    /// Server errors are answered after the request was carried out, as when
+    /// a gateway loses the response, instead of before.
+    pub error_after_apply: bool,
     /// Fraction of responses whose connection is reset in the middle of the body.
     pub reset_rate: f64,
     /// Fraction of responses whose body is cut short (a valid, shorter response).

@@ -785,6 +785,28 @@ fn faults_can_target_one_path_and_method() {
 }
 
 #[test]
+fn an_error_after_apply_loses_the_response_of_a_request_that_took_effect() {
+    let (sim, client) = with_faults(Faults {
+        error_rate: 1.0,
+        error_statuses: vec![502],
+        error_after_apply: true,
+        method: Some("POST".into()),
+        ..Faults::default()
+    });
+    let before = sim.state()["service_accounts"].as_array().unwrap().len();
+    let reply = client.post("/iam/v2/service-accounts", json!({"display_name": "lost"}));
+    assert_eq!(502, reply.status);
+    let names: Vec<Value> = sim.state()["service_accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|sa| sa["display_name"].clone())
+        .collect();
+    assert_eq!(before + 1, names.len());
+    assert!(names.contains(&json!("lost")));
+}
+
+#[test]
 fn a_reset_breaks_the_connection_mid_body() {
     let (_sim, client) = with_faults(Faults {
         reset_rate: 1.0,
