@@ -495,3 +495,192 @@ impl Recovery {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::provision_doc::ProvisionDocument;
+
+    const BASE: &str = "http://sim:1";
+
+    /// Answers by "METHOD URL" and records every request.
+    #[derive(Default)]
+    struct Scripted {
+        answers: HashMap<String, (u16, Value)>,
+        sent: RefCell<Vec<HttpRequest>>,
+    }
+
+    impl Scripted {
+        fn answer(mut self, key: &str, status: u16, body: Value) -> Self {
+            self.answers.insert(key.to_string(), (status, body));
+            self
+        }
+    }
+
+    impl Transport for Scripted {
+        async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+            self.sent.borrow_mut().push(request.clone());
+            let (status, body) = self
+                .answers
+                .get(&format!("{} {}", request.method, request.url))
+                .cloned()
+                .unwrap_or((404, json!({})));
+            Ok(HttpResponse {
+                status,
+                headers: Vec::new(),
+                body: body.to_string().into_bytes(),
+            })
+        }
+
+        async fn sleep(&self, _: Duration) {}
+    }
+
+    fn plan(document: Value) -> (Config, ProvisionPlan) {
+        let config = Config::load(BASE, &[]).unwrap();
+        let parsed: ProvisionDocument = serde_json::from_value(document).unwrap();
+        (
+            config,
+            ProvisionPlan::compile("AddAccessJSON", &parsed).unwrap(),
+        )
+    }
+
+    fn request(user: &[(&str, &str)]) -> ProvisionRequest {
+        ProvisionRequest {
+            user: user
+                .iter()
+                .map(|(n, v)| (n.to_string(), AttributeValue::Text(v.to_string())))
+                .collect(),
+            account_id: Some("sa-1".into()),
+            ..ProvisionRequest::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn later_calls_read_earlier_responses_and_forms_are_encoded() {
+        let (config, plan) = plan(json!({
+            "accountIdPath": "call2.message.result.id",
+            "responseColsToPropsMap": {"group": "call1.message.groups[0].name~#~char", "size": "call2.message.result.size~#~int"},
+            "call": [
+                {"name": "call1", "url": "https://api.confluent.cloud/api/groups?q=${user.team.toLowerCase()}", "httpMethod": "GET"},
+                {"name": "call2", "url": "https://api.confluent.cloud/api/groups/${response.call1.message.groups[0].id}/members",
+                 "httpMethod": "POST", "httpContentType": "application/x-www-form-urlencoded",
+                 "httpParams": {"member": "${account.accountID}", "note": "${requestid != null ? requestid : 'none'} & more"},
+                 "successResponses": {"statusCode": [201], "message.result.state": "added"}}
+            ]
+        }));
+        let transport = Scripted::default()
+            .answer(
+                "GET http://sim:1/api/groups?q=blue%20team",
+                200,
+                json!({"groups": [{"id": "g/7", "name": "Blue"}]}),
+            )
+            .answer(
+                "POST http://sim:1/api/groups/g%2F7/members",
+                201,
+                json!({"result": {"id": "m-1", "state": "added", "size": 4}}),
+            );
+        let result = run_plan(
+            &transport,
+            &config,
+            &plan,
+            &request(&[("team", "Blue Team")]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(Some("m-1".to_string()), result.account_id);
+        assert_eq!(
+            vec![
+                ("group".to_string(), AttributeValue::Text("Blue".into())),
+                ("size".to_string(), AttributeValue::Integer(4)),
+            ],
+            result.attributes
+        );
+        let sent = transport.sent.borrow();
+        assert_eq!(
+            Some(b"member=sa-1&note=none+%26+more".to_vec()),
+            sent[1].body
+        );
+        assert!(sent[1].headers.contains(&(
+            "Content-Type".into(),
+            "application/x-www-form-urlencoded".into()
+        )));
+        assert_eq!(
+            vec![Some(200), Some(201)],
+            result.calls.iter().map(|c| c.status).collect::<Vec<_>>()
+        );
+    }
+
+    #[tokio::test]
+    async fn response_rules_decide_success_and_failure() {
+        let (config, plan) = plan(json!({"call": [{
+            "name": "call1", "url": "https://api.confluent.cloud/api/x", "httpMethod": "PUT",
+            "successResponses": {"statusCode": [200], "message.ok": true},
+            "unsuccessResponses": {"message.error": ["locked"]}
+        }]}));
+        let run = |status: u16, body: Value| {
+            let transport = Scripted::default().answer("PUT http://sim:1/api/x", status, body);
+            let (config, plan) = (config.clone(), plan.clone());
+            async move { run_plan(&transport, &config, &plan, &request(&[])).await }
+        };
+        assert_eq!(
+            Outcome::Done,
+            run(200, json!({"ok": true})).await.unwrap().outcome
+        );
+        let error = run(200, json!({"ok": false}))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("PUT http://sim:1/api/x returned 200, which successResponses of AddAccessJSON: call[0] (call1) does not accept"), "{error}");
+        let error = run(200, json!({"ok": true, "error": "locked"}))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(
+                "which unsuccessResponses of AddAccessJSON: call[0] (call1) names a failure"
+            ),
+            "{error}"
+        );
+        let error = run(403, json!({"errors": [{"detail": "no"}]}))
+            .await
+            .unwrap_err();
+        assert!(matches!(error, ConnectorError::Forbidden(_)), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_plain_variable_with_no_value_stops_before_anything_is_sent() {
+        let (config, plan) = plan(json!({"call": [{
+            "name": "call1", "url": "https://api.confluent.cloud/api/${user.missing}", "httpMethod": "DELETE"
+        }]}));
+        let transport = Scripted::default();
+        let error = run_plan(&transport, &config, &plan, &request(&[]))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            "config error: AddAccessJSON: call[0] (call1).url: '${user.missing}' has no value",
+            error
+        );
+        assert!(transport.sent.borrow().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_post_that_cannot_be_looked_up_is_not_retried() {
+        let (config, plan) = plan(json!({"call": [{
+            "name": "call1", "url": "https://api.confluent.cloud/api/things", "httpMethod": "POST",
+            "httpParams": "{\"name\": \"${user.name}\"}"
+        }]}));
+        let transport = Scripted::default().answer("POST http://sim:1/api/things", 503, json!({}));
+        let error = run_plan(&transport, &config, &plan, &request(&[("name", "a")]))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("a POST with no way to look up what it made is not retried"),
+            "{error}"
+        );
+        assert_eq!(1, transport.sent.borrow().len());
+    }
+}
