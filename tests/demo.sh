@@ -45,6 +45,24 @@ cc import all --state "$work/state.json" --incremental
 echo "== and again: nothing has changed since"
 cc import all --state "$work/state.json" --incremental
 
+env=$(grep -m1 -o '"entType":"environment","entitlementID":"env-[a-z0-9]*"' "$work/all.ndjson" | cut -d'"' -f8)
+field() { grep -o "\"$1\": \"[^\"]*\"" | head -1 | cut -d'"' -f4; }
+echo "== provisioning round trip: create a service account"
+cc provision create-account --attr username=demo-svc --attr customproperty4="made by the demo" | tee "$work/created.json"
+svc=$(field accountID < "$work/created.json")
+echo "== add access: EnvironmentAdmin on $env (dry run first, then for real)"
+cc provision add-access --account "$svc" --ent-type environment --entitlement "$env" --role EnvironmentAdmin --dry-run \
+    | grep -E '"(method|url|body)"'
+cc provision add-access --account "$svc" --ent-type environment --entitlement "$env" --role EnvironmentAdmin | field outcome
+echo "== the incremental import shows the new account and its access"
+cc import all --state "$work/state.json" --incremental
+echo "== remove access, then the account (and once more: already absent)"
+cc provision remove-access --account "$svc" --ent-type environment --entitlement "$env" --role EnvironmentAdmin | field outcome
+cc provision remove-account --account "$svc" | field outcome
+cc provision remove-account --account "$svc" | field outcome
+echo "== the next incremental import reports the account gone"
+cc import all --state "$work/state.json" --incremental
+
 echo "== a document pointing at a non-granted origin is refused"
 mkdir -p "$work/config"
 sed 's#https://api.confluent.cloud/iam/v2/users#http://169.254.169.254/latest/meta-data#' \

@@ -52,6 +52,25 @@ fn the_secret_appears_in_no_output_log_error_or_file() -> anyhow::Result<()> {
         vec!["-vv", "import", "entitlements", "--format", "table"],
         vec!["-vv", "import", "all", "--state", state_arg],
         vec!["-vv", "describe"],
+        vec![
+            "-vv",
+            "provision",
+            "create-account",
+            "--attr",
+            "username=svc-secret-test",
+            "--attr",
+            "customproperty4=d",
+        ],
+        vec![
+            "-vv",
+            "provision",
+            "create-account",
+            "--dry-run",
+            "--attr",
+            "username=svc-dry",
+            "--attr",
+            "customproperty4=d",
+        ],
     ];
     for args in &runs {
         let output = run_cli(&sim, &cache, args);
