@@ -20,7 +20,7 @@ use crate::documents::Config;
 use crate::error::ConnectorError;
 use crate::http::{HttpRequest, RetryPolicy, Transport, send_idempotent};
 use crate::model::AttributeValue;
-use crate::pagination::{Pager, Paging, with_largest_page_size};
+use crate::pagination::{find_in_list, with_largest_page_size};
 use crate::provision::{
     AuditedTransport, CallRules, Outcome, ProvisionRequest, ProvisionResult, rendered_call,
     send_call,
@@ -229,37 +229,21 @@ pub async fn remove_access<T: Transport>(
             &crn,
         ));
     }
-    let mut matches = Vec::new();
-    let (mut pager, mut url) = Pager::start(&Paging::Automatic, &first)?;
-    loop {
-        let response = send_idempotent(
-            &audited,
-            &RetryPolicy::default(),
-            HttpRequest::get(&url, headers()),
-        )
-        .await?;
-        let body: Value = serde_json::from_slice(&response.body).map_err(|e| {
-            ConnectorError::InvalidResponse(format!("GET {url}: the body is not JSON: {e}"))
-        })?;
-        let items = body
-            .get("data")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for item in &items {
-            let field = |name: &str| item.get(name).and_then(Value::as_str).unwrap_or_default();
-            if field("principal") == principal
-                && field("role_name") == grant.role
-                && field("crn_pattern") == crn
-            {
-                matches.push(field("id").to_string());
-            }
-        }
-        match pager.next(&url, &body, items.len())? {
-            Some(next) => url = next,
-            None => break,
-        }
-    }
+    let field = |item: &Value, name: &str| {
+        item.get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let matches: Vec<String> = find_in_list(&audited, &first, &headers(), false, |item| {
+        field(item, "principal") == principal
+            && field(item, "role_name") == grant.role
+            && field(item, "crn_pattern") == crn
+    })
+    .await?
+    .iter()
+    .map(|item| field(item, "id"))
+    .collect();
     let rules = CallRules {
         place: "remove-access",
         success: None,

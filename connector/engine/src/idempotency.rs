@@ -16,8 +16,8 @@
 use serde_json::{Value, json};
 
 use crate::error::ConnectorError;
-use crate::http::{HttpRequest, RetryPolicy, Transport, send_idempotent};
-use crate::pagination::{Pager, Paging, with_largest_page_size};
+use crate::http::{HttpRequest, Transport};
+use crate::pagination::{find_in_list, with_largest_page_size};
 use crate::provision_doc::ContentType;
 
 /// How to find what a create would have made.
@@ -124,35 +124,17 @@ impl Recovery {
         &self,
         transport: &T,
     ) -> Result<Option<Value>, ConnectorError> {
-        let retry = RetryPolicy::default();
         for search in &self.searches {
-            let (mut pager, mut url) = Pager::start(&Paging::Automatic, &search.url)?;
-            loop {
-                let response = send_idempotent(
-                    transport,
-                    &retry,
-                    HttpRequest::get(&url, self.headers.clone()),
-                )
-                .await?;
-                let body: Value = serde_json::from_slice(&response.body).map_err(|e| {
-                    ConnectorError::InvalidResponse(format!("GET {url}: the body is not JSON: {e}"))
-                })?;
-                let items = body
-                    .get("data")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
-                if let Some(found) = items.iter().find(|item| search.matches(item)) {
-                    return Ok(Some(if search.as_invitation {
-                        json!({"email": found["email"], "user": {"id": found["id"]}})
-                    } else {
-                        found.clone()
-                    }));
-                }
-                match pager.next(&url, &body, items.len())? {
-                    Some(next) => url = next,
-                    None => break,
-                }
+            let found = find_in_list(transport, &search.url, &self.headers, true, |item| {
+                search.matches(item)
+            })
+            .await?;
+            if let Some(found) = found.first() {
+                return Ok(Some(if search.as_invitation {
+                    json!({"email": found["email"], "user": {"id": found["id"]}})
+                } else {
+                    found.clone()
+                }));
             }
         }
         Ok(None)

@@ -236,6 +236,43 @@ fn parse(url: &str) -> Result<url::Url, ConnectorError> {
     url::Url::parse(url).map_err(|e| invalid(format!("'{url}' is not a URL: {e}")))
 }
 
+/// Walks a Confluent list (`data`, `metadata.next`) from `first_url` and
+/// returns the items `keep` accepts, stopping after the first when `first_only`.
+pub async fn find_in_list<T: crate::http::Transport>(
+    transport: &T,
+    first_url: &str,
+    headers: &[(String, String)],
+    first_only: bool,
+    keep: impl Fn(&Value) -> bool,
+) -> Result<Vec<Value>, ConnectorError> {
+    let retry = crate::http::RetryPolicy::default();
+    let mut found = Vec::new();
+    let (mut pager, mut url) = Pager::start(&Paging::Automatic, first_url)?;
+    loop {
+        let request = crate::http::HttpRequest::get(&url, headers.to_vec());
+        let response = crate::http::send_idempotent(transport, &retry, request).await?;
+        let body: Value = serde_json::from_slice(&response.body)
+            .map_err(|e| invalid(format!("GET {url}: the body is not JSON: {e}")))?;
+        let items = body
+            .get("data")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for item in &items {
+            if keep(item) {
+                found.push(item.clone());
+                if first_only {
+                    return Ok(found);
+                }
+            }
+        }
+        match pager.next(&url, &body, items.len())? {
+            Some(next) => url = next,
+            None => return Ok(found),
+        }
+    }
+}
+
 /// The largest page Confluent serves on most lists.
 pub const CONFLUENT_MAX_PAGE: u32 = 100;
 /// The largest page Confluent serves on role bindings.
