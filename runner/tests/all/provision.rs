@@ -333,6 +333,30 @@ async fn creates_under_faults_never_duplicate() -> anyhow::Result<()> {
         .count();
     assert_eq!(1, users);
 
+    // The server acts, then answers too late: the request times out.
+    post_faults(Faults {
+        latency_ms: Some(confluent_sim::faults::Latency {
+            min: 2000,
+            max: 2000,
+        }),
+        latency_after_apply: true,
+        ..Faults::default()
+    });
+    let mut impatient = settings(&sim);
+    impatient.limits.request_timeout = std::time::Duration::from_millis(300);
+    let timed_out = provision(
+        &crate::support::host(connector(), impatient),
+        ProvisionOp::CreateAccount,
+        &create_sa("svc-timed-out", "d"),
+    )
+    .await?;
+    assert_eq!(None, timed_out.calls[0].status, "the POST timed out");
+    assert_eq!(1, service_accounts_named(&sim, "svc-timed-out").len());
+    assert_eq!(
+        timed_out.account_id.as_deref(),
+        service_accounts_named(&sim, "svc-timed-out")[0]["id"].as_str()
+    );
+
     // The server refuses before acting: the create is retried, then fails.
     post_faults(Faults {
         error_rate: 1.0,

@@ -183,10 +183,11 @@ async fn serve_api(shared: &Shared, request: Request, next: Next) -> Response {
             .insert(header::RETRY_AFTER, decision.reset_seconds.into());
         response
     } else {
-        if let Some(delay) = faults.draw_latency() {
+        let targeted = faults.targets(request.method().as_str(), request.uri().path());
+        let delay = targeted.then(|| faults.draw_latency()).flatten();
+        if let Some(delay) = delay.filter(|_| !faults.latency_after_apply) {
             tokio::time::sleep(delay).await;
         }
-        let targeted = faults.targets(request.method().as_str(), request.uri().path());
         let server_error = |status: u16| {
             ApiError::server_error(
                 StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
@@ -201,6 +202,9 @@ async fn serve_api(shared: &Shared, request: Request, next: Next) -> Response {
             Some(status) => server_error(status),
             None => {
                 let response = next.run(request).await;
+                if let Some(delay) = delay.filter(|_| faults.latency_after_apply) {
+                    tokio::time::sleep(delay).await;
+                }
                 match targeted.then(|| faults.draw_body_fault()).flatten() {
                     Some(fault) => break_body(response, fault).await,
                     None => response,

@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 pub struct Faults {
     /// Delay added to every API request.
     pub latency_ms: Option<Latency>,
+    /// The delay is spent after the request was carried out, before the
+    /// response, as with a slow gateway; by default it comes first.
+    pub latency_after_apply: bool,
     /// Requests per second allowed per API key; the rest get 429.
     pub rate_limit: Option<u32>,
     /// Fraction (0–1) of requests answered with a server error.
@@ -33,15 +36,15 @@ pub struct Faults {
     pub loop_next: bool,
     /// Every `metadata.next` is written on this origin instead.
     pub next_origin: Option<String>,
-    /// Only paths starting with this prefix get the error, reset, truncate and
-    /// not-JSON faults; unset means every API path.
+    /// Only paths starting with this prefix get the latency, error, reset,
+    /// truncate and not-JSON faults; unset means every API path.
     pub path_prefix: Option<String>,
     /// Only this HTTP method gets those faults; unset means every method.
     pub method: Option<String>,
 }
 
 impl Faults {
-    /// Whether the body-and-status faults apply to this request.
+    /// Whether the latency, status and body faults apply to this request.
     pub fn targets(&self, method: &str, path: &str) -> bool {
         self.path_prefix
             .as_deref()
