@@ -591,3 +591,64 @@ fn cli_provisions_from_a_request_file_and_prints_json() -> anyhow::Result<()> {
     assert!(String::from_utf8_lossy(&output.stderr).contains("is not a provisioning request"));
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_add_access_document_can_give_each_entitlement_type_a_default_role() -> anyhow::Result<()>
+{
+    let sim = simulator(small_org());
+    let document = json!({"call": [
+        {"name": "org", "url": "https://api.confluent.cloud/org/v2/organizations", "httpMethod": "GET",
+         "httpHeaders": {"Authorization": "${access_token}"}},
+        {"name": "bind", "url": "https://api.confluent.cloud/iam/v2/role-bindings", "httpMethod": "POST",
+         "httpHeaders": {"Authorization": "${access_token}"},
+         "httpParams": concat!(
+            "{\"principal\": \"User:${account.accountID}\", ",
+            "\"role_name\": \"${entitlementValue.role != null ? entitlementValue.role : ",
+            "(entitlementValue.entType == 'environment' ? 'DeveloperRead' : 'MetricsViewer')}\", ",
+            "\"crn_pattern\": \"crn://confluent.cloud/organization=${response.org.message.data[0].id}",
+            "${entitlementValue.entType == 'environment' ? '/environment=' + entitlementValue.entitlementID : ''}\"}"),
+         "successResponses": {"statusCode": [201]}}
+    ], "responseColsToPropsMap": {"role_name": "bind.message.role_name~#~char"}});
+    let mut settings = settings(&sim);
+    settings.documents = vec![connector_runner::types::Document {
+        name: "AddAccessJSON".into(),
+        json: document.to_string(),
+    }];
+    let host = host(connector(), settings);
+    let sa = sim.state()["service_accounts"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (env, org) = first_environment(&sim);
+    let defaulted = ProvisionRequest {
+        role: None,
+        ..grant(&sa, "environment", &env, "")
+    };
+    let result = provision(&host, ProvisionOp::AddAccess, &defaulted).await?;
+    assert_eq!(json!("DeveloperRead"), attribute(&result, "role_name"));
+    assert_eq!(Some(sa.clone()), result.account_id);
+    let explicit = grant(&sa, "organization", &org, "OrganizationAdmin");
+    provision(&host, ProvisionOp::AddAccess, &explicit).await?;
+    let mut roles: Vec<(Value, Value)> = bindings_of(&sim, &format!("User:{sa}"))
+        .iter()
+        .filter(|rb| rb["role_name"] == "DeveloperRead" || rb["role_name"] == "OrganizationAdmin")
+        .map(|rb| (rb["role_name"].clone(), rb["crn_pattern"].clone()))
+        .collect();
+    roles.sort_by_key(|(role, _)| role.to_string());
+    assert_eq!(
+        vec![
+            (
+                json!("DeveloperRead"),
+                json!(format!(
+                    "crn://confluent.cloud/organization={org}/environment={env}"
+                ))
+            ),
+            (
+                json!("OrganizationAdmin"),
+                json!(format!("crn://confluent.cloud/organization={org}"))
+            ),
+        ],
+        roles
+    );
+    Ok(())
+}
