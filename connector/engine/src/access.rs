@@ -15,11 +15,10 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde_json::Value;
 
 use crate::error::ConnectorError;
-use crate::http::Transport;
+use crate::http::{Transport, api_headers};
 use crate::import::{Delivery, ImportRun, fetch_pages};
 use crate::model::{Access, AttributeValue, Record, Status};
 use crate::pagination::{Paging, with_largest_page_size};
-use crate::template::ACCESS_TOKEN_PLACEHOLDER;
 
 /// The entitlement type of organizations, as the seed names it.
 pub const ORGANIZATION: &str = "organization";
@@ -34,13 +33,7 @@ pub(crate) async fn import_role_bindings<T: Transport>(
     run: &ImportRun<'_, T>,
     delivery: &Delivery<'_, '_, T>,
 ) -> Result<(), ConnectorError> {
-    let headers = vec![
-        (
-            "Authorization".to_string(),
-            ACCESS_TOKEN_PLACEHOLDER.to_string(),
-        ),
-        ("Accept".to_string(), "application/json".to_string()),
-    ];
+    let headers = api_headers();
     let config = run.config;
     let scopes = RefCell::new(Vec::new());
     let list_scopes = |path: &'static str| {

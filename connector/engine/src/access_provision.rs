@@ -18,15 +18,14 @@ use serde_json::{Value, json};
 use crate::access::{ENVIRONMENT, ORGANIZATION};
 use crate::documents::Config;
 use crate::error::ConnectorError;
-use crate::http::{HttpRequest, RetryPolicy, Transport, send_idempotent};
+use crate::http::{HttpRequest, RetryPolicy, Transport, api_headers, send_idempotent};
 use crate::model::AttributeValue;
 use crate::pagination::{find_in_list, with_largest_page_size};
 use crate::provision::{
-    AuditedTransport, CallRules, Outcome, ProvisionRequest, ProvisionResult, rendered_call,
-    send_call,
+    AuditedTransport, CallRules, Outcome, ProvisionRequest, ProvisionResult, RenderedCall,
+    rendered_call, send_call,
 };
 use crate::provision_doc::ContentType;
-use crate::template::ACCESS_TOKEN_PLACEHOLDER;
 
 /// What an access request names.
 struct Grant {
@@ -67,72 +66,80 @@ fn grant(request: &ProvisionRequest, operation: &str) -> Result<Grant, Connector
     })
 }
 
-fn headers() -> Vec<(String, String)> {
-    vec![
-        ("Authorization".into(), ACCESS_TOKEN_PLACEHOLDER.into()),
-        ("Accept".into(), "application/json".into()),
-    ]
-}
-
-/// The CRN a grant binds: the organization's, or the environment's under
-/// the organization, whose id the organizations list gives.
-async fn scope_crn<T: Transport>(
-    transport: &AuditedTransport<'_, T>,
-    config: &Config,
-    grant: &Grant,
+/// An access request checked, with the CRN it binds and the audit so far.
+struct Scoped<'t, T> {
+    grant: Grant,
+    crn: String,
+    transport: AuditedTransport<'t, T>,
+    rendered: Vec<RenderedCall>,
     dry_run: bool,
-    rendered: &mut Vec<crate::provision::RenderedCall>,
-) -> Result<String, ConnectorError> {
-    if grant.ent_type == ORGANIZATION {
-        return Ok(format!(
-            "crn://confluent.cloud/organization={}",
-            grant.entitlement_id
-        ));
-    }
-    let request = HttpRequest::get(
-        format!("{}/org/v2/organizations", config.base_url()),
-        headers(),
-    );
-    let organization = if dry_run {
-        rendered.push(rendered_call(&request));
-        "<organization id>".to_string()
-    } else {
-        let url = request.url.clone();
-        let response = send_idempotent(transport, &RetryPolicy::default(), request).await?;
-        let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
-        body.pointer("/data/0/id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| ConnectorError::InvalidResponse(format!("GET {url}: no organization")))?
-            .to_string()
-    };
-    Ok(format!(
-        "crn://confluent.cloud/organization={organization}/environment={}",
-        grant.entitlement_id
-    ))
 }
 
-fn result(
-    grant: &Grant,
-    outcome: Outcome,
-    transport: &AuditedTransport<'_, impl Transport>,
-    rendered: Vec<crate::provision::RenderedCall>,
-    bindings: Vec<String>,
-    crn: &str,
-) -> ProvisionResult {
-    let text = |s: &str| AttributeValue::Text(s.to_string());
-    let mut attributes = vec![
-        ("role_name".to_string(), text(&grant.role)),
-        ("crn_pattern".to_string(), text(crn)),
-    ];
-    if !bindings.is_empty() {
-        attributes.insert(0, ("roleBindingID".to_string(), text(&bindings.join(","))));
+impl<'t, T: Transport> Scoped<'t, T> {
+    /// Checks `request` and works out the CRN: the organization's, or the
+    /// environment's under the organization, whose id the organizations list
+    /// gives (a dry run renders that call instead).
+    async fn new(
+        transport: &'t T,
+        config: &Config,
+        request: &ProvisionRequest,
+        operation: &str,
+    ) -> Result<Self, ConnectorError> {
+        let grant = grant(request, operation)?;
+        let transport = AuditedTransport::new(transport);
+        let mut rendered = Vec::new();
+        let organization = if grant.ent_type == ORGANIZATION {
+            grant.entitlement_id.clone()
+        } else {
+            let organizations = HttpRequest::get(
+                format!("{}/org/v2/organizations", config.base_url()),
+                api_headers(),
+            );
+            if request.dry_run {
+                rendered.push(rendered_call(&organizations));
+                "<organization id>".to_string()
+            } else {
+                let url = organizations.url.clone();
+                let response =
+                    send_idempotent(&transport, &RetryPolicy::default(), organizations).await?;
+                let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+                body.pointer("/data/0/id")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| {
+                        ConnectorError::InvalidResponse(format!("GET {url}: no organization"))
+                    })?
+                    .to_string()
+            }
+        };
+        let mut crn = format!("crn://confluent.cloud/organization={organization}");
+        if grant.ent_type == ENVIRONMENT {
+            crn.push_str(&format!("/environment={}", grant.entitlement_id));
+        }
+        Ok(Self {
+            grant,
+            crn,
+            transport,
+            rendered,
+            dry_run: request.dry_run,
+        })
     }
-    ProvisionResult {
-        account_id: Some(grant.account_id.clone()),
-        attributes,
-        outcome,
-        calls: transport.calls(),
-        rendered,
+
+    /// The result: the account, the role, the CRN and the bindings touched.
+    fn finish(self, outcome: Outcome, binding_ids: &[String]) -> ProvisionResult {
+        let text = |s: &str| AttributeValue::Text(s.to_string());
+        let mut attributes = Vec::new();
+        if !binding_ids.is_empty() {
+            attributes.push(("roleBindingID".to_string(), text(&binding_ids.join(","))));
+        }
+        attributes.push(("role_name".to_string(), text(&self.grant.role)));
+        attributes.push(("crn_pattern".to_string(), text(&self.crn)));
+        ProvisionResult {
+            account_id: Some(self.grant.account_id),
+            attributes,
+            outcome,
+            calls: self.transport.calls(),
+            rendered: self.rendered,
+        }
     }
 }
 
@@ -142,53 +149,42 @@ pub async fn add_access<T: Transport>(
     config: &Config,
     request: &ProvisionRequest,
 ) -> Result<ProvisionResult, ConnectorError> {
-    let grant = grant(request, "add-access")?;
-    let audited = AuditedTransport::new(transport);
-    let mut rendered = Vec::new();
-    let crn = scope_crn(&audited, config, &grant, request.dry_run, &mut rendered).await?;
-    let mut post_headers = headers();
-    post_headers.push(("Content-Type".into(), "application/json".into()));
+    let mut scoped = Scoped::new(transport, config, request, "add-access").await?;
+    let mut headers = api_headers();
+    headers.push(("Content-Type".into(), ContentType::Json.mime().into()));
     let post = HttpRequest {
         method: "POST".into(),
         url: format!("{}/iam/v2/role-bindings", config.base_url()),
-        headers: post_headers,
+        headers,
         body: Some(
             json!({
-                "principal": format!("User:{}", grant.account_id),
-                "role_name": grant.role,
-                "crn_pattern": crn,
+                "principal": format!("User:{}", scoped.grant.account_id),
+                "role_name": scoped.grant.role,
+                "crn_pattern": scoped.crn,
             })
             .to_string()
             .into_bytes(),
         ),
     };
-    if request.dry_run {
-        rendered.push(rendered_call(&post));
-        return Ok(result(
-            &grant,
-            Outcome::DryRun,
-            &audited,
-            rendered,
-            Vec::new(),
-            &crn,
-        ));
+    if scoped.dry_run {
+        scoped.rendered.push(rendered_call(&post));
+        return Ok(scoped.finish(Outcome::DryRun, &[]));
     }
     let rules = CallRules {
         place: "add-access",
         success: None,
         unsuccess: None,
     };
-    let (response, outcome) = send_call(&audited, &rules, post, Some(ContentType::Json)).await?;
+    let (response, outcome) =
+        send_call(&scoped.transport, &rules, post, Some(ContentType::Json)).await?;
     let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
-    let id = body.get("id").and_then(Value::as_str).map(str::to_string);
-    Ok(result(
-        &grant,
-        outcome,
-        &audited,
-        rendered,
-        id.into_iter().collect(),
-        &crn,
-    ))
+    let id: Vec<String> = body
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .into_iter()
+        .collect();
+    Ok(scoped.finish(outcome, &id))
 }
 
 /// Revokes the request's role on its entitlement.
@@ -197,37 +193,29 @@ pub async fn remove_access<T: Transport>(
     config: &Config,
     request: &ProvisionRequest,
 ) -> Result<ProvisionResult, ConnectorError> {
-    let grant = grant(request, "remove-access")?;
-    let audited = AuditedTransport::new(transport);
-    let mut rendered = Vec::new();
-    let crn = scope_crn(&audited, config, &grant, request.dry_run, &mut rendered).await?;
-    let principal = format!("User:{}", grant.account_id);
+    let mut scoped = Scoped::new(transport, config, request, "remove-access").await?;
+    let principal = format!("User:{}", scoped.grant.account_id);
     let mut list = url::Url::parse(&format!("{}/iam/v2/role-bindings", config.base_url()))
         .map_err(|e| ConnectorError::Config(format!("base URL: {e}")))?;
     list.query_pairs_mut()
         .append_pair("principal", &principal)
-        .append_pair("role_name", &grant.role)
-        .append_pair("crn_pattern", &crn);
+        .append_pair("role_name", &scoped.grant.role)
+        .append_pair("crn_pattern", &scoped.crn);
     let first = with_largest_page_size(list.as_str(), &config.origin());
     let delete = |id: &str| HttpRequest {
         method: "DELETE".into(),
         url: format!("{}/iam/v2/role-bindings/{id}", config.base_url()),
-        headers: headers(),
+        headers: api_headers(),
         body: None,
     };
-    if request.dry_run {
-        rendered.push(rendered_call(&HttpRequest::get(&first, headers())));
-        rendered.push(rendered_call(&delete(
+    if scoped.dry_run {
+        scoped
+            .rendered
+            .push(rendered_call(&HttpRequest::get(&first, api_headers())));
+        scoped.rendered.push(rendered_call(&delete(
             "<id of each binding whose CRN is exactly the entitlement's>",
         )));
-        return Ok(result(
-            &grant,
-            Outcome::DryRun,
-            &audited,
-            rendered,
-            Vec::new(),
-            &crn,
-        ));
+        return Ok(scoped.finish(Outcome::DryRun, &[]));
     }
     let field = |item: &Value, name: &str| {
         item.get(name)
@@ -235,15 +223,16 @@ pub async fn remove_access<T: Transport>(
             .unwrap_or_default()
             .to_string()
     };
-    let matches: Vec<String> = find_in_list(&audited, &first, &headers(), false, |item| {
-        field(item, "principal") == principal
-            && field(item, "role_name") == grant.role
-            && field(item, "crn_pattern") == crn
-    })
-    .await?
-    .iter()
-    .map(|item| field(item, "id"))
-    .collect();
+    let matches: Vec<String> =
+        find_in_list(&scoped.transport, &first, &api_headers(), false, |item| {
+            field(item, "principal") == principal
+                && field(item, "role_name") == scoped.grant.role
+                && field(item, "crn_pattern") == scoped.crn
+        })
+        .await?
+        .iter()
+        .map(|item| field(item, "id"))
+        .collect();
     let rules = CallRules {
         place: "remove-access",
         success: None,
@@ -251,10 +240,10 @@ pub async fn remove_access<T: Transport>(
     };
     let mut outcome = Outcome::AlreadyAbsent;
     for id in &matches {
-        let (_, deleted) = send_call(&audited, &rules, delete(id), None).await?;
+        let (_, deleted) = send_call(&scoped.transport, &rules, delete(id), None).await?;
         if deleted == Outcome::Done {
             outcome = Outcome::Done;
         }
     }
-    Ok(result(&grant, outcome, &audited, rendered, matches, &crn))
+    Ok(scoped.finish(outcome, &matches))
 }

@@ -5,9 +5,8 @@ use serde_json::Value;
 
 use crate::documents::Config;
 use crate::error::ConnectorError;
-use crate::http::{HttpRequest, RetryPolicy, Transport, send_idempotent};
+use crate::http::{HttpRequest, RetryPolicy, Transport, api_headers, send_idempotent};
 use crate::model::{AttributeValue, Attributes};
-use crate::template::ACCESS_TOKEN_PLACEHOLDER;
 
 /// What a successful connection test learned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,13 +23,7 @@ pub async fn test_connection<T: Transport>(
     config: &Config,
 ) -> Result<ConnectionReport, ConnectorError> {
     let url = format!("{}/org/v2/organizations", config.base_url());
-    let headers = vec![
-        (
-            "Authorization".to_string(),
-            ACCESS_TOKEN_PLACEHOLDER.to_string(),
-        ),
-        ("Accept".to_string(), "application/json".to_string()),
-    ];
+    let headers = api_headers();
     let response = send_idempotent(
         transport,
         &RetryPolicy::default(),

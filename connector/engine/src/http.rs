@@ -82,6 +82,19 @@ pub trait Transport {
     fn sleep(&self, duration: Duration) -> impl Future<Output = ()>;
 }
 
+/// The headers of the connector's own Confluent calls (the built-in access
+/// import and provisioning, the connection check): the credential
+/// placeholder the host replaces, and `Accept: application/json`.
+pub fn api_headers() -> Vec<(String, String)> {
+    vec![
+        (
+            "Authorization".to_string(),
+            crate::template::ACCESS_TOKEN_PLACEHOLDER.to_string(),
+        ),
+        ("Accept".to_string(), "application/json".to_string()),
+    ]
+}
+
 /// Turns a transport failure into a connector error, naming the request.
 pub fn transport_failure(method: &str, url: &str, error: TransportError) -> ConnectorError {
     match error {

@@ -16,7 +16,7 @@
 use serde_json::{Value, json};
 
 use crate::error::ConnectorError;
-use crate::http::{HttpRequest, Transport};
+use crate::http::{HttpRequest, HttpResponse, Transport};
 use crate::pagination::{find_in_list, with_largest_page_size};
 use crate::provision_doc::ContentType;
 
@@ -119,6 +119,20 @@ pub fn recovery_for(request: &HttpRequest, content_type: Option<ContentType>) ->
 }
 
 impl Recovery {
+    /// Looks for what the create would have made; a found object comes back
+    /// as a 200 response holding it, as if the create had answered.
+    pub async fn find<T: Transport>(
+        &self,
+        transport: &T,
+    ) -> Result<Option<HttpResponse>, ConnectorError> {
+        let found = self.lookup(transport).await?;
+        Ok(found.map(|object| HttpResponse {
+            status: 200,
+            headers: Vec::new(),
+            body: object.to_string().into_bytes(),
+        }))
+    }
+
     /// The object the create would have made, if it exists.
     pub async fn lookup<T: Transport>(
         &self,

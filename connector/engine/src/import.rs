@@ -8,7 +8,7 @@
 //! every kind has been read in full and the thresholds allow it, so a run
 //! that fails anywhere suspends, inactivates and removes nothing.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use futures_util::future::try_join_all;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
@@ -72,7 +72,7 @@ pub async fn import<T: Transport>(
             run: &run,
             ends: &next,
             tracker: RefCell::new(Tracker::new(previous.section(kind), request.incremental)),
-            pages: RefCell::new(0),
+            pages: Cell::new(0),
         };
         match kind {
             ObjectKind::Accounts => run.import_accounts(&delivery).await?,
@@ -124,7 +124,7 @@ pub(crate) struct Delivery<'a, 'r, T> {
     /// The kinds imported before this one, to find orphaned access links.
     ends: &'r Snapshot,
     tracker: RefCell<Tracker<'r>>,
-    pages: RefCell<u64>,
+    pages: Cell<u64>,
 }
 
 impl<T> Delivery<'_, '_, T> {
@@ -147,10 +147,10 @@ impl<T> Delivery<'_, '_, T> {
 
     /// Counts a page read and reports progress.
     pub(crate) fn counted_page(&self) {
-        *self.pages.borrow_mut() += 1;
+        self.pages.set(self.pages.get() + 1);
         self.run.summary.borrow_mut().pages += 1;
         let present = self.tracker.borrow().counts.present;
-        let pages = *self.pages.borrow();
+        let pages = self.pages.get();
         self.run
             .sink
             .borrow_mut()

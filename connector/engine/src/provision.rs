@@ -17,7 +17,7 @@ use crate::http::{
     HttpRequest, HttpResponse, RetryPolicy, Transport, TransportError, check_status,
     transport_failure,
 };
-use crate::idempotency::{Recovery, recovery_for};
+use crate::idempotency::recovery_for;
 use crate::mapping::lookup;
 use crate::model::{AttributeValue, Attributes};
 use crate::provision_doc::{BodyTemplate, ContentType, ProvisionCall, ProvisionPlan, ResponseRule};
@@ -478,22 +478,6 @@ pub(crate) async fn send_call<T: Transport>(
 /// 403 Confluent answers for a role binding it does not have.
 fn is_absent(url: &str, status: u16) -> bool {
     status == 404 || (status == 403 && url.contains("/iam/v2/role-bindings/"))
-}
-
-impl Recovery {
-    /// Looks for what the create would have made; a found object comes back
-    /// as a synthetic 200 response holding it.
-    async fn find<T: Transport>(
-        &self,
-        transport: &AuditedTransport<'_, T>,
-    ) -> Result<Option<HttpResponse>, ConnectorError> {
-        let found = self.lookup(transport).await?;
-        Ok(found.map(|object| HttpResponse {
-            status: 200,
-            headers: Vec::new(),
-            body: object.to_string().into_bytes(),
-        }))
-    }
 }
 
 #[cfg(test)]
