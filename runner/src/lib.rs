@@ -23,6 +23,7 @@ pub mod grants;
 pub mod host;
 pub mod limits;
 pub mod output;
+pub mod provision_json;
 pub mod runtime;
 mod sink_impl;
 pub mod state;

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use serde_json::{Map, Value};
 
-use crate::bindings::types::{Attribute, AttributeValue, Record, Status};
+use crate::bindings::types::{Attribute, AttributeValue, ObjectKind, Record, Status};
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -68,6 +68,15 @@ pub fn record_json(record: &Record) -> Map<String, Value> {
     };
     object.extend(attributes_json(attributes));
     object
+}
+
+/// A kind's name in messages: `accounts`, `entitlements`, `access`.
+pub fn kind_name(kind: ObjectKind) -> &'static str {
+    match kind {
+        ObjectKind::Accounts => "accounts",
+        ObjectKind::Entitlements => "entitlements",
+        ObjectKind::Access => "access",
+    }
 }
 
 /// Attributes as a JSON object, by name.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use connector_runner::ImportSink;
-use connector_runner::output::{RecordWriter, record_json};
+use connector_runner::output::{RecordWriter, kind_name, record_json};
 use connector_runner::state::StateFile;
 use connector_runner::types::{ImportRequest, ImportSummary, KindCounts, ObjectKind, Record};
 use tokio::sync::mpsc;
@@ -170,13 +170,5 @@ fn report(request: &ImportRequest, summary: &ImportSummary, list_orphans: bool) 
                 eprintln!("  {line}");
             }
         }
-    }
-}
-
-pub(super) fn kind_name(kind: ObjectKind) -> &'static str {
-    match kind {
-        ObjectKind::Accounts => "accounts",
-        ObjectKind::Entitlements => "entitlements",
-        ObjectKind::Access => "access",
     }
 }

@@ -16,6 +16,7 @@ use clap::{Args, Parser, Subcommand};
 use connector_runner::bindings::types::ConnectorError;
 use connector_runner::credentials::CredentialsError;
 use connector_runner::output::Format;
+use connector_runner::provision_json::RequestError;
 use connector_runner::state::StateFileError;
 use connector_runner::{
     ConnectorHost, ConnectorRuntime, Credentials, HostSettings, Limits, Origin, RunError,
@@ -202,9 +203,10 @@ fn default_component() -> anyhow::Result<PathBuf> {
         })
 }
 
-/// Exit codes: 2 usage (clap), 3 configuration (including credentials and
-/// the state file), 4 authentication or permission, 5 transient (retry
-/// later), 6 a threshold stopped the import, 1 anything else.
+/// Exit codes: 2 usage (clap), 3 configuration (including credentials, the
+/// state file and a provisioning request file), 4 authentication or
+/// permission, 5 transient (retry later), 6 a threshold stopped the import,
+/// 1 anything else.
 pub fn exit_code(error: &anyhow::Error) -> ExitCode {
     const CONFIG: u8 = 3;
     const AUTH: u8 = 4;
@@ -212,6 +214,7 @@ pub fn exit_code(error: &anyhow::Error) -> ExitCode {
     const THRESHOLD: u8 = 6;
     if error.downcast_ref::<CredentialsError>().is_some()
         || error.downcast_ref::<StateFileError>().is_some()
+        || error.downcast_ref::<RequestError>().is_some()
     {
         return ExitCode::from(CONFIG);
     }

@@ -6,9 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use connector_runner::ProgressFn;
+use connector_runner::output::kind_name;
 use connector_runner::types::{ObjectKind, Progress};
-
-use super::import::kind_name;
 
 const REDRAW_EVERY: Duration = Duration::from_millis(100);
 

@@ -6,12 +6,8 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use connector_runner::ProvisionOp;
-use connector_runner::output::attributes_json;
-use connector_runner::types::{
-    Attribute, AttributeValue, ProvisionOutcome, ProvisionRequest, ProvisionResult,
-};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use connector_runner::provision_json::{request_from_json, result_json};
+use connector_runner::types::{Attribute, AttributeValue, ProvisionRequest};
 
 use super::GlobalArgs;
 
@@ -61,155 +57,49 @@ fn parse_attribute(text: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("'{text}' is not NAME=VALUE"))
 }
 
-/// The `--request` file.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct RequestFile {
-    #[serde(default)]
-    requestid: Option<String>,
-    #[serde(default)]
-    user: Map<String, Value>,
-    #[serde(default)]
-    account: Map<String, Value>,
-    #[serde(default)]
-    entitlement_value: EntitlementValue,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct EntitlementValue {
-    ent_type: Option<String>,
-    #[serde(rename = "entitlementID")]
-    entitlement_id: Option<String>,
-    role: Option<String>,
-}
-
-fn attribute(name: &str, value: &Value) -> anyhow::Result<Attribute> {
-    let value = match value {
-        Value::Null => AttributeValue::Absent,
-        Value::String(text) => AttributeValue::Text(text.clone()),
-        Value::Bool(b) => AttributeValue::Boolean(*b),
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => AttributeValue::Integer(i),
-            None => AttributeValue::Text(n.to_string()),
-        },
-        other => anyhow::bail!(
-            "attribute '{name}' is {other}; expected text, a number, true, false or null"
-        ),
-    };
-    Ok(Attribute {
-        name: name.to_string(),
-        value,
-    })
-}
-
+/// The request: the `--request` file, if any, with the flags over it.
 fn request(args: &RequestArgs) -> anyhow::Result<ProvisionRequest> {
-    let file = match &args.request {
+    let mut request = match &args.request {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("while reading '{}'", path.display()))?;
-            serde_json::from_str(&text)
-                .with_context(|| format!("'{}' is not a provisioning request", path.display()))?
+            request_from_json(&text).with_context(|| format!("in '{}'", path.display()))?
         }
-        None => RequestFile::default(),
+        None => request_from_json("{}")?,
     };
-    let mut user = file
-        .user
-        .iter()
-        .map(|(name, value)| attribute(name, value))
-        .collect::<anyhow::Result<Vec<_>>>()?;
     for (name, value) in &args.attributes {
-        user.retain(|a| &a.name != name);
-        user.push(Attribute {
+        request.user.retain(|a| &a.name != name);
+        request.user.push(Attribute {
             name: name.clone(),
             value: AttributeValue::Text(value.clone()),
         });
     }
-    let account = file
-        .account
-        .iter()
-        .map(|(name, value)| attribute(name, value))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let account_id = args.account.clone().or_else(|| {
-        file.account
-            .get("accountID")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    });
-    Ok(ProvisionRequest {
-        request_id: file.requestid,
-        account_id,
-        user,
-        account,
-        ent_type: args.ent_type.clone().or(file.entitlement_value.ent_type),
-        entitlement_id: args
-            .entitlement
-            .clone()
-            .or(file.entitlement_value.entitlement_id),
-        role: args.role.clone().or(file.entitlement_value.role),
-        dry_run: args.dry_run,
-    })
-}
-
-/// The result as printed: outcome, account, attributes, and the audit list.
-fn result_json(operation: &str, result: &ProvisionResult) -> Value {
-    let outcome = match result.outcome {
-        ProvisionOutcome::Done => "done",
-        ProvisionOutcome::AlreadyExisted => "already-existed",
-        ProvisionOutcome::AlreadyAbsent => "already-absent",
-        ProvisionOutcome::DryRun => "dry-run",
+    let flag = |flag: &Option<String>, file: &mut Option<String>| {
+        if flag.is_some() {
+            file.clone_from(flag);
+        }
     };
-    let mut json = json!({
-        "operation": operation,
-        "outcome": outcome,
-        "accountID": result.account_id,
-        "attributes": attributes_json(&result.attributes),
-        "calls": result.calls.iter().map(|c| json!({
-            "method": c.method, "url": c.url, "status": c.status, "durationMs": c.duration_ms,
-        })).collect::<Vec<_>>(),
-    });
-    if result.outcome == ProvisionOutcome::DryRun {
-        json["rendered"] = result
-            .rendered
-            .iter()
-            .map(|c| {
-                json!({
-                    "method": c.method,
-                    "url": c.url,
-                    "headers": c.headers
-                        .iter()
-                        .map(|(name, value)| (name.clone(), Value::from(value.as_str())))
-                        .collect::<Map<String, Value>>(),
-                    "body": c.body,
-                })
-            })
-            .collect();
-    }
-    json
+    flag(&args.account, &mut request.account_id);
+    flag(&args.ent_type, &mut request.ent_type);
+    flag(&args.entitlement, &mut request.entitlement_id);
+    flag(&args.role, &mut request.role);
+    request.dry_run = args.dry_run;
+    Ok(request)
 }
 
 pub async fn run(global: &GlobalArgs, command: &ProvisionCommand) -> anyhow::Result<()> {
-    let (op, operation, args) = match command {
-        ProvisionCommand::CreateAccount(args) => {
-            (ProvisionOp::CreateAccount, "create-account", args)
-        }
-        ProvisionCommand::UpdateAccount(args) => {
-            (ProvisionOp::UpdateAccount, "update-account", args)
-        }
-        ProvisionCommand::RemoveAccount(args) => {
-            (ProvisionOp::RemoveAccount, "remove-account", args)
-        }
-        ProvisionCommand::AddAccess(args) => (ProvisionOp::AddAccess, "add-access", args),
-        ProvisionCommand::RemoveAccess(args) => (ProvisionOp::RemoveAccess, "remove-access", args),
+    let (op, args) = match command {
+        ProvisionCommand::CreateAccount(args) => (ProvisionOp::CreateAccount, args),
+        ProvisionCommand::UpdateAccount(args) => (ProvisionOp::UpdateAccount, args),
+        ProvisionCommand::RemoveAccount(args) => (ProvisionOp::RemoveAccount, args),
+        ProvisionCommand::AddAccess(args) => (ProvisionOp::AddAccess, args),
+        ProvisionCommand::RemoveAccess(args) => (ProvisionOp::RemoveAccess, args),
     };
     let request = request(args)?;
     let result = global.host(!args.dry_run)?.provision(op, &request).await?;
     let mut out = global.output()?;
-    writeln!(
-        out,
-        "{}",
-        serde_json::to_string_pretty(&result_json(operation, &result))?
-    )?;
+    let json = serde_json::to_string_pretty(&result_json(op, &result))?;
+    writeln!(out, "{json}")?;
     out.flush()?;
     Ok(())
 }

@@ -587,8 +587,12 @@ fn cli_provisions_from_a_request_file_and_prints_json() -> anyhow::Result<()> {
             file.to_str().unwrap(),
         ],
     );
-    assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("is not a provisioning request"));
+    assert_eq!(Some(3), output.status.code());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("not a provisioning request: unknown field `usr`"),
+        "{stderr}"
+    );
     Ok(())
 }
 
