@@ -60,18 +60,8 @@ pub struct ConnectorHost {
 impl ConnectorHost {
     /// Binds `runtime` to `settings`; the base URL must be an origin's URL.
     pub fn new(runtime: Arc<ConnectorRuntime>, settings: HostSettings) -> Result<Self, RunError> {
-        let base = url::Url::parse(&settings.base_url).map_err(|e| {
-            RunError::Host(anyhow::anyhow!(
-                "invalid base URL '{}': {e}",
-                settings.base_url
-            ))
-        })?;
-        let credential_origin = Origin::of(&base).ok_or_else(|| {
-            RunError::Host(anyhow::anyhow!(
-                "base URL '{}' has no host",
-                settings.base_url
-            ))
-        })?;
+        let credential_origin =
+            Origin::of_base_url(&settings.base_url).map_err(|e| RunError::Host(e.into()))?;
         let mut grants = Grants::default();
         grants.grant(credential_origin.clone());
         for origin in settings.extra_grants {

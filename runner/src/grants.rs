@@ -16,30 +16,24 @@ pub struct Origin {
 
 impl Origin {
     /// Parses `http(s)://host[:port]`; a path, query, user or missing scheme
-    /// is an error that quotes the input.
+    /// is an error that quotes the input (without any password in it).
     pub fn parse(text: &str) -> Result<Self, GrantError> {
-        let error = |reason: &str| GrantError {
-            input: text.to_string(),
-            reason: reason.to_string(),
-        };
-        if !text.contains("://") {
-            return Err(error(
-                "expected a scheme, as in https://api.confluent.cloud",
-            ));
-        }
-        let url = url::Url::parse(text).map_err(|e| error(&format!("not a URL ({e})")))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(error("expected the http or https scheme"));
-        }
+        let url = parse_http_url(text, "origin")?;
         if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
-            return Err(error(
+            return Err(GrantError::new(
+                "origin",
+                text,
                 "expected an origin only, with no path, query or fragment",
             ));
         }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(error("expected no user or password"));
-        }
-        Self::of(&url).ok_or_else(|| error("expected a host"))
+        Self::of(&url).ok_or_else(|| GrantError::new("origin", text, "expected a host"))
+    }
+
+    /// The origin of a base URL such as `https://api.confluent.cloud`, which
+    /// may have a path but never a user or password.
+    pub fn of_base_url(text: &str) -> Result<Self, GrantError> {
+        let url = parse_http_url(text, "base URL")?;
+        Self::of(&url).ok_or_else(|| GrantError::new("base URL", text, "expected a host"))
     }
 
     /// The origin of an absolute URL, if it has one.
@@ -63,12 +57,57 @@ impl fmt::Display for Origin {
     }
 }
 
-/// A grant that could not be parsed.
+/// An `http(s)` URL with no user or password in it.
+fn parse_http_url(text: &str, what: &'static str) -> Result<url::Url, GrantError> {
+    let error = |reason: &str| GrantError::new(what, text, reason);
+    if !text.contains("://") {
+        return Err(error(
+            "expected a scheme, as in https://api.confluent.cloud",
+        ));
+    }
+    let url = url::Url::parse(text).map_err(|e| error(&format!("not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(error("expected the http or https scheme"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(error(
+            "expected no user or password; credentials never go in a URL",
+        ));
+    }
+    Ok(url)
+}
+
+/// A grant or base URL that could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid origin '{input}': {reason}")]
+#[error("invalid {what} '{input}': {reason}")]
 pub struct GrantError {
+    what: &'static str,
+    /// The input, with anything before an `@` in its authority masked.
     input: String,
     reason: String,
+}
+
+impl GrantError {
+    fn new(what: &'static str, input: &str, reason: &str) -> Self {
+        Self {
+            what,
+            input: without_userinfo(input),
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// `text` with any `user:password@` between the scheme and the host masked,
+/// so an error can quote a URL without quoting a credential.
+fn without_userinfo(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => text.to_string(),
+    }
 }
 
 /// The set of granted origins.
@@ -125,7 +164,6 @@ mod tests {
             ("api.confluent.cloud", "expected a scheme"),
             ("https://h/iam/v2", "expected an origin only"),
             ("ftp://h", "expected the http or https scheme"),
-            ("https://u:p@h", "expected no user or password"),
         ];
         for (input, reason) in cases {
             let error = Origin::parse(input).unwrap_err().to_string();
@@ -135,6 +173,25 @@ mod tests {
             );
             assert!(error.contains(reason), "{error}");
         }
+    }
+
+    #[test]
+    fn a_password_in_a_url_is_refused_and_never_quoted() {
+        for error in [
+            Origin::parse("https://key:s3cret@h").unwrap_err(),
+            Origin::of_base_url("https://key:s3cret@h/base").unwrap_err(),
+            Origin::of_base_url("https://key:s3cret@h:bad-port/").unwrap_err(),
+        ] {
+            let text = error.to_string();
+            assert!(!text.contains("s3cret") && !text.contains("key"), "{text}");
+            assert!(text.contains("'https://***@h"), "{text}");
+        }
+        assert_eq!(
+            "https://api.confluent.cloud:443",
+            Origin::of_base_url("https://api.confluent.cloud/")
+                .unwrap()
+                .to_string()
+        );
     }
 
     #[test]
