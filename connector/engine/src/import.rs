@@ -431,44 +431,8 @@ fn key_of(call: &CallPlan, url: &str, row: &Attributes) -> Result<String, Connec
 
 #[cfg(test)]
 mod tests {
-    use std::cell::RefCell;
-    use std::collections::HashMap;
-    use std::time::Duration;
-
     use super::*;
-    use crate::http::{HttpResponse, TransportError};
-
-    /// Serves canned bodies by URL and records what was asked.
-    #[derive(Default)]
-    struct Canned {
-        pages: HashMap<String, (u16, String)>,
-        asked: RefCell<Vec<HttpRequest>>,
-    }
-
-    impl Canned {
-        fn page(mut self, url: &str, body: serde_json::Value) -> Self {
-            self.pages.insert(url.to_string(), (200, body.to_string()));
-            self
-        }
-    }
-
-    impl Transport for Canned {
-        async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-            self.asked.borrow_mut().push(request.clone());
-            let (status, body) = self
-                .pages
-                .get(&request.url)
-                .cloned()
-                .unwrap_or((404, String::new()));
-            Ok(HttpResponse {
-                status,
-                headers: Vec::new(),
-                body: body.into_bytes(),
-            })
-        }
-
-        async fn sleep(&self, _: Duration) {}
-    }
+    use crate::fake_target::FakeTarget;
 
     #[derive(Debug, Default)]
     struct Collect(Vec<Vec<Record>>);
@@ -501,7 +465,7 @@ mod tests {
     }
 
     async fn run(
-        transport: &Canned,
+        transport: &FakeTarget,
         config: &Config,
         request: &ImportRequest,
     ) -> Result<(ImportOutcome, Collect), ConnectorError> {
@@ -516,7 +480,7 @@ mod tests {
 
     #[tokio::test]
     async fn accounts_stream_page_by_page_with_the_seed_mapping() {
-        let transport = Canned::default()
+        let transport = FakeTarget::default()
             .page(
                 &format!("{BASE}/iam/v2/users?page_size=100"),
                 serde_json::json!({"data": [user("u-1"), user("u-2")], "metadata": {"next": format!("{BASE}/iam/v2/users?page_token=p2")}}),
@@ -570,7 +534,7 @@ mod tests {
             first.attributes
         );
         let auth: Vec<String> = transport
-            .asked
+            .sent
             .borrow()
             .iter()
             .map(|r| {
@@ -591,10 +555,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_page_that_is_not_json_fails_the_import() {
-        let mut transport = Canned::default();
-        transport.pages.insert(
-            format!("{BASE}/iam/v2/users?page_size=100"),
-            (200, "<html>".into()),
+        let transport = FakeTarget::default().answer(
+            "GET",
+            &format!("{BASE}/iam/v2/users?page_size=100"),
+            200,
+            "<html>",
         );
         let error = run(
             &transport,
@@ -608,7 +573,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_record_without_its_key_fails_the_import() {
-        let transport = Canned::default().page(
+        let transport = FakeTarget::default().page(
             &format!("{BASE}/iam/v2/users?page_size=100"),
             serde_json::json!({"data": [{"full_name": "no id"}], "metadata": {}}),
         );
@@ -629,10 +594,11 @@ mod tests {
 
     #[tokio::test]
     async fn server_errors_are_retried_then_reported() {
-        let mut transport = Canned::default();
-        transport.pages.insert(
-            format!("{BASE}/org/v2/organizations?page_size=100"),
-            (503, String::new()),
+        let transport = FakeTarget::default().answer(
+            "GET",
+            &format!("{BASE}/org/v2/organizations?page_size=100"),
+            503,
+            "",
         );
         let error = run(
             &transport,
@@ -644,7 +610,7 @@ mod tests {
         assert!(matches!(error, ConnectorError::Transient(_)), "{error}");
         assert_eq!(
             RetryPolicy::default().attempts as usize,
-            transport.asked.borrow().len()
+            transport.sent.borrow().len()
         );
     }
 
@@ -652,8 +618,8 @@ mod tests {
         serde_json::json!({"data": ids.iter().map(|id| user(id)).collect::<Vec<_>>(), "metadata": {}})
     }
 
-    fn accounts_only(ids: &[&str]) -> Canned {
-        Canned::default()
+    fn accounts_only(ids: &[&str]) -> FakeTarget {
+        FakeTarget::default()
             .page(
                 &format!("{BASE}/iam/v2/users?page_size=100"),
                 users_page(ids),
@@ -792,7 +758,7 @@ mod tests {
             &[("ImportAccountEntJSON".into(), document.to_string())],
         )
         .unwrap();
-        let transport = Canned::default()
+        let transport = FakeTarget::default()
             .page(
                 &format!("{BASE}/api/users?start=0&count=2"),
                 serde_json::json!({"items": [{"id": "a b"}, {"id": "c"}], "total": 3}),
@@ -872,7 +838,7 @@ mod tests {
                 "active": n % 2 == 0, "last_seen": 1_700_000_000 + n, "born": "1990-01-02", "x.y": {"z": "dot"}})
         };
         let page = |n: i64| serde_json::json!({"result": {"items": [person(n)], "pages": 2}});
-        let transport = Canned::default()
+        let transport = FakeTarget::default()
             .page(&format!("{BASE}/api/people?p=0"), page(1))
             .page(&format!("{BASE}/api/people?p=1"), page(2));
         let (outcome, sink) = run(

@@ -13,6 +13,8 @@ pub mod describe;
 pub mod documents;
 pub mod error;
 pub mod expr;
+#[cfg(test)]
+mod fake_target;
 pub mod http;
 pub mod idempotency;
 pub mod import;

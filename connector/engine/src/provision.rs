@@ -482,44 +482,11 @@ fn is_absent(url: &str, status: u16) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
+    use crate::fake_target::FakeTarget;
     use crate::provision_doc::ProvisionDocument;
 
     const BASE: &str = "http://sim:1";
-
-    /// Answers by "METHOD URL" and records every request.
-    #[derive(Default)]
-    struct Scripted {
-        answers: HashMap<String, (u16, Value)>,
-        sent: RefCell<Vec<HttpRequest>>,
-    }
-
-    impl Scripted {
-        fn answer(mut self, key: &str, status: u16, body: Value) -> Self {
-            self.answers.insert(key.to_string(), (status, body));
-            self
-        }
-    }
-
-    impl Transport for Scripted {
-        async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-            self.sent.borrow_mut().push(request.clone());
-            let (status, body) = self
-                .answers
-                .get(&format!("{} {}", request.method, request.url))
-                .cloned()
-                .unwrap_or((404, json!({})));
-            Ok(HttpResponse {
-                status,
-                headers: Vec::new(),
-                body: body.to_string().into_bytes(),
-            })
-        }
-
-        async fn sleep(&self, _: Duration) {}
-    }
 
     fn plan(document: Value) -> (Config, ProvisionPlan) {
         let config = Config::load(BASE, &[]).unwrap();
@@ -554,14 +521,16 @@ mod tests {
                  "successResponses": {"statusCode": [201], "message.result.state": "added"}}
             ]
         }));
-        let transport = Scripted::default()
+        let transport = FakeTarget::default()
             .answer(
-                "GET http://sim:1/api/groups?q=blue%20team",
+                "GET",
+                "http://sim:1/api/groups?q=blue%20team",
                 200,
                 json!({"groups": [{"id": "g/7", "name": "Blue"}]}),
             )
             .answer(
-                "POST http://sim:1/api/groups/g%2F7/members",
+                "POST",
+                "http://sim:1/api/groups/g%2F7/members",
                 201,
                 json!({"result": {"id": "m-1", "state": "added", "size": 4}}),
             );
@@ -604,7 +573,7 @@ mod tests {
             "unsuccessResponses": {"message.error": ["locked"]}
         }]}));
         let run = |status: u16, body: Value| {
-            let transport = Scripted::default().answer("PUT http://sim:1/api/x", status, body);
+            let transport = FakeTarget::default().answer("PUT", "http://sim:1/api/x", status, body);
             let (config, plan) = (config.clone(), plan.clone());
             async move { run_plan(&transport, &config, &plan, &request(&[])).await }
         };
@@ -638,7 +607,7 @@ mod tests {
         let (config, plan) = plan(json!({"call": [{
             "name": "call1", "url": "https://api.confluent.cloud/api/${user.missing}", "httpMethod": "DELETE"
         }]}));
-        let transport = Scripted::default();
+        let transport = FakeTarget::default();
         let error = run_plan(&transport, &config, &plan, &request(&[]))
             .await
             .unwrap_err()
@@ -656,7 +625,8 @@ mod tests {
             "name": "call1", "url": "https://api.confluent.cloud/api/things", "httpMethod": "POST",
             "httpParams": "{\"name\": \"${user.name}\"}"
         }]}));
-        let transport = Scripted::default().answer("POST http://sim:1/api/things", 503, json!({}));
+        let transport =
+            FakeTarget::default().answer("POST", "http://sim:1/api/things", 503, json!({}));
         let error = run_plan(&transport, &config, &plan, &request(&[("name", "a")]))
             .await
             .unwrap_err()

@@ -115,7 +115,10 @@ async fn an_explicit_next_url_path_walks_every_page() -> anyhow::Result<()> {
         .filter(|p| p.starts_with("/iam/v2/users"))
         .collect();
     assert_eq!(25, users.len(), "{users:?}");
-    assert!(users.iter().all(|p| !p.contains("page_size=100")), "{users:?}");
+    assert!(
+        users.iter().all(|p| !p.contains("page_size=100")),
+        "{users:?}"
+    );
     Ok(())
 }
 

@@ -9,19 +9,6 @@ use connector_runner::{ProvisionOp, RunError};
 
 use crate::support::*;
 
-fn empty_request() -> ProvisionRequest {
-    ProvisionRequest {
-        request_id: None,
-        account_id: None,
-        user: Vec::new(),
-        account: Vec::new(),
-        ent_type: None,
-        entitlement_id: None,
-        role: None,
-        dry_run: false,
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_spinning_guest_is_stopped_at_the_deadline() -> anyhow::Result<()> {
     let sim = simulator(small_org());
@@ -38,7 +25,7 @@ async fn a_guest_blocked_in_a_host_call_is_stopped_at_the_deadline() -> anyhow::
     let mut settings = settings(&sim);
     settings.limits.operation_timeout = Duration::from_millis(500);
     let error = host(probe(), settings)
-        .provision(ProvisionOp::CreateAccount, &empty_request())
+        .provision(ProvisionOp::CreateAccount, &empty_provision_request())
         .await
         .unwrap_err();
     assert!(matches!(error, RunError::DeadlineExceeded(_)), "{error}");

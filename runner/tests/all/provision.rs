@@ -23,30 +23,17 @@ fn attrs(pairs: &[(&str, &str)]) -> Vec<Attribute> {
         .collect()
 }
 
-fn request() -> ProvisionRequest {
-    ProvisionRequest {
-        request_id: None,
-        account_id: None,
-        user: Vec::new(),
-        account: Vec::new(),
-        ent_type: None,
-        entitlement_id: None,
-        role: None,
-        dry_run: false,
-    }
-}
-
 fn create_sa(name: &str, description: &str) -> ProvisionRequest {
     ProvisionRequest {
         user: attrs(&[("username", name), ("customproperty4", description)]),
-        ..request()
+        ..empty_provision_request()
     }
 }
 
 fn on(account: &str) -> ProvisionRequest {
     ProvisionRequest {
         account_id: Some(account.to_string()),
-        ..request()
+        ..empty_provision_request()
     }
 }
 
@@ -217,7 +204,7 @@ async fn a_user_is_invited_then_removed() -> anyhow::Result<()> {
     let host = host(connector(), settings(&sim));
     let invite = ProvisionRequest {
         user: attrs(&[("kind", "user"), ("email", "grace@example.com")]),
-        ..request()
+        ..empty_provision_request()
     };
     let invited = provision(&host, ProvisionOp::CreateAccount, &invite).await?;
     assert_eq!(ProvisionOutcome::Done, invited.outcome);
@@ -321,7 +308,7 @@ async fn creates_under_faults_never_duplicate() -> anyhow::Result<()> {
     assert_eq!(1, bindings_of(&sim, &format!("User:{id}")).len());
     let invite = ProvisionRequest {
         user: attrs(&[("kind", "user"), ("email", "lin@example.com")]),
-        ..request()
+        ..empty_provision_request()
     };
     let invited = provision(&host, ProvisionOp::CreateAccount, &invite).await?;
     assert!(invited.account_id.unwrap().starts_with("u-"));

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use confluent_sim::{SeedSpec, SimConfig, Simulator};
-use connector_runner::types::{Document, ImportRequest, ImportSummary, ObjectKind, Record};
+use connector_runner::types::{
+    Document, ImportRequest, ImportSummary, ObjectKind, ProvisionRequest, Record,
+};
 use connector_runner::{
     ConnectorHost, ConnectorRuntime, Credentials, HostSettings, Limits, Origin, RunError,
 };
@@ -92,6 +94,20 @@ pub fn import_document_replacing(from: &str, to: &str) -> Document {
     Document {
         name: "ImportAccountEntJSON".into(),
         json: seed.replace(from, to),
+    }
+}
+
+/// A provisioning request with nothing in it.
+pub fn empty_provision_request() -> ProvisionRequest {
+    ProvisionRequest {
+        request_id: None,
+        account_id: None,
+        user: Vec::new(),
+        account: Vec::new(),
+        ent_type: None,
+        entitlement_id: None,
+        role: None,
+        dry_run: false,
     }
 }
 
