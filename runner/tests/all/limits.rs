@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use confluent_sim::Faults;
 use confluent_sim::faults::Latency;
-use connector_runner::types::{ObjectKind, ProvisionRequest};
+use connector_runner::types::ObjectKind;
 use connector_runner::{ProvisionOp, RunError};
 
 use crate::support::*;
