@@ -143,15 +143,6 @@ impl ObjectKind {
         ObjectKind::Entitlements,
         ObjectKind::Access,
     ];
-
-    /// The kind's name in messages and in the state.
-    pub fn name(self) -> &'static str {
-        match self {
-            ObjectKind::Accounts => "accounts",
-            ObjectKind::Entitlements => "entitlements",
-            ObjectKind::Access => "access",
-        }
-    }
 }
 
 /// What one import is asked to do.

@@ -147,11 +147,6 @@ impl Bindings {
     pub fn bind(&mut self, name: &str, value: Value) {
         self.tree.insert(name.to_string(), value);
     }
-
-    /// The value bound to `name`.
-    pub fn get(&self, name: &str) -> Option<&Value> {
-        self.tree.get(name)
-    }
 }
 
 /// `${access_token}`'s value, bound in every template.
