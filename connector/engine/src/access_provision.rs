@@ -16,16 +16,19 @@
 use serde_json::{Value, json};
 
 use crate::access::{ENVIRONMENT, ORGANIZATION};
+use crate::crn;
 use crate::documents::Config;
 use crate::error::ConnectorError;
 use crate::http::{HttpRequest, RetryPolicy, Transport, api_headers, send_idempotent};
 use crate::model::AttributeValue;
 use crate::pagination::{find_in_list, with_largest_page_size};
+use crate::printable::printable;
 use crate::provision::{
     AuditedTransport, CallRules, Outcome, ProvisionRequest, ProvisionResult, RenderedCall,
     rendered_call, send_call,
 };
 use crate::provision_doc::ContentType;
+use crate::urls::path_segment;
 
 /// What an access request names.
 struct Grant {
@@ -48,7 +51,7 @@ fn grant(request: &ProvisionRequest, operation: &str) -> Result<Grant, Connector
             "{operation}: '{ent_type}' is not an entitlement type of role bindings; expected {ORGANIZATION} or {ENVIRONMENT}"
         )));
     }
-    Ok(Grant {
+    let grant = Grant {
         account_id: request
             .account_id
             .clone()
@@ -63,7 +66,12 @@ fn grant(request: &ProvisionRequest, operation: &str) -> Result<Grant, Connector
             .clone()
             .filter(|r| !r.trim().is_empty())
             .ok_or_else(|| missing("a role (no role is ever assumed)"))?,
-    })
+    };
+    // Both ids go into a CRN or a principal as one segment each.
+    crn::check_id("the account id", &grant.account_id)
+        .and_then(|()| crn::check_id("the entitlement id", &grant.entitlement_id))
+        .map_err(|e| ConnectorError::Config(format!("{operation}: {e}")))?;
+    Ok(grant)
 }
 
 /// An access request checked, with the CRN it binds and the audit so far.
@@ -103,18 +111,22 @@ impl<'t, T: Transport> Scoped<'t, T> {
                 let response =
                     send_idempotent(&transport, &RetryPolicy::default(), organizations).await?;
                 let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
-                body.pointer("/data/0/id")
+                let id = body
+                    .pointer("/data/0/id")
                     .and_then(Value::as_str)
                     .ok_or_else(|| {
                         ConnectorError::InvalidResponse(format!("GET {url}: no organization"))
-                    })?
-                    .to_string()
+                    })?;
+                crn::check_id("the organization id", id)
+                    .map_err(|e| ConnectorError::InvalidResponse(format!("GET {url}: {e}")))?;
+                id.to_string()
             }
         };
-        let mut crn = format!("crn://confluent.cloud/organization={organization}");
-        if grant.ent_type == ENVIRONMENT {
-            crn.push_str(&format!("/environment={}", grant.entitlement_id));
-        }
+        let crn = if grant.ent_type == ENVIRONMENT {
+            crn::environment(&organization, &grant.entitlement_id)
+        } else {
+            crn::organization(&organization)
+        };
         Ok(Self {
             grant,
             crn,
@@ -158,7 +170,7 @@ pub async fn add_access<T: Transport>(
         headers,
         body: Some(
             json!({
-                "principal": format!("User:{}", scoped.grant.account_id),
+                "principal": crn::principal(&scoped.grant.account_id),
                 "role_name": scoped.grant.role,
                 "crn_pattern": scoped.crn,
             })
@@ -194,7 +206,7 @@ pub async fn remove_access<T: Transport>(
     request: &ProvisionRequest,
 ) -> Result<ProvisionResult, ConnectorError> {
     let mut scoped = Scoped::new(transport, config, request, "remove-access").await?;
-    let principal = format!("User:{}", scoped.grant.account_id);
+    let principal = crn::principal(&scoped.grant.account_id);
     let mut list = url::Url::parse(&format!("{}/iam/v2/role-bindings", config.base_url()))
         .map_err(|e| ConnectorError::Config(format!("base URL: {e}")))?;
     list.query_pairs_mut()
@@ -202,9 +214,10 @@ pub async fn remove_access<T: Transport>(
         .append_pair("role_name", &scoped.grant.role)
         .append_pair("crn_pattern", &scoped.crn);
     let first = with_largest_page_size(list.as_str(), &config.origin());
-    let delete = |id: &str| HttpRequest {
+    // `segment` is an id encoded by `path_segment`, or a dry run's placeholder.
+    let delete = |segment: &str| HttpRequest {
         method: "DELETE".into(),
-        url: format!("{}/iam/v2/role-bindings/{id}", config.base_url()),
+        url: format!("{}/iam/v2/role-bindings/{segment}", config.base_url()),
         headers: api_headers(),
         body: None,
     };
@@ -233,17 +246,179 @@ pub async fn remove_access<T: Transport>(
         .iter()
         .map(|item| field(item, "id"))
         .collect();
+    // Every id is checked before the first DELETE: one that is not a single
+    // path segment would send a DELETE somewhere else, so none is sent.
+    let segments = matches
+        .iter()
+        .map(|id| {
+            path_segment(id).map_err(|e| {
+                ConnectorError::InvalidResponse(format!(
+                    "GET {first}: the id of a matching role binding, '{}', {e}; nothing was deleted",
+                    printable(id)
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let rules = CallRules {
         place: "remove-access",
         success: None,
         unsuccess: None,
     };
     let mut outcome = Outcome::AlreadyAbsent;
-    for id in &matches {
-        let (_, deleted) = send_call(&scoped.transport, &rules, delete(id), None).await?;
+    for segment in &segments {
+        let (_, deleted) = send_call(&scoped.transport, &rules, delete(segment), None).await?;
         if deleted == Outcome::Done {
             outcome = Outcome::Done;
         }
     }
     Ok(scoped.finish(outcome, &matches))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fake_target::FakeTarget;
+
+    const BASE: &str = "http://sim:1";
+    const ORGS: &str = "http://sim:1/org/v2/organizations";
+
+    fn config() -> Config {
+        Config::load(BASE, &[]).unwrap()
+    }
+
+    fn request(
+        account: &str,
+        ent_type: &str,
+        entitlement: &str,
+        dry_run: bool,
+    ) -> ProvisionRequest {
+        ProvisionRequest {
+            account_id: Some(account.into()),
+            ent_type: Some(ent_type.into()),
+            entitlement_id: Some(entitlement.into()),
+            role: Some("EnvironmentAdmin".into()),
+            dry_run,
+            ..ProvisionRequest::default()
+        }
+    }
+
+    fn organization(id: &str) -> FakeTarget {
+        FakeTarget::default().page(ORGS, json!({"data": [{"id": id}]}))
+    }
+
+    #[tokio::test]
+    async fn a_binding_id_that_is_not_one_path_segment_deletes_nothing() {
+        let list = "http://sim:1/iam/v2/role-bindings?principal=User%3Asa-1&role_name=EnvironmentAdmin&crn_pattern=crn%3A%2F%2Fconfluent.cloud%2Forganization%3Do-1%2Fenvironment%3Denv-1&page_size=1000";
+        let binding = |id: &str| {
+            json!({"id": id, "principal": "User:sa-1", "role_name": "EnvironmentAdmin",
+                "crn_pattern": "crn://confluent.cloud/organization=o-1/environment=env-1"})
+        };
+        for id in ["..", ".", ""] {
+            let transport = organization("o-1").page(
+                list,
+                json!({"data": [binding("rb-fine"), binding(id)], "metadata": {}}),
+            );
+            let error = remove_access(
+                &transport,
+                &config(),
+                &request("sa-1", "environment", "env-1", false),
+            )
+            .await
+            .unwrap_err();
+            assert!(
+                matches!(&error, ConnectorError::InvalidResponse(m) if m.contains("nothing was deleted")),
+                "{id:?}: {error}"
+            );
+            assert!(
+                transport.sent.borrow().iter().all(|r| r.method == "GET"),
+                "{id:?}: {:?}",
+                transport.sent.borrow()
+            );
+        }
+        // Other ids are encoded into their one segment: a path or a query in
+        // one goes nowhere else.
+        for (id, segment) in [
+            (
+                "../service-accounts/sa-victim",
+                "..%2Fservice-accounts%2Fsa-victim",
+            ),
+            ("x?force=true&cascade=1", "x%3Fforce%3Dtrue%26cascade%3D1"),
+        ] {
+            let delete = format!("http://sim:1/iam/v2/role-bindings/{segment}");
+            let transport = organization("o-1")
+                .page(list, json!({"data": [binding(id)], "metadata": {}}))
+                .answer("DELETE", &delete, 204, "");
+            let result = remove_access(
+                &transport,
+                &config(),
+                &request("sa-1", "environment", "env-1", false),
+            )
+            .await
+            .unwrap();
+            assert_eq!(Outcome::Done, result.outcome);
+            assert_eq!(delete, transport.sent.borrow().last().unwrap().url);
+        }
+    }
+
+    #[tokio::test]
+    async fn ids_that_would_change_the_crn_or_the_principal_are_refused_before_anything_is_sent() {
+        let cases = [
+            (
+                "sa-1",
+                "environment",
+                "env-1/cloud-cluster=lkc-x/kafka=lkc-x/topic=*",
+                "the entitlement id",
+            ),
+            (
+                "sa-1",
+                "organization",
+                "o-1/environment=env-2",
+                "the entitlement id",
+            ),
+            ("sa-1", "environment", "", "the entitlement id"),
+            ("sa-1,User:sa-2", "environment", "env-1", "the account id"),
+            ("sa 1", "environment", "env-1", "the account id"),
+            ("..", "organization", "o-1", "the account id"),
+        ];
+        for (account, ent_type, entitlement, field) in cases {
+            for dry_run in [false, true] {
+                for remove in [false, true] {
+                    let transport = organization("o-1");
+                    let request = request(account, ent_type, entitlement, dry_run);
+                    let error = if remove {
+                        remove_access(&transport, &config(), &request).await
+                    } else {
+                        add_access(&transport, &config(), &request).await
+                    }
+                    .unwrap_err();
+                    assert!(
+                        matches!(&error, ConnectorError::Config(m) if m.contains(&format!("{field} '"))),
+                        "{account} {entitlement}: {error}"
+                    );
+                    assert!(transport.sent.borrow().is_empty());
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn an_organization_id_that_is_not_one_segment_is_the_target_s_fault() {
+        let transport = organization("o-1/environment=env-9");
+        let error = add_access(
+            &transport,
+            &config(),
+            &request("sa-1", "environment", "env-1", false),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&error, ConnectorError::InvalidResponse(m) if m.contains("the organization id 'o-1/environment=env-9'")),
+            "{error}"
+        );
+        assert_eq!(
+            1,
+            transport.sent.borrow().len(),
+            "only the organizations list"
+        );
+    }
 }

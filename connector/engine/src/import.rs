@@ -26,7 +26,7 @@ use crate::model::{
 };
 use crate::pagination::{Pager, Paging, with_largest_page_size};
 use crate::state::Snapshot;
-use crate::template::{Bindings, percent_encode, verbatim};
+use crate::template::{Bindings, UrlError, verbatim};
 
 /// Dependent calls in flight at once for one page.
 const DEPENDENT_CALLS_IN_FLIGHT: usize = 4;
@@ -262,7 +262,7 @@ impl<T: Transport> ImportRun<'_, T> {
         make: &dyn Fn(String, Attributes) -> Record,
         delivery: &Delivery<'_, '_, T>,
     ) -> Result<(), ConnectorError> {
-        let (url, headers) = self.render(call, &Bindings::default(), verbatim)?;
+        let (url, headers) = self.render(call, &Bindings::default())?;
         let first = match call.paging {
             Paging::Automatic => with_largest_page_size(&url, &self.config.origin()),
             _ => url,
@@ -285,17 +285,23 @@ impl<T: Transport> ImportRun<'_, T> {
         .await
     }
 
-    /// Renders a call's URL and headers.
+    /// Renders a call's URL and headers. A dependent call's values come from
+    /// the records the target listed, so one that cannot fill its path
+    /// segment is the target's fault.
     fn render(
         &self,
         call: &CallPlan,
         bindings: &Bindings,
-        encode: fn(&str) -> String,
     ) -> Result<(String, Vec<(String, String)>), ConnectorError> {
         let config_error = |e: String| ConnectorError::Config(format!("{}: {e}", call.path));
-        let url = self
-            .config
-            .resolve_url(&call.url.render(bindings, encode).map_err(config_error)?);
+        let url = call.url.render_url(bindings).map_err(|e| match e {
+            UrlError::NotASegment { message, .. } => ConnectorError::InvalidResponse(format!(
+                "{}.http.url: {message}; a value the target listed cannot fill a path segment",
+                call.path
+            )),
+            UrlError::Unrenderable(message) => config_error(message),
+        })?;
+        let url = self.config.resolve_url(&url);
         let headers = call
             .headers
             .iter()
@@ -320,7 +326,7 @@ impl<T: Transport> ImportRun<'_, T> {
         for call in dependents {
             let mut bindings = Bindings::default();
             bindings.bind(binding, attributes_json(&row));
-            let (url, headers) = self.render(call, &bindings, percent_encode)?;
+            let (url, headers) = self.render(call, &bindings)?;
             let response =
                 send_idempotent(self.transport, &self.retry, HttpRequest::get(&url, headers)).await;
             let response = match response {
@@ -806,6 +812,42 @@ mod tests {
             rows
         );
         assert_eq!(2, outcome.summary.pages);
+    }
+
+    #[tokio::test]
+    async fn a_listed_value_that_is_not_one_path_segment_stops_the_dependent_call() {
+        let document = serde_json::json!({
+            "accountParams": {"call": {
+                "list": {"callOrder": 0, "http": {"url": format!("{BASE}/api/users")}, "listField": "items", "keyField": "accountID",
+                    "colsToPropsMap": {"accountID": "id~#~char"}},
+                "detail": {"callOrder": 1, "inputParams": {"dependentCall": true},
+                    "http": {"url": format!("{BASE}/api/users/${{account.accountID}}")}, "listField": "",
+                    "colsToPropsMap": {"age": "age~#~int"}}
+            }}
+        });
+        let config = Config::load(
+            BASE,
+            &[("ImportAccountEntJSON".into(), document.to_string())],
+        )
+        .unwrap();
+        for id in ["..", "."] {
+            let transport = FakeTarget::default().page(
+                &format!("{BASE}/api/users"),
+                serde_json::json!({"items": [{"id": id}]}),
+            );
+            let error = run(
+                &transport,
+                &config,
+                &request(&[ObjectKind::Accounts], None, false),
+            )
+            .await
+            .unwrap_err();
+            assert!(
+                matches!(&error, ConnectorError::InvalidResponse(m) if m.starts_with("accountParams.call.detail.http.url: '${account.accountID}' makes the path segment")),
+                "{id}: {error}"
+            );
+            assert_eq!(1, transport.sent.borrow().len(), "only the list");
+        }
     }
 
     #[tokio::test]

@@ -21,7 +21,7 @@ use crate::idempotency::recovery_for;
 use crate::mapping::lookup;
 use crate::model::{AttributeValue, Attributes};
 use crate::provision_doc::{BodyTemplate, ContentType, ProvisionCall, ProvisionPlan, ResponseRule};
-use crate::template::{Bindings, json_escape, percent_encode, verbatim};
+use crate::template::{Bindings, UrlError, json_escape, verbatim};
 
 /// The provisioning operations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,12 +218,17 @@ fn render(
 ) -> Result<Rendered, ConnectorError> {
     let error =
         |field: &str, e: String| ConnectorError::Config(format!("{}.{field}: {e}", call.place));
-    let url = config.resolve_url(
-        &call
-            .url
-            .render(bindings, percent_encode)
-            .map_err(|e| error("url", e))?,
-    );
+    let url = call.url.render_url(bindings).map_err(|e| match e {
+        UrlError::NotASegment {
+            message,
+            from_response: true,
+        } => ConnectorError::InvalidResponse(format!(
+            "{}.url: {message}; a value the target answered cannot fill a path segment",
+            call.place
+        )),
+        other => error("url", other.to_string()),
+    })?;
+    let url = config.resolve_url(&url);
     let mut headers = Vec::new();
     for (name, template) in &call.headers {
         let value = template
@@ -617,6 +622,51 @@ mod tests {
             error
         );
         assert!(transport.sent.borrow().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_request_value_that_is_not_one_path_segment_is_a_config_error() {
+        let config = Config::load(BASE, &[]).unwrap();
+        for id in ["..", ".", ""] {
+            for dry_run in [false, true] {
+                let transport = FakeTarget::default();
+                let request = ProvisionRequest {
+                    account_id: Some(id.into()),
+                    dry_run,
+                    ..ProvisionRequest::default()
+                };
+                let error = run_plan(
+                    &transport,
+                    &config,
+                    &config.provisioning.remove_account,
+                    &request,
+                )
+                .await
+                .unwrap_err();
+                assert!(
+                    matches!(&error, ConnectorError::Config(m) if m.starts_with("RemoveAccountJSON: call[0] (call1).url: '${account.accountID}'")),
+                    "{id:?}: {error}"
+                );
+                assert!(transport.sent.borrow().is_empty());
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_response_value_that_is_not_one_path_segment_is_the_target_s_fault() {
+        let (config, plan) = plan(json!({"call": [
+            {"name": "call1", "url": "https://api.confluent.cloud/api/things", "httpMethod": "GET"},
+            {"name": "call2", "url": "https://api.confluent.cloud/api/things/${response.call1.message.id}", "httpMethod": "DELETE"}
+        ]}));
+        let transport = FakeTarget::default().page("http://sim:1/api/things", json!({"id": ".."}));
+        let error = run_plan(&transport, &config, &plan, &request(&[]))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, ConnectorError::InvalidResponse(m) if m.starts_with("AddAccessJSON: call[1] (call2).url: '${response.call1.message.id}' makes the path segment '..'")),
+            "{error}"
+        );
+        assert_eq!(1, transport.sent.borrow().len());
     }
 
     #[tokio::test]

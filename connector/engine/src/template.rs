@@ -9,6 +9,7 @@
 use serde_json::Value;
 
 use crate::expr::{self, Expr, Scope, Step};
+use crate::urls::{has_userinfo, is_dot_segment};
 
 /// What `${access_token}` renders to.
 pub const ACCESS_TOKEN_PLACEHOLDER: &str = "host-injected-credential";
@@ -83,28 +84,155 @@ impl Template {
             match part {
                 Part::Literal(text) => out.push_str(text),
                 Part::Expression(expr, source) => {
-                    let value = expr
-                        .eval(bindings)
-                        .map_err(|e| format!("'${{{source}}}': {e}"))?;
-                    if value.is_null() && expr.as_path().is_some() {
-                        return Err(format!("'${{{source}}}' has no value"));
-                    }
-                    if value.is_object() || value.is_array() {
-                        return Err(format!(
-                            "'${{{source}}}' is {}, not a single value",
-                            if value.is_object() {
-                                "an object"
-                            } else {
-                                "a list"
-                            }
-                        ));
-                    }
-                    out.push_str(&encode(&expr::text_of(&value)));
+                    out.push_str(&encode(&value_text(expr, source, bindings)?));
                 }
             }
         }
         Ok(out)
     }
+
+    /// Renders a URL template: each value percent-encoded, and a value in
+    /// the path (before any `?` or `#`) refused when it is empty or makes a
+    /// `.` or `..` segment, so that it fills exactly the segment it was meant
+    /// to.
+    pub fn render_url(&self, bindings: &Bindings) -> Result<String, UrlError> {
+        let mut out = String::new();
+        let mut in_path = true;
+        let mut segment = PathSegment::default();
+        for part in &self.parts {
+            match part {
+                Part::Literal(text) => {
+                    for c in text.chars() {
+                        if in_path && matches!(c, '/' | '?' | '#') {
+                            segment.check(&out)?;
+                            segment = PathSegment {
+                                start: out.len() + 1,
+                                ..PathSegment::default()
+                            };
+                            in_path = c == '/';
+                        }
+                        out.push(c);
+                    }
+                }
+                Part::Expression(expr, source) => {
+                    let value =
+                        value_text(expr, source, bindings).map_err(UrlError::Unrenderable)?;
+                    if in_path {
+                        let from_response = reads_response(expr);
+                        if value.is_empty() {
+                            return Err(UrlError::NotASegment {
+                                message: format!(
+                                    "'${{{source}}}' is empty; in the URL's path it would leave an empty segment"
+                                ),
+                                from_response,
+                            });
+                        }
+                        segment.sources.push(source.clone());
+                        segment.from_response |= from_response;
+                    }
+                    out.push_str(&percent_encode(&value));
+                }
+            }
+        }
+        if in_path {
+            segment.check(&out)?;
+        }
+        Ok(out)
+    }
+
+    /// Checks a URL template's fixed parts: a user or password before the
+    /// host is refused, as the host alone sets credentials.
+    pub fn check_url(&self) -> Result<(), String> {
+        let sketch: String = self
+            .parts
+            .iter()
+            .map(|part| match part {
+                Part::Literal(text) => text.as_str(),
+                Part::Expression(..) => "x",
+            })
+            .collect();
+        match url::Url::parse(&sketch) {
+            Ok(url) if has_userinfo(&url) => Err(
+                "the URL names a user or password before its host; expected none, as the host alone sets credentials"
+                    .to_string(),
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Why a URL template did not render.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    /// A part has no value or cannot be evaluated, as with
+    /// [`Template::render`].
+    #[error("{0}")]
+    Unrenderable(String),
+    /// A value in the path is empty or makes a `.` or `..` segment.
+    #[error("{message}")]
+    NotASegment {
+        /// What is wrong, naming the `${…}` part.
+        message: String,
+        /// Whether the part reads a `response.…` value, which the target
+        /// supplied rather than the request or the document.
+        from_response: bool,
+    },
+}
+
+/// The path segment being rendered, and the values in it.
+#[derive(Debug, Default)]
+struct PathSegment {
+    start: usize,
+    sources: Vec<String>,
+    from_response: bool,
+}
+
+impl PathSegment {
+    /// Refuses the segment ending at the end of `out` if a value made it a
+    /// dot segment.
+    fn check(&self, out: &str) -> Result<(), UrlError> {
+        let text = &out[self.start.min(out.len())..];
+        if self.sources.is_empty() || !is_dot_segment(text) {
+            return Ok(());
+        }
+        let parts: Vec<String> = self.sources.iter().map(|s| format!("'${{{s}}}'")).collect();
+        Err(UrlError::NotASegment {
+            message: format!(
+                "{} makes the path segment '{text}', which would move up the URL's path; expected an id",
+                parts.join(" and ")
+            ),
+            from_response: self.from_response,
+        })
+    }
+}
+
+/// Whether `expr` reads a `response.…` value.
+fn reads_response(expr: &Expr) -> bool {
+    expr.paths()
+        .iter()
+        .any(|path| path == "response" || path.starts_with("response."))
+}
+
+/// The text of one `${…}` part: a plain path with no value, an object or a
+/// list is an error.
+fn value_text(expr: &Expr, source: &str, bindings: &Bindings) -> Result<String, String> {
+    let value = expr
+        .eval(bindings)
+        .map_err(|e| format!("'${{{source}}}': {e}"))?;
+    if value.is_null() && expr.as_path().is_some() {
+        return Err(format!("'${{{source}}}' has no value"));
+    }
+    if value.is_object() || value.is_array() {
+        return Err(format!(
+            "'${{{source}}}' is {}, not a single value",
+            if value.is_object() {
+                "an object"
+            } else {
+                "a list"
+            }
+        ));
+    }
+    Ok(expr::text_of(&value))
 }
 
 /// The offset of the `}` that closes a `${`, skipping quoted text.
@@ -263,5 +391,79 @@ mod tests {
             .render(&bindings, percent_encode)
             .unwrap();
         assert_eq!("https://h/users/..%2Fx%3Fy%3D1%26z", url);
+    }
+
+    fn url_of(template: &str, user: Value) -> Result<String, UrlError> {
+        let mut bindings = Bindings::default();
+        bindings.bind("user", user);
+        Template::parse(template).unwrap().render_url(&bindings)
+    }
+
+    #[test]
+    fn a_value_in_the_path_fills_exactly_one_segment() {
+        assert_eq!(
+            Ok("https://h/accounts/sa-1/x?q=..".to_string()),
+            url_of(
+                "https://h/accounts/${user.id}/x?q=${user.q}",
+                json!({"id": "sa-1", "q": ".."})
+            )
+        );
+        for (template, id) in [
+            ("https://h/accounts/${user.id}", ".."),
+            ("https://h/accounts/${user.id}", "."),
+            ("https://h/accounts/${user.id}/keys", ""),
+            ("https://h/accounts/.${user.id}", "."),
+            ("https://h/accounts/${user.id}${user.id}", "."),
+            ("https://h/accounts/%2e${user.id}#top", "."),
+        ] {
+            let error = url_of(template, json!({"id": id})).unwrap_err();
+            assert!(
+                matches!(&error, UrlError::NotASegment { from_response: false, message } if message.contains("'${user.id}'")),
+                "{template} with {id:?}: {error:?}"
+            );
+        }
+        // Values that only look like dots, or sit after the path, are fine.
+        assert!(url_of("https://h/a/${user.id}", json!({"id": "..."})).is_ok());
+        assert!(url_of("https://h/a/x${user.id}", json!({"id": ".."})).is_ok());
+        assert!(url_of("https://h/a?x=${user.id}", json!({"id": ""})).is_ok());
+        assert!(url_of("https://h/a#${user.id}", json!({"id": ".."})).is_ok());
+    }
+
+    #[test]
+    fn a_response_value_in_the_path_is_marked_as_the_target_s() {
+        let mut bindings = Bindings::default();
+        bindings.bind("response", json!({"call1": {"message": {"id": ".."}}}));
+        let error = Template::parse("https://h/x/${response.call1.message.id}")
+            .unwrap()
+            .render_url(&bindings)
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                UrlError::NotASegment {
+                    from_response: true,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn a_url_with_a_user_or_password_is_refused() {
+        for url in [
+            "http://u@127.0.0.1:9/x",
+            "https://u:p@h/${user.id}",
+            "http://${user.id}@h/",
+        ] {
+            assert!(Template::parse(url).unwrap().check_url().is_err(), "{url}");
+        }
+        for url in [
+            "https://h/x?mail=a@b",
+            "https://h/${user.id}",
+            "${connection.url}/x",
+        ] {
+            assert_eq!(Ok(()), Template::parse(url).unwrap().check_url(), "{url}");
+        }
     }
 }
