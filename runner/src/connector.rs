@@ -7,13 +7,13 @@ use wasmtime::{Store, StoreLimitsBuilder, Trap};
 
 use crate::bindings::IdentityConnector;
 use crate::bindings::types::{
-    Config, ConnectionReport, ConnectorError, Descriptor, Document, ImportRequest, ImportSummary,
-    ProvisionRequest, ProvisionResult,
+    AttributeValue, Config, ConnectionReport, ConnectorError, Descriptor, Document, ImportRequest,
+    ImportSummary, ProvisionRequest, ProvisionResult,
 };
 use crate::credentials::Credentials;
 use crate::egress::{Denials, EgressHooks, EgressPolicy};
 use crate::error::RunError;
-use crate::grants::{Grants, Origin};
+use crate::grants::{BaseUrl, Grants, Origin, PathPrefix};
 use crate::host::{HostState, ImportSink};
 use crate::limits::Limits;
 use crate::runtime::ConnectorRuntime;
@@ -25,6 +25,9 @@ pub struct HostSettings {
     pub base_url: String,
     /// Further origins the guest may reach, without credentials.
     pub extra_grants: Vec<Origin>,
+    /// Path prefixes on the base URL's origin that receive the credentials,
+    /// beyond [`crate::grants::DEFAULT_CREDENTIAL_PATHS`] under the base URL's path.
+    pub extra_credential_paths: Vec<PathPrefix>,
     /// The credentials to inject; `None` sends no `Authorization`.
     pub credentials: Option<Credentials>,
     /// Configuration documents over the connector's defaults.
@@ -58,23 +61,37 @@ pub struct ConnectorHost {
 }
 
 impl ConnectorHost {
-    /// Binds `runtime` to `settings`; the base URL must be an origin's URL.
+    /// Binds `runtime` to `settings`. The base URL must be scheme, host,
+    /// port and an optional path; the limits must be in range; and no
+    /// document may hold the API secret.
     pub fn new(runtime: Arc<ConnectorRuntime>, settings: HostSettings) -> Result<Self, RunError> {
-        let credential_origin =
-            Origin::of_base_url(&settings.base_url).map_err(|e| RunError::Host(e.into()))?;
-        let mut grants = Grants::default();
-        grants.grant(credential_origin.clone());
+        let base_url = BaseUrl::parse(&settings.base_url).map_err(|e| RunError::Host(e.into()))?;
+        settings
+            .limits
+            .check()
+            .map_err(|e| RunError::Host(e.into()))?;
+        let mut grants = Grants::new(&base_url, &settings.extra_credential_paths);
         for origin in settings.extra_grants {
             grants.grant(origin);
         }
+        if let Some(credentials) = &settings.credentials
+            && let Some(document) = settings
+                .documents
+                .iter()
+                .find(|d| credentials.secret_appears_in(&d.json))
+        {
+            return Err(RunError::SecretInInput(format!(
+                "the document '{}'",
+                document.name
+            )));
+        }
         let policy = EgressPolicy {
             grants,
-            credential_origin,
             credentials: settings.credentials,
             limits: settings.limits,
         };
         let config = Config {
-            base_url: settings.base_url,
+            base_url: base_url.as_str().to_string(),
             documents: settings.documents,
         };
         Ok(Self {
@@ -110,12 +127,19 @@ impl ConnectorHost {
     /// Runs an import, sending records to `sink` as they arrive. On success
     /// the summary carries the state to keep for the next import; on failure
     /// there is none, and the records already sent hold no suspension,
-    /// inactivation or removal.
+    /// inactivation or removal. A state that holds the API secret (the
+    /// credentials file given as the state, say) is refused unread by the
+    /// connector.
     pub async fn import(
         &self,
         request: &ImportRequest,
         sink: ImportSink,
     ) -> Result<ImportSummary, RunError> {
+        if let (Some(state), Some(credentials)) = (&request.state, &self.policy.credentials)
+            && credentials.secret_appears_in(state)
+        {
+            return Err(RunError::SecretInInput("the import state".to_string()));
+        }
         let config = &self.config;
         self.run(Some(sink), async |c, store| {
             c.identity_connector_connector()
@@ -125,12 +149,20 @@ impl ConnectorHost {
         .await
     }
 
-    /// Runs a provisioning operation.
+    /// Runs a provisioning operation. A request that holds the API secret is
+    /// refused.
     pub async fn provision(
         &self,
         op: ProvisionOp,
         request: &ProvisionRequest,
     ) -> Result<ProvisionResult, RunError> {
+        if let Some(credentials) = &self.policy.credentials
+            && texts_of(request).any(|text| credentials.secret_appears_in(text))
+        {
+            return Err(RunError::SecretInInput(
+                "the provisioning request".to_string(),
+            ));
+        }
         let config = &self.config;
         self.run(None, async |c, store| {
             let connector = c.identity_connector_connector();
@@ -215,4 +247,26 @@ impl ConnectorHost {
         }
         RunError::Trap(format!("{text} (the connector's log has the details)"))
     }
+}
+
+/// Every text a provisioning request carries: ids, the role, attribute
+/// names and values.
+fn texts_of(request: &ProvisionRequest) -> impl Iterator<Item = &str> {
+    let attributes = request.user.iter().chain(&request.account);
+    let ids = [
+        &request.request_id,
+        &request.account_id,
+        &request.ent_type,
+        &request.entitlement_id,
+        &request.role,
+    ];
+    ids.into_iter()
+        .filter_map(|id| id.as_deref())
+        .chain(attributes.flat_map(|a| {
+            let value = match &a.value {
+                AttributeValue::Text(text) => Some(text.as_str()),
+                _ => None,
+            };
+            std::iter::once(a.name.as_str()).chain(value)
+        }))
 }

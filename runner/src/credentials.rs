@@ -7,6 +7,8 @@ use std::path::Path;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
+use crate::files::{InputFileError, MAX_CREDENTIALS_BYTES, read_text_capped};
+
 /// The environment variable holding the API key, as Confluent's CLI and
 /// Terraform provider name it.
 pub const API_KEY_VAR: &str = "CONFLUENT_CLOUD_API_KEY";
@@ -37,13 +39,8 @@ pub enum CredentialsError {
     #[error("no credentials: set {API_KEY_VAR} and {API_SECRET_VAR}, or pass --credentials FILE")]
     Missing,
     /// The file could not be read.
-    #[error("cannot read credentials file '{path}': {source}")]
-    Unreadable {
-        /// The file.
-        path: String,
-        /// Why.
-        source: std::io::Error,
-    },
+    #[error("credentials file: {0}")]
+    Unreadable(#[from] InputFileError),
     /// The file is not the expected JSON.
     #[error(
         "credentials file '{path}' is not JSON of the form {{\"api_key\": \"…\", \"api_secret\": \"…\"}} (line {line}, column {column})"
@@ -87,11 +84,7 @@ impl Credentials {
     /// Reads `{"api_key": "…", "api_secret": "…"}` from `path`.
     pub fn from_file(path: &Path) -> Result<Self, CredentialsError> {
         let shown = path.display().to_string();
-        let text =
-            std::fs::read_to_string(path).map_err(|source| CredentialsError::Unreadable {
-                path: shown.clone(),
-                source,
-            })?;
+        let text = read_text_capped(path, "credentials file", MAX_CREDENTIALS_BYTES)?;
         let file: CredentialsFile =
             serde_json::from_str(&text).map_err(|e| CredentialsError::Malformed {
                 path: shown,
@@ -104,6 +97,13 @@ impl Credentials {
     /// The API key (an identifier, not a secret).
     pub fn key(&self) -> &str {
         &self.key
+    }
+
+    /// Whether `text` holds the secret, as it is or as the `Authorization`
+    /// header carries it, so that the host never hands it to the guest.
+    pub fn secret_appears_in(&self, text: &str) -> bool {
+        !self.secret.is_empty()
+            && (text.contains(&self.secret) || text.contains(&self.authorization()[6..]))
     }
 
     /// The `Authorization` header value: `Basic base64(key:secret)`.
@@ -132,6 +132,14 @@ mod tests {
             "Basic S0VZOmh1bnRlcjI=",
             Credentials::new("KEY", "hunter2").authorization()
         );
+    }
+
+    #[test]
+    fn the_secret_is_found_as_it_is_and_as_the_header_carries_it() {
+        let credentials = Credentials::new("KEY", "hunter2");
+        assert!(credentials.secret_appears_in(r#"{"api_key":"KEY","api_secret":"hunter2"}"#));
+        assert!(credentials.secret_appears_in("Authorization: Basic S0VZOmh1bnRlcjI="));
+        assert!(!credentials.secret_appears_in(r#"{"format":1,"key":"KEY"}"#));
     }
 
     #[test]

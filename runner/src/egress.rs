@@ -1,35 +1,34 @@
 //! The `wasi:http` hooks: every outbound request from the guest passes here.
 //!
-//! A request leaves only for a granted origin. On the credential origin the
-//! hook sets `Authorization` from the host's credentials, replacing whatever
-//! the guest wrote; on any other origin it strips `Authorization`. Guest
+//! A request leaves only when the [`Grants`] admit it, and then with its
+//! target rebuilt from what they checked. On the credential origin's granted
+//! paths the hook sets `Authorization` from the host's credentials, replacing
+//! whatever the guest wrote; on any other origin it strips `Authorization`. Guest
 //! timeouts are clamped and response bodies capped. Denials are recorded on
 //! the host side, because the guest does not always see them as such.
 
 use std::sync::{Arc, Mutex};
 
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::header::{AUTHORIZATION, HeaderValue};
+use hyper::header::{AUTHORIZATION, HOST, HeaderValue};
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::credentials::Credentials;
-use crate::grants::{Grants, Origin};
+use crate::grants::Grants;
 use crate::limits::Limits;
 
 /// What the hooks enforce; shared by every request of an operation.
 #[derive(Debug, Clone)]
 pub struct EgressPolicy {
-    /// Where the guest may go.
+    /// Where the guest may go, and which requests carry the credentials.
     pub grants: Grants,
-    /// The one origin that receives credentials.
-    pub credential_origin: Origin,
     /// The credentials; `None` sends requests without `Authorization`.
     pub credentials: Option<Credentials>,
     /// Timeouts and body cap.
     pub limits: Limits,
 }
 
-/// Origins the guest tried to reach and was refused, in order.
+/// Destinations the guest tried to reach and was refused, in order.
 #[derive(Debug, Clone, Default)]
 pub struct Denials(Arc<Mutex<Vec<String>>>);
 
@@ -41,7 +40,7 @@ impl Denials {
             .push(origin);
     }
 
-    /// The first refused origin, if any.
+    /// The first refused destination, if any.
     pub fn first(&self) -> Option<String> {
         self.0
             .lock()
@@ -102,23 +101,31 @@ impl WasiHttpHooks for EgressHooks {
             // denying) first would break its write, and it would see a reset
             // connection instead of the real outcome.
             let mut request = buffer_body(request).await?;
-            let uri = request.uri().clone();
-            let origin = match Origin::of_uri(&uri) {
-                Some(origin) if policy.grants.allows(&uri) => origin,
-                origin => {
-                    let shown = origin.map_or_else(
-                        || format!("{:?}", uri.authority().map(|a| a.as_str())),
-                        |o| o.to_string(),
-                    );
+            let admitted = match policy.grants.admit(request.uri()) {
+                Ok(admitted) => admitted,
+                Err(refusal) => {
+                    let shown = refusal.to_string();
                     tracing::warn!("egress denied: {shown}");
                     denials.record(shown);
                     return Err(Error::HttpRequestDenied);
                 }
             };
-            tracing::debug!(method = %request.method(), %origin, path = uri.path(), "outbound request");
+            tracing::debug!(
+                method = %request.method(),
+                origin = %admitted.origin,
+                path = admitted.uri.path(),
+                "outbound request"
+            );
+            // What leaves is what was checked: the target rebuilt from the
+            // parsed scheme, host, port, path and query, and its own `Host`.
+            *request.uri_mut() = admitted.uri;
             let headers = request.headers_mut();
+            headers.insert(
+                HOST,
+                HeaderValue::from_str(&admitted.host).map_err(|_| Error::HttpRequestUriInvalid)?,
+            );
             headers.remove(AUTHORIZATION);
-            if origin == policy.credential_origin
+            if admitted.credentialed
                 && let Some(credentials) = &policy.credentials
             {
                 let mut value =

@@ -20,6 +20,13 @@ pub enum RunError {
     /// The guest trapped, for example by running out of memory.
     #[error("the connector trapped: {0}")]
     Trap(String),
+    /// Text meant for the guest (a document, the import state, a request)
+    /// holds the API secret; it is never handed over.
+    #[error(
+        "{0} holds the API secret; it is never handed to the connector. Check that no \
+         credentials file was given in its place"
+    )]
+    SecretInInput(String),
     /// The host could not set up or run the operation.
     #[error(transparent)]
     Host(#[from] anyhow::Error),

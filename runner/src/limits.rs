@@ -34,14 +34,89 @@ impl Default for Limits {
 /// How often the epoch ticks; guest code is interrupted at most this late.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
+/// The longest operation deadline a host may set: a week.
+pub const MAX_OPERATION_TIMEOUT: Duration = Duration::from_secs(7 * 24 * 3600);
+/// The most memory a guest may be given: all a 32-bit linear memory holds.
+pub const MAX_MEMORY_BYTES: u64 = 4 << 30;
+
+/// Limits out of range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid limits: {0}")]
+pub struct LimitsError(String);
+
 impl Limits {
-    /// The operation deadline in epoch ticks.
+    /// Checks that every limit is in range: no zero, no deadline past
+    /// [`MAX_OPERATION_TIMEOUT`], no memory past [`MAX_MEMORY_BYTES`].
+    pub fn check(&self) -> Result<(), LimitsError> {
+        let error = |what: String| Err(LimitsError(what));
+        if self.memory_bytes == 0 || self.memory_bytes as u64 > MAX_MEMORY_BYTES {
+            return error(format!(
+                "the memory cap must be between 1 byte and {} MiB",
+                MAX_MEMORY_BYTES >> 20
+            ));
+        }
+        if self.operation_timeout.is_zero() || self.operation_timeout > MAX_OPERATION_TIMEOUT {
+            return error(format!(
+                "the operation timeout must be between 1 ms and {} s",
+                MAX_OPERATION_TIMEOUT.as_secs()
+            ));
+        }
+        if self.request_timeout.is_zero() {
+            return error("the request timeout must be positive".into());
+        }
+        if self.max_response_bytes == 0 {
+            return error("the response body cap must be positive".into());
+        }
+        Ok(())
+    }
+
+    /// The operation deadline in epoch ticks (at least one), saturating
+    /// rather than wrapping.
     pub fn deadline_ticks(&self) -> u64 {
-        (self.operation_timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
+        let ticks = self.operation_timeout.as_millis() / EPOCH_TICK.as_millis();
+        u64::try_from(ticks).unwrap_or(u64::MAX).max(1)
     }
 
     /// Clamps a guest-requested timeout to the host's maximum.
     pub fn clamp(&self, requested: Option<Duration>) -> Duration {
         requested.map_or(self.request_timeout, |t| t.min(self.request_timeout))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_out_of_range_are_refused_and_ticks_never_wrap() {
+        assert_eq!(Ok(()), Limits::default().check());
+        let huge = Limits {
+            operation_timeout: Duration::from_secs(184_467_440_737_095_517),
+            ..Limits::default()
+        };
+        assert!(huge.check().is_err());
+        assert_eq!(u64::MAX, huge.deadline_ticks(), "saturates, never wraps");
+        for bad in [
+            Limits {
+                memory_bytes: usize::try_from(MAX_MEMORY_BYTES + 1).unwrap(),
+                ..Limits::default()
+            },
+            Limits {
+                memory_bytes: 0,
+                ..Limits::default()
+            },
+            Limits {
+                operation_timeout: Duration::ZERO,
+                ..Limits::default()
+            },
+        ] {
+            assert!(bad.check().is_err(), "{bad:?}");
+        }
+        let week = Limits {
+            operation_timeout: MAX_OPERATION_TIMEOUT,
+            ..Limits::default()
+        };
+        assert_eq!(Ok(()), week.check());
+        assert_eq!(60_480_000, week.deadline_ticks());
     }
 }

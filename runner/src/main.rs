@@ -5,10 +5,9 @@ mod cli;
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    let args = cli::Cli::parse_checked();
     cli::init_logging(args.global.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -11,6 +11,7 @@ use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine};
 
 use crate::bindings::{IdentityConnector, IdentityConnectorPre};
+use crate::files::{MAX_COMPONENT_BYTES, read_capped};
 use crate::host::HostState;
 use crate::limits::EPOCH_TICK;
 
@@ -27,7 +28,7 @@ impl ConnectorRuntime {
     /// Loads the component at `path`, through the cache in `cache_dir`
     /// (`None` compiles every time).
     pub fn load(path: &Path, cache_dir: Option<&Path>) -> anyhow::Result<Self> {
-        let bytes = std::fs::read(path)
+        let bytes = read_capped(path, "component", MAX_COMPONENT_BYTES)
             .with_context(|| format!("while reading the component '{}'", path.display()))?;
         Self::from_bytes(&bytes, cache_dir)
     }

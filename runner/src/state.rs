@@ -10,6 +10,8 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::files::{InputFileError, MAX_STATE_BYTES, read_text_capped};
+
 /// Why the state file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum StateFileError {
@@ -24,6 +26,9 @@ pub enum StateFileError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The path is not a regular file, or the file is too large.
+    #[error("the state file: {0}")]
+    Unreadable(InputFileError),
     /// The file could not be read or written.
     #[error("the state file '{path}': {source}")]
     Io {
@@ -53,13 +58,14 @@ impl StateFile {
 
     /// The state kept, or `None` before the first successful import.
     pub fn load(&self) -> Result<Option<String>, StateFileError> {
-        let text = match std::fs::read_to_string(&self.path) {
+        let text = match read_text_capped(&self.path, "state file", MAX_STATE_BYTES) {
             Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(InputFileError::NotText { .. }) => {
                 return Err(self.corrupt("it is not UTF-8 text".to_string()));
             }
-            Err(source) => return Err(self.io(source)),
+            Err(InputFileError::Io { source, .. }) => return Err(self.io(source)),
+            Err(other) => return Err(StateFileError::Unreadable(other)),
         };
         serde_json::from_str::<serde::de::IgnoredAny>(&text)
             .map_err(|e| self.corrupt(format!("not JSON: {e}")))?;

@@ -12,9 +12,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory as _, Parser, Subcommand};
 use connector_runner::bindings::types::ConnectorError;
 use connector_runner::credentials::CredentialsError;
+use connector_runner::files::InputFileError;
+use connector_runner::grants::{GrantError, PathPrefix};
+use connector_runner::limits::{LimitsError, MAX_MEMORY_BYTES, MAX_OPERATION_TIMEOUT};
 use connector_runner::output::Format;
 use connector_runner::provision_json::RequestError;
 use connector_runner::state::StateFileError;
@@ -48,8 +51,19 @@ pub struct GlobalArgs {
     )]
     base_url: String,
     /// Another origin the connector may reach (without credentials); repeatable.
-    #[arg(long = "allow-host", global = true, value_name = "ORIGIN", value_parser = parse_origin)]
+    #[arg(long = "allow-host", global = true, value_name = "ORIGIN")]
+    allow_host_args: Vec<String>,
+    /// Another path prefix on the base URL's origin that receives the
+    /// credentials, beyond /iam/ and /org/ (for documents that call other
+    /// Confluent APIs, such as /cmk/v2/); repeatable.
+    #[arg(long = "allow-path", global = true, value_name = "PATH")]
+    allow_path_args: Vec<String>,
+    /// `--allow-host`, parsed by [`Cli::parse_checked`].
+    #[arg(skip)]
     allow_hosts: Vec<Origin>,
+    /// `--allow-path`, parsed by [`Cli::parse_checked`].
+    #[arg(skip)]
+    allow_paths: Vec<PathPrefix>,
     /// A folder of Saviynt-style JSON documents (ImportAccountEntJSON.json, …)
     /// that replace the built-in defaults.
     #[arg(long, global = true, value_name = "DIR")]
@@ -67,12 +81,14 @@ pub struct GlobalArgs {
     /// More logging: -v for info, -vv for debug.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// Deadline for the whole operation, in seconds.
-    #[arg(long, global = true, value_name = "SECS")]
+    /// Deadline for the whole operation, in seconds (at most a week).
+    #[arg(long, global = true, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=MAX_OPERATION_TIMEOUT.as_secs()))]
     timeout: Option<u64>,
-    /// The guest's memory cap, in MiB.
-    #[arg(long, global = true, value_name = "MIB")]
-    memory_mb: Option<usize>,
+    /// The guest's memory cap, in MiB (at most 4096).
+    #[arg(long, global = true, value_name = "MIB",
+          value_parser = clap::value_parser!(u64).range(1..=MAX_MEMORY_BYTES >> 20))]
+    memory_mb: Option<u64>,
     /// Where compiled components are cached.
     #[arg(long, global = true, value_name = "DIR")]
     cache_dir: Option<PathBuf>,
@@ -94,8 +110,37 @@ enum Command {
     Provision(provision::ProvisionCommand),
 }
 
-fn parse_origin(text: &str) -> Result<Origin, String> {
-    Origin::parse(text).map_err(|e| e.to_string())
+impl Cli {
+    /// Parses the command line, and then the grant flags. A grant that does
+    /// not parse is a usage error in our own words, which mask any password:
+    /// a value parser's error would quote the raw value.
+    pub fn parse_checked() -> Self {
+        let mut cli = Self::parse();
+        let global = &mut cli.global;
+        let parsed = global
+            .allow_host_args
+            .iter()
+            .map(|text| Origin::parse(text))
+            .collect::<Result<Vec<_>, _>>()
+            .and_then(|origins| {
+                let paths = global
+                    .allow_path_args
+                    .iter()
+                    .map(|text| PathPrefix::parse(text))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((origins, paths))
+            });
+        match parsed {
+            Ok((origins, paths)) => {
+                global.allow_hosts = origins;
+                global.allow_paths = paths;
+            }
+            Err(error) => Self::command()
+                .error(clap::error::ErrorKind::ValueValidation, error)
+                .exit(),
+        }
+        cli
+    }
 }
 
 /// Sets up logging to stderr: warnings and the guest's log by default.
@@ -125,16 +170,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 impl GlobalArgs {
-    /// The limits, with the flags' overrides.
-    fn limits(&self) -> Limits {
+    /// The limits, with the flags' overrides (clap has checked their range).
+    fn limits(&self) -> anyhow::Result<Limits> {
         let mut limits = Limits::default();
         if let Some(secs) = self.timeout {
             limits.operation_timeout = Duration::from_secs(secs);
         }
         if let Some(mib) = self.memory_mb {
-            limits.memory_bytes = mib << 20;
+            limits.memory_bytes = mib
+                .checked_mul(1 << 20)
+                .and_then(|bytes| usize::try_from(bytes).ok())
+                .context("--memory-mb is too large for this machine")?;
         }
-        limits
+        Ok(limits)
     }
 
     /// The host, set up from the flags. `needs_credentials` is false for
@@ -162,9 +210,10 @@ impl GlobalArgs {
         let settings = HostSettings {
             base_url: self.base_url.clone(),
             extra_grants: self.allow_hosts.clone(),
+            extra_credential_paths: self.allow_paths.clone(),
             credentials,
             documents,
-            limits: self.limits(),
+            limits: self.limits()?,
         };
         Ok(ConnectorHost::new(Arc::new(runtime), settings)?)
     }
@@ -204,25 +253,31 @@ fn default_component() -> anyhow::Result<PathBuf> {
 }
 
 /// Exit codes: 2 usage (clap), 3 configuration (including credentials, the
-/// state file and a provisioning request file), 4 authentication or
-/// permission, 5 transient (retry later), 6 a threshold stopped the import,
-/// 1 anything else.
+/// base URL, the limits, an input file, the state file and a provisioning
+/// request file), 4 authentication or permission, 5 transient (retry later),
+/// 6 a threshold stopped the import, 1 anything else.
 pub fn exit_code(error: &anyhow::Error) -> ExitCode {
     const CONFIG: u8 = 3;
     const AUTH: u8 = 4;
     const TRANSIENT: u8 = 5;
     const THRESHOLD: u8 = 6;
-    if error.downcast_ref::<CredentialsError>().is_some()
-        || error.downcast_ref::<StateFileError>().is_some()
-        || error.downcast_ref::<RequestError>().is_some()
-    {
+    let is_config = |cause: &(dyn std::error::Error + 'static)| {
+        cause.is::<CredentialsError>()
+            || cause.is::<StateFileError>()
+            || cause.is::<RequestError>()
+            || cause.is::<InputFileError>()
+            || cause.is::<GrantError>()
+            || cause.is::<LimitsError>()
+    };
+    if error.chain().any(is_config) {
         return ExitCode::from(CONFIG);
     }
     let Some(run_error) = error.downcast_ref::<RunError>() else {
         return ExitCode::FAILURE;
     };
     ExitCode::from(match run_error {
-        RunError::EgressDenied(_) => CONFIG,
+        RunError::EgressDenied(_) | RunError::SecretInInput(_) => CONFIG,
+        RunError::Host(inner) if inner.chain().any(is_config) => CONFIG,
         RunError::DeadlineExceeded(_) => TRANSIENT,
         RunError::Connector(error) => match error {
             ConnectorError::Config(_)

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use connector_runner::ProvisionOp;
+use connector_runner::files::{MAX_REQUEST_BYTES, read_text_capped};
 use connector_runner::provision_json::{request_from_json, result_json};
 use connector_runner::types::{Attribute, AttributeValue, ProvisionRequest};
 
@@ -61,8 +62,7 @@ fn parse_attribute(text: &str) -> Result<(String, String), String> {
 fn request(args: &RequestArgs) -> anyhow::Result<ProvisionRequest> {
     let mut request = match &args.request {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("while reading '{}'", path.display()))?;
+            let text = read_text_capped(path, "request document", MAX_REQUEST_BYTES)?;
             request_from_json(&text).with_context(|| format!("in '{}'", path.display()))?
         }
         None => request_from_json("{}")?,

@@ -117,3 +117,135 @@ async fn wrong_credentials_are_an_auth_failure() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// What the probe's `update-account` reports for each URL it was given.
+async fn probe_gets(
+    settings: connector_runner::HostSettings,
+    urls: &[String],
+) -> Vec<(String, String)> {
+    use connector_runner::types::{Attribute, AttributeValue};
+    let mut request = empty_provision_request();
+    request.user = urls
+        .iter()
+        .map(|url| Attribute {
+            name: "url".into(),
+            value: AttributeValue::Text(url.clone()),
+        })
+        .collect();
+    let result = host(probe(), settings)
+        .provision(connector_runner::ProvisionOp::UpdateAccount, &request)
+        .await
+        .unwrap();
+    result
+        .attributes
+        .into_iter()
+        .map(|a| match a.value {
+            AttributeValue::Text(text) => (a.name, text),
+            other => (a.name, format!("{other:?}")),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_url_with_a_user_never_leaves_even_for_the_granted_origin() -> anyhow::Result<()> {
+    let sim = simulator(small_org());
+    let port = origin(&sim).to_string();
+    let port = port.rsplit(':').next().unwrap();
+    let urls = [
+        format!("http://u@127.0.0.1:{port}/iam/v2/users"),
+        format!("http://u:pw@127.0.0.1:{port}/iam/v2/users"),
+        format!("{}/iam/v2/users", sim.url()),
+    ];
+    let outcomes = probe_gets(settings(&sim), &urls).await;
+    assert!(outcomes[0].1.starts_with("denied"), "{outcomes:?}");
+    assert!(outcomes[1].1.starts_with("denied"), "{outcomes:?}");
+    assert_eq!("ALLOWED: status 200", outcomes[2].1, "{outcomes:?}");
+    let paths: Vec<String> = sim.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(
+        vec!["/iam/v2/users".to_string()],
+        paths,
+        "only the plain URL left"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_connector_refuses_a_document_url_with_a_user() -> anyhow::Result<()> {
+    let sim = simulator(small_org());
+    let with_user = sim.url().replace("http://", "http://u@");
+    let mut settings = settings(&sim);
+    settings.documents = vec![import_document_replacing(
+        "https://api.confluent.cloud/iam/v2/users",
+        &format!("{with_user}/iam/v2/users"),
+    )];
+    let error = import(&host(connector(), settings), ObjectKind::Accounts)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            RunError::EgressDenied(_)
+                | RunError::Connector(connector_runner::types::ConnectorError::Config(_))
+        ),
+        "a user in a URL is refused, not tried: {error}"
+    );
+    assert!(
+        !sim.requests()
+            .iter()
+            .any(|r| r.path.starts_with("/iam/v2/users")),
+        "{:?}",
+        sim.requests()
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_credential_goes_only_to_granted_paths_of_the_base_origin() -> anyhow::Result<()> {
+    let sim = simulator(small_org());
+    let urls = [
+        format!("{}/debug/echo-headers", sim.url()),
+        format!("{}/iam/v2/../../_sim/state", sim.url()),
+        format!("{}/iam/%2e%2e/_sim/state", sim.url()),
+        format!("{}/org/v2/environments", sim.url()),
+    ];
+    let outcomes = probe_gets(settings(&sim), &urls).await;
+    for (url, outcome) in &outcomes[..3] {
+        assert!(outcome.starts_with("denied"), "{url}: {outcome}");
+    }
+    assert_eq!("ALLOWED: status 200", outcomes[3].1, "{outcomes:?}");
+    let paths: Vec<String> = sim.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(1, paths.len(), "{paths:?}");
+    assert!(paths[0].starts_with("/org/v2/environments"), "{paths:?}");
+
+    // A document calling another path of the base origin is denied, and
+    // passes once that path is granted.
+    let mut denied = settings(&sim);
+    denied.documents = vec![import_document_replacing(
+        "https://api.confluent.cloud/iam/v2/users",
+        &format!("{}/other/v1/users", sim.url()),
+    )];
+    let error = import(&host(connector(), denied.clone()), ObjectKind::Accounts)
+        .await
+        .unwrap_err();
+    match &error {
+        RunError::EgressDenied(what) => {
+            assert!(what.contains("/other/v1/users"), "{what}");
+            assert!(what.contains("/iam/, /org/"), "{what}");
+        }
+        other => panic!("expected egress denied, got {other}"),
+    }
+    let before = sim.requests().len();
+    assert!(!sim.requests().iter().any(|r| r.path.starts_with("/other/")));
+    let mut granted = denied;
+    granted.extra_credential_paths = vec![connector_runner::PathPrefix::parse("/other/v1/")?];
+    let error = import(&host(connector(), granted), ObjectKind::Accounts)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().starts_with("not found"), "{error}");
+    assert!(
+        sim.requests()[before..]
+            .iter()
+            .any(|r| r.path.starts_with("/other/v1/users"))
+    );
+    Ok(())
+}

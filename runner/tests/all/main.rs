@@ -5,6 +5,7 @@
 mod cli;
 mod dialect;
 mod egress;
+mod host_input;
 mod import;
 mod limits;
 mod provision;

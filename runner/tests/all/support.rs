@@ -76,6 +76,7 @@ pub fn settings(sim: &Simulator) -> HostSettings {
     HostSettings {
         base_url: sim.url().to_string(),
         extra_grants: Vec::new(),
+        extra_credential_paths: Vec::new(),
         credentials: Some(Credentials::new(sim.api_key(), sim.api_secret())),
         documents: Vec::new(),
         limits: Limits::default(),

@@ -5,7 +5,10 @@
 //! - `describe` spins forever (the epoch deadline must stop it);
 //! - `import` allocates until memory runs out (the memory cap must stop it);
 //! - `create-account` waits an hour in a host call (the wall-clock deadline
-//!   must stop it).
+//!   must stop it);
+//! - `update-account` sends a GET, with an `Authorization` of its own, to
+//!   each `url` attribute of the request exactly as written (a user in the
+//!   authority, dot segments and all), and reports what came back.
 
 #[expect(unsafe_code, reason = "wit-bindgen's generated ABI glue")]
 mod bindings {
@@ -19,7 +22,7 @@ use std::time::Duration;
 use bindings::exports::identity::connector::connector::Guest;
 use bindings::identity::connector::types::{
     Attribute, AttributeValue, Config, ConnectionReport, ConnectorError, Descriptor, ImportRequest,
-    ImportSummary, ProvisionRequest, ProvisionResult,
+    ImportSummary, ProvisionOutcome, ProvisionRequest, ProvisionResult,
 };
 
 struct Probe;
@@ -47,6 +50,19 @@ fn loopback_target(base_url: &str) -> String {
         url.host_str().unwrap_or("127.0.0.1"),
         url.port_or_known_default().unwrap_or(80)
     )
+}
+
+/// A GET of `url` as written, claiming credentials of its own.
+async fn raw_get(url: &str) -> Result<u16, String> {
+    let request = wstd::http::Request::get(url)
+        .header("Authorization", "Basic cHJvYmU6cHJvYmU=")
+        .body(wstd::http::Body::empty())
+        .map_err(|e| e.to_string())?;
+    let response = wstd::http::Client::new()
+        .send(request)
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+    Ok(response.status().as_u16())
 }
 
 impl Guest for Probe {
@@ -111,8 +127,34 @@ impl Guest for Probe {
         Err(ConnectorError::Unsupported("woke after an hour".into()))
     }
 
-    fn update_account(_: Config, _: ProvisionRequest) -> Result<ProvisionResult, ConnectorError> {
-        Err(ConnectorError::Unsupported("probe".into()))
+    fn update_account(
+        _: Config,
+        request: ProvisionRequest,
+    ) -> Result<ProvisionResult, ConnectorError> {
+        let urls: Vec<String> = request
+            .user
+            .into_iter()
+            .filter(|a| a.name == "url")
+            .filter_map(|a| match a.value {
+                AttributeValue::Text(url) => Some(url),
+                _ => None,
+            })
+            .collect();
+        let attributes = wstd::runtime::block_on(async {
+            let mut outcomes = Vec::new();
+            for url in urls {
+                let outcome = raw_get(&url).await;
+                outcomes.push(attempt(&url, outcome, |status| format!("status {status}")));
+            }
+            outcomes
+        });
+        Ok(ProvisionResult {
+            account_id: None,
+            attributes,
+            outcome: ProvisionOutcome::Done,
+            calls: Vec::new(),
+            rendered: Vec::new(),
+        })
     }
 
     fn remove_account(_: Config, _: ProvisionRequest) -> Result<ProvisionResult, ConnectorError> {
