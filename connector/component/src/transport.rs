@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use connector_engine::{HttpRequest, HttpResponse, Transport, TransportError};
-use wstd::http::error::ErrorCode;
+use wstd::http::error::{ErrorCode, HeaderError};
 use wstd::http::{Body, Client, Request};
 
 /// How long to wait for a connection, and for each part of a response. The
@@ -38,7 +38,7 @@ impl Transport for WasiHttp {
         let body = Body::from(request.body.unwrap_or_default());
         let outgoing = builder
             .body(body)
-            .map_err(|e| TransportError::Protocol(e.to_string()))?;
+            .map_err(|e| TransportError::Refused(e.to_string()))?;
         let response = self
             .client
             .send(outgoing)
@@ -74,9 +74,25 @@ impl Transport for WasiHttp {
 }
 
 /// Sorts a wstd error by its `wasi:http` error code, when it carries one.
+/// The request-side codes, and a header `wasi:http` refuses, describe a
+/// request that would fail the same way every time.
 fn classify(url: &str, error: wstd::http::Error) -> TransportError {
+    if error.downcast_ref::<HeaderError>().is_some() {
+        return TransportError::Refused(format!("{error:#}"));
+    }
     match error.downcast_ref::<ErrorCode>() {
         Some(ErrorCode::HttpRequestDenied) => TransportError::Denied(origin_of(url)),
+        Some(
+            ErrorCode::HttpRequestLengthRequired
+            | ErrorCode::HttpRequestBodySize(_)
+            | ErrorCode::HttpRequestMethodInvalid
+            | ErrorCode::HttpRequestUriInvalid
+            | ErrorCode::HttpRequestUriTooLong
+            | ErrorCode::HttpRequestHeaderSectionSize(_)
+            | ErrorCode::HttpRequestHeaderSize(_)
+            | ErrorCode::HttpRequestTrailerSectionSize(_)
+            | ErrorCode::HttpRequestTrailerSize(_),
+        ) => TransportError::Refused(format!("{error:#}")),
         Some(
             ErrorCode::ConnectionTimeout
             | ErrorCode::ConnectionReadTimeout

@@ -5,7 +5,9 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{ConfigError, ConnectorError};
 use crate::import_doc::{IMPORT_DOCUMENT, ImportDocument, ImportPlan};
+use crate::printable::printable;
 use crate::provision_doc::{ProvisionDocument, ProvisionPlan};
+use crate::urls::has_userinfo;
 
 /// The origin the seed's documents are written against. URLs on it are
 /// rewritten to the configured base URL, so those documents work verbatim
@@ -77,9 +79,13 @@ impl Config {
         let parsed = url::Url::parse(base_url).map_err(|e| {
             ConnectorError::Config(format!("base URL '{base_url}' is not a URL: {e}"))
         })?;
-        if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+        if !matches!(parsed.scheme(), "http" | "https")
+            || parsed.host().is_none()
+            || has_userinfo(&parsed)
+        {
             return Err(ConnectorError::Config(format!(
-                "base URL '{base_url}' must be an http or https URL with a host"
+                "base URL on {} must be an http or https URL with a host and no user or password",
+                parsed.origin().ascii_serialization()
             )));
         }
         if let Some((name, _)) = documents
@@ -200,7 +206,7 @@ pub fn parse_document<T: DeserializeOwned>(
     warnings.extend(
         unknown
             .into_iter()
-            .map(|path| format!("{name}: unknown key at {path} is ignored")),
+            .map(|path| format!("{name}: unknown key at {} is ignored", printable(&path))),
     );
     Ok(parsed)
 }
@@ -293,6 +299,38 @@ mod tests {
                     .to_string()
             ],
             config.warnings
+        );
+    }
+
+    #[test]
+    fn a_control_character_in_a_key_cannot_start_a_log_line() {
+        let doc = "{\"accountParams\":{\"call\":{\"c\":{\"http\":{\"url\":\"u\"},\"keyField\":\"a\",\"colsToPropsMap\":{\"a\":\"id\"},\"x\\nwarning: forged\\u001b[0m\":1}}}}";
+        let config = load(&[("ImportAccountEntJSON", doc)]).unwrap();
+        assert_eq!(
+            vec![
+                "ImportAccountEntJSON: unknown key at accountParams.call.c.x\\nwarning: forged\\u{1b}[0m is ignored"
+                    .to_string()
+            ],
+            config.warnings
+        );
+        let doc = "{\"accountParams\":{\"call\":{\"c\\nerror: forged\":{\"http\":{\"url\":\"u\"},\"keyField\":3}}}}";
+        let error = load(&[("ImportAccountEntJSON", doc)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("at accountParams.call.c\\nerror: forged.keyField:"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_base_url_with_a_user_or_password_is_refused_without_echoing_it() {
+        let error = Config::load("http://u:secret@127.0.0.1:9", &[])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            "config error: base URL on http://127.0.0.1:9 must be an http or https URL with a host and no user or password",
+            error
         );
     }
 

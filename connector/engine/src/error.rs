@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::printable::printable;
+
 /// Why a connector operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -57,6 +59,27 @@ impl ConnectorError {
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::Transient(_) | Self::RateLimited { .. })
     }
+
+    /// The same error, its message followed by `note`.
+    pub fn with_note(mut self, note: &str) -> Self {
+        let message = match &mut self {
+            Self::Config(m)
+            | Self::AuthFailed(m)
+            | Self::Forbidden(m)
+            | Self::NotFound(m)
+            | Self::Conflict(m)
+            | Self::Transient(m)
+            | Self::EgressDenied(m)
+            | Self::InvalidResponse(m)
+            | Self::Unsupported(m)
+            | Self::InvalidState(m)
+            | Self::ThresholdExceeded(m)
+            | Self::RateLimited { detail: m, .. } => m,
+        };
+        message.push_str("; ");
+        message.push_str(note);
+        self
+    }
 }
 
 /// A problem in one configuration document, located by its JSON path.
@@ -82,11 +105,14 @@ impl ConfigError {
 }
 
 impl fmt::Display for ConfigError {
+    /// The path is a document's keys, written as they are but for control
+    /// characters, which are escaped.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.path.is_empty() || self.path == "." {
             write!(f, "{}: {}", self.document, self.message)
         } else {
-            write!(f, "{}: at {}: {}", self.document, self.path, self.message)
+            let path = printable(&self.path);
+            write!(f, "{}: at {path}: {}", self.document, self.message)
         }
     }
 }

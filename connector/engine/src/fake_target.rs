@@ -1,7 +1,9 @@
 //! A target for the engine's tests: canned answers by method and URL (404
-//! for anything else), with every request kept for inspection.
+//! for anything else), with every request kept for inspection. Each request
+//! yields to the executor once before it is answered, so requests sent
+//! concurrently are in flight together, and the most at once is counted.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -11,8 +13,12 @@ use crate::http::{HttpRequest, HttpResponse, Transport, TransportError};
 #[derive(Debug, Default)]
 pub struct FakeTarget {
     answers: HashMap<(String, String), (u16, String)>,
+    failures: HashMap<(String, String), TransportError>,
     /// Every request, in order.
     pub sent: RefCell<Vec<HttpRequest>>,
+    in_flight: Cell<usize>,
+    /// The most requests that were in flight at once.
+    pub most_in_flight: Cell<usize>,
 }
 
 impl FakeTarget {
@@ -29,14 +35,30 @@ impl FakeTarget {
         );
         self
     }
+
+    /// Fails `method url` with `error`, as a transport would.
+    pub fn fail(mut self, method: &str, url: &str, error: TransportError) -> Self {
+        self.failures
+            .insert((method.to_string(), url.to_string()), error);
+        self
+    }
 }
 
 impl Transport for FakeTarget {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         self.sent.borrow_mut().push(request.clone());
+        self.in_flight.set(self.in_flight.get() + 1);
+        self.most_in_flight
+            .set(self.most_in_flight.get().max(self.in_flight.get()));
+        tokio::task::yield_now().await;
+        self.in_flight.set(self.in_flight.get() - 1);
+        let key = (request.method.clone(), request.url.clone());
+        if let Some(error) = self.failures.get(&key) {
+            return Err(error.clone());
+        }
         let (status, body) = self
             .answers
-            .get(&(request.method.clone(), request.url.clone()))
+            .get(&key)
             .cloned()
             .unwrap_or((404, "{}".to_string()));
         Ok(HttpResponse {

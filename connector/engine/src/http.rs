@@ -5,6 +5,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use crate::error::ConnectorError;
+use crate::printable::printable;
 
 /// An HTTP request the connector wants sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +31,10 @@ impl HttpRequest {
         }
     }
 }
+
+/// The largest request body the host sends (1 MiB); the connector refuses
+/// to render a larger one rather than have the host refuse it.
+pub const MAX_REQUEST_BODY: usize = 1 << 20;
 
 /// A complete HTTP response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +69,12 @@ pub enum TransportError {
     /// The connection failed or broke, including mid-body.
     #[error("connection failed: {0}")]
     Connection(String),
-    /// The request could not be built or the response not read.
+    /// The host refused to send the request as it was built: a header it
+    /// forbids, a body over its cap, an invalid URI or method. Sending it
+    /// again would fail the same way.
+    #[error("the host refused the request: {0}")]
+    Refused(String),
+    /// The response could not be read.
     #[error("{0}")]
     Protocol(String),
 }
@@ -102,6 +112,7 @@ pub fn transport_failure(method: &str, url: &str, error: TransportError) -> Conn
         TransportError::Timeout(_) | TransportError::Connection(_) => {
             ConnectorError::Transient(format!("{method} {url}: {error}"))
         }
+        TransportError::Refused(_) => ConnectorError::Config(format!("{method} {url}: {error}")),
         TransportError::Protocol(_) => {
             ConnectorError::InvalidResponse(format!("{method} {url}: {error}"))
         }
@@ -150,7 +161,8 @@ fn error_detail(body: &[u8]) -> String {
         .or_else(|| json.pointer("/errors/0/title"))
         .or_else(|| json.get("message"))
         .and_then(|v| v.as_str());
-    text.map(|t| format!(": {t}")).unwrap_or_default()
+    text.map(|t| format!(": {}", printable(t)))
+        .unwrap_or_default()
 }
 
 /// How often, and how patiently, idempotent requests are retried.

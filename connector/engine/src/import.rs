@@ -10,7 +10,6 @@
 
 use std::cell::{Cell, RefCell};
 
-use futures_util::future::try_join_all;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde_json::Value;
 
@@ -25,8 +24,17 @@ use crate::model::{
     Record, RecordSink, Status,
 };
 use crate::pagination::{Pager, Paging, with_largest_page_size};
+use crate::request_headers;
 use crate::state::Snapshot;
 use crate::template::{Bindings, UrlError, verbatim};
+
+/// Independent calls of one kind or entitlement type whose lists are read at
+/// once.
+pub const CALLS_IN_FLIGHT: usize = 4;
+
+/// Entitlement types imported at once; with [`CALLS_IN_FLIGHT`], at most 16
+/// entitlement lists are read at a time.
+pub const ENT_TYPES_IN_FLIGHT: usize = 4;
 
 /// Dependent calls in flight at once for one page.
 const DEPENDENT_CALLS_IN_FLIGHT: usize = 4;
@@ -210,26 +218,28 @@ impl<T: Transport> ImportRun<'_, T> {
         &self,
         delivery: &Delivery<'_, '_, T>,
     ) -> Result<(), ConnectorError> {
-        try_join_all(self.config.import.ent_types.iter().map(|ent_type| {
-            let make = move |id, attributes| {
-                Record::Entitlement(Entitlement {
-                    ent_type: ent_type.name.clone(),
-                    id,
-                    status: Status::Active,
-                    attributes,
-                })
-            };
-            async move {
-                self.run_calls(&ent_type.calls, "entitlement", &make, delivery)
-                    .await
-            }
-        }))
-        .await?;
-        Ok(())
+        stream::iter(&self.config.import.ent_types)
+            .map(|ent_type| {
+                let make = move |id, attributes| {
+                    Record::Entitlement(Entitlement {
+                        ent_type: ent_type.name.clone(),
+                        id,
+                        status: Status::Active,
+                        attributes,
+                    })
+                };
+                async move {
+                    self.run_calls(&ent_type.calls, "entitlement", &make, delivery)
+                        .await
+                }
+            })
+            .buffer_unordered(ENT_TYPES_IN_FLIGHT)
+            .try_collect()
+            .await
     }
 
-    /// Runs a kind's independent calls concurrently; each dependent call
-    /// extends the records of the calls before it.
+    /// Runs a kind's independent calls, [`CALLS_IN_FLIGHT`] at a time; each
+    /// dependent call extends the records of the calls before it.
     async fn run_calls(
         &self,
         calls: &[CallPlan],
@@ -237,19 +247,15 @@ impl<T: Transport> ImportRun<'_, T> {
         make: &dyn Fn(String, Attributes) -> Record,
         delivery: &Delivery<'_, '_, T>,
     ) -> Result<(), ConnectorError> {
-        try_join_all(
-            calls
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| !c.dependent)
-                .map(|(at, call)| {
-                    let dependents: Vec<&CallPlan> =
-                        calls[at + 1..].iter().filter(|c| c.dependent).collect();
-                    async move { self.walk(call, &dependents, binding, make, delivery).await }
-                }),
-        )
-        .await?;
-        Ok(())
+        stream::iter(calls.iter().enumerate().filter(|(_, c)| !c.dependent))
+            .map(|(at, call)| {
+                let dependents: Vec<&CallPlan> =
+                    calls[at + 1..].iter().filter(|c| c.dependent).collect();
+                async move { self.walk(call, &dependents, binding, make, delivery).await }
+            })
+            .buffer_unordered(CALLS_IN_FLIGHT)
+            .try_collect()
+            .await
     }
 
     /// Fetches every page of one call, extends its records with the
@@ -287,7 +293,8 @@ impl<T: Transport> ImportRun<'_, T> {
 
     /// Renders a call's URL and headers. A dependent call's values come from
     /// the records the target listed, so one that cannot fill its path
-    /// segment is the target's fault.
+    /// segment, or a header value with a line break, is the target's fault
+    /// (the document's fixed text was checked when it loaded).
     fn render(
         &self,
         call: &CallPlan,
@@ -306,10 +313,14 @@ impl<T: Transport> ImportRun<'_, T> {
             .headers
             .iter()
             .map(|(name, value)| {
-                Ok((
-                    name.clone(),
-                    value.render(bindings, verbatim).map_err(config_error)?,
-                ))
+                let value = value.render(bindings, verbatim).map_err(config_error)?;
+                request_headers::check_value(&value).map_err(|e| {
+                    ConnectorError::InvalidResponse(format!(
+                        "{}.http.httpHeaders.{name}: {e}",
+                        call.path
+                    ))
+                })?;
+                Ok((name.clone(), value))
             })
             .collect::<Result<Vec<_>, ConnectorError>>()?;
         Ok((url, headers))
@@ -439,6 +450,7 @@ fn key_of(call: &CallPlan, url: &str, row: &Attributes) -> Result<String, Connec
 mod tests {
     use super::*;
     use crate::fake_target::FakeTarget;
+    use crate::import_doc::MAX_CALLS;
 
     #[derive(Debug, Default)]
     struct Collect(Vec<Vec<Record>>);
@@ -561,12 +573,17 @@ mod tests {
 
     #[tokio::test]
     async fn a_page_that_is_not_json_fails_the_import() {
-        let transport = FakeTarget::default().answer(
-            "GET",
-            &format!("{BASE}/iam/v2/users?page_size=100"),
-            200,
-            "<html>",
-        );
+        let transport = FakeTarget::default()
+            .answer(
+                "GET",
+                &format!("{BASE}/iam/v2/users?page_size=100"),
+                200,
+                "<html>",
+            )
+            .page(
+                &format!("{BASE}/iam/v2/service-accounts?page_size=100"),
+                users_page(&[]),
+            );
         let error = run(
             &transport,
             &config(),
@@ -579,10 +596,15 @@ mod tests {
 
     #[tokio::test]
     async fn a_record_without_its_key_fails_the_import() {
-        let transport = FakeTarget::default().page(
-            &format!("{BASE}/iam/v2/users?page_size=100"),
-            serde_json::json!({"data": [{"full_name": "no id"}], "metadata": {}}),
-        );
+        let transport = FakeTarget::default()
+            .page(
+                &format!("{BASE}/iam/v2/users?page_size=100"),
+                serde_json::json!({"data": [{"full_name": "no id"}], "metadata": {}}),
+            )
+            .page(
+                &format!("{BASE}/iam/v2/service-accounts?page_size=100"),
+                users_page(&[]),
+            );
         let error = run(
             &transport,
             &config(),
@@ -600,12 +622,13 @@ mod tests {
 
     #[tokio::test]
     async fn server_errors_are_retried_then_reported() {
-        let transport = FakeTarget::default().answer(
-            "GET",
-            &format!("{BASE}/org/v2/organizations?page_size=100"),
-            503,
-            "",
-        );
+        let organizations = format!("{BASE}/org/v2/organizations?page_size=100");
+        let transport = FakeTarget::default()
+            .answer("GET", &organizations, 503, "")
+            .page(
+                &format!("{BASE}/org/v2/environments?page_size=100"),
+                users_page(&[]),
+            );
         let error = run(
             &transport,
             &config(),
@@ -616,7 +639,12 @@ mod tests {
         assert!(matches!(error, ConnectorError::Transient(_)), "{error}");
         assert_eq!(
             RetryPolicy::default().attempts as usize,
-            transport.sent.borrow().len()
+            transport
+                .sent
+                .borrow()
+                .iter()
+                .filter(|r| r.url == organizations)
+                .count()
         );
     }
 
@@ -812,6 +840,68 @@ mod tests {
             rows
         );
         assert_eq!(2, outcome.summary.pages);
+    }
+
+    /// An import document with `types` entitlement types (none: accounts) of
+    /// `calls` independent calls each, and a target answering each call's
+    /// one-page list.
+    fn many_calls(types: usize, calls: usize) -> (Config, FakeTarget) {
+        let mut transport = FakeTarget::default();
+        let mut block = serde_json::Map::new();
+        for n in 0..calls {
+            let url = format!("{BASE}/api/list{n}");
+            transport = transport.page(
+                &url,
+                serde_json::json!({"items": [{"id": format!("r{n}")}]}),
+            );
+            block.insert(
+                format!("call{n}"),
+                serde_json::json!({"http": {"url": url}, "listField": "items", "keyField": "id",
+                    "colsToPropsMap": {"id": "id~#~char"}}),
+            );
+        }
+        let document = if types == 0 {
+            serde_json::json!({"accountParams": {"call": block}})
+        } else {
+            let ent_types: serde_json::Map<_, _> = (0..types)
+                .map(|t| (format!("type{t}"), serde_json::json!({"call": block})))
+                .collect();
+            serde_json::json!({"entitlementParams": {"entTypes": ent_types}})
+        };
+        let config = Config::load(
+            BASE,
+            &[("ImportAccountEntJSON".into(), document.to_string())],
+        )
+        .unwrap();
+        (config, transport)
+    }
+
+    #[tokio::test]
+    async fn independent_calls_and_entitlement_types_are_read_a_few_at_a_time() {
+        let (config, transport) = many_calls(0, MAX_CALLS);
+        let (outcome, _) = run(
+            &transport,
+            &config,
+            &request(&[ObjectKind::Accounts], None, false),
+        )
+        .await
+        .unwrap();
+        assert_eq!(MAX_CALLS as u64, outcome.summary.accounts.present);
+        assert_eq!(CALLS_IN_FLIGHT, transport.most_in_flight.get());
+
+        let (config, transport) = many_calls(6, MAX_CALLS);
+        let (outcome, _) = run(
+            &transport,
+            &config,
+            &request(&[ObjectKind::Entitlements], None, false),
+        )
+        .await
+        .unwrap();
+        assert_eq!(6 * MAX_CALLS as u64, outcome.summary.entitlements.present);
+        assert_eq!(
+            ENT_TYPES_IN_FLIGHT * CALLS_IN_FLIGHT,
+            transport.most_in_flight.get()
+        );
     }
 
     #[tokio::test]

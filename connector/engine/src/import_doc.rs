@@ -8,11 +8,16 @@ use crate::dates::DateFormat;
 use crate::error::ConfigError;
 use crate::mapping::{ColumnMapping, Segment, parse_mapping, parse_path};
 use crate::pagination::Paging;
+use crate::request_headers;
 use crate::status_rules::{StatusAndThresholdConfig, StatusRules};
 use crate::template::Template;
 
 /// The document's name, as host platforms store it.
 pub const IMPORT_DOCUMENT: &str = "ImportAccountEntJSON";
+
+/// The most calls `accountParams` or one entitlement type may have. The
+/// seed's have two; a few more read other lists or add details.
+pub const MAX_CALLS: usize = 64;
 
 /// The document as written.
 #[derive(Debug, Deserialize)]
@@ -278,6 +283,16 @@ fn compile_calls(
     record_binding: &str,
     date_format: &Option<DateFormat>,
 ) -> Result<Vec<CallPlan>, ConfigError> {
+    if calls.len() > MAX_CALLS {
+        return Err(ConfigError::new(
+            IMPORT_DOCUMENT,
+            path,
+            format!(
+                "{} calls; expected at most {MAX_CALLS} for accounts or for one entitlement type",
+                calls.len()
+            ),
+        ));
+    }
     let mut ordered: Vec<_> = calls.iter().collect();
     ordered.sort_by_key(|(_, call)| (call.stage_number, call.call_order));
     let plans = ordered
@@ -335,15 +350,19 @@ fn compile_call(
         Ok(template)
     };
     let url = template(format!("{path}.http.url"), &call.http.url)?;
+    url.check_url()
+        .map_err(|e| error(format!("{path}.http.url"), e))?;
     let headers = call
         .http
         .http_headers
         .iter()
         .map(|(name, value)| {
-            Ok((
-                name.clone(),
-                template(format!("{path}.http.httpHeaders.{name}"), value)?,
-            ))
+            let at = format!("{path}.http.httpHeaders.{name}");
+            let value = template(at.clone(), value)?;
+            request_headers::check_name(name)
+                .and_then(|()| value.literals().try_for_each(request_headers::check_value))
+                .map_err(|e| error(at, e))?;
+            Ok((name.clone(), value))
         })
         .collect::<Result<_, ConfigError>>()?;
     let list_field = if call.list_field.trim().is_empty() {
@@ -528,6 +547,61 @@ mod tests {
             (
                 serde_json::json!({"statusAndThresholdConfig": {"entThresholdValue": "200%"}}),
                 "at statusAndThresholdConfig.entThresholdValue: \"200%\" is not a threshold",
+            ),
+        ];
+        for (document, expected) in cases {
+            let error = compile_error(document);
+            assert!(error.contains(expected), "{error}\n  expected: {expected}");
+        }
+    }
+
+    #[test]
+    fn more_calls_than_the_cap_are_refused() {
+        let calls: serde_json::Map<_, _> = (0..=MAX_CALLS)
+            .map(|n| {
+                let call = serde_json::json!({"http": {"url": format!("http://h/{n}")}, "keyField": "id", "colsToPropsMap": {"id": "id"}});
+                (format!("c{n}"), call)
+            })
+            .collect();
+        let error = compile_error(
+            serde_json::json!({"entitlementParams": {"entTypes": {"group": {"call": calls}}}}),
+        );
+        assert_eq!(
+            "ImportAccountEntJSON: at entitlementParams.entTypes.group.call: 65 calls; expected at most 64 for accounts or for one entitlement type",
+            error
+        );
+    }
+
+    #[test]
+    fn a_request_the_host_would_refuse_is_refused_when_the_document_loads() {
+        let cases = [
+            (
+                with_call(
+                    serde_json::json!({"http": {"url": "http://h/x", "httpHeaders": {"Transfer-Encoding": "chunked"}}}),
+                ),
+                "ImportAccountEntJSON: at accountParams.call.c1.http.httpHeaders.Transfer-Encoding: 'Transfer-Encoding' is a header the host sets or forbids",
+            ),
+            (
+                with_call(
+                    serde_json::json!({"http": {"url": "http://h/x", "httpHeaders": {"Host": "evil.example"}}}),
+                ),
+                "at accountParams.call.c1.http.httpHeaders.Host: 'Host' is a header the host sets or forbids",
+            ),
+            (
+                with_call(
+                    serde_json::json!({"http": {"url": "http://h/x", "httpHeaders": {"Content-Length": "0"}}}),
+                ),
+                "at accountParams.call.c1.http.httpHeaders.Content-Length: 'Content-Length' is a header the host sets or forbids",
+            ),
+            (
+                with_call(
+                    serde_json::json!({"http": {"url": "http://h/x", "httpHeaders": {"X-A": "1\r\nX-B: 2"}}}),
+                ),
+                "at accountParams.call.c1.http.httpHeaders.X-A: the value holds a line break",
+            ),
+            (
+                with_call(serde_json::json!({"http": {"url": "http://u:p@h/x"}})),
+                "at accountParams.call.c1.http.url: the URL names a user or password before its host",
             ),
         ];
         for (document, expected) in cases {

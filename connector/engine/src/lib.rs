@@ -27,6 +27,7 @@ pub mod pagination;
 pub mod printable;
 pub mod provision;
 pub mod provision_doc;
+pub mod request_headers;
 pub mod state;
 pub mod status_rules;
 pub mod template;

@@ -4,8 +4,9 @@
 //! last page has none; that is the automatic mode. The Saviynt forms serve
 //! other APIs: a next-URL path in the body, an offset and batch size, or a page
 //! number. Whatever the form, the pager follows links only on the origin of
-//! the first request and fails the run on a page it has already read rather
-//! than loop.
+//! the first request, never one naming a user or password before its host
+//! (which the origin comparison does not see), and fails the run on a page it
+//! has already read rather than loop.
 
 use std::collections::HashSet;
 
@@ -13,6 +14,7 @@ use serde_json::Value;
 
 use crate::error::ConnectorError;
 use crate::mapping::{Segment, lookup};
+use crate::urls::has_userinfo;
 
 /// The most pages one list may have: a backstop against a target that keeps
 /// handing out fresh links (100,000 pages of 100 is ten million records).
@@ -65,6 +67,11 @@ impl Pager {
     /// A pager for `paging`; returns it with the URL of the first page.
     pub fn start(paging: &Paging, url: &str) -> Result<(Self, String), ConnectorError> {
         let parsed = parse(url)?;
+        if has_userinfo(&parsed) {
+            return Err(ConnectorError::Config(
+                "a list URL names a user or password before its host; expected none, as the host alone sets credentials".to_string(),
+            ));
+        }
         let (first, position) = match paging {
             Paging::Automatic | Paging::NextUrl(_) => (url.to_string(), 0),
             Paging::Offset {
@@ -168,6 +175,12 @@ impl Pager {
         let next = parse(url)?
             .join(&next)
             .map_err(|e| invalid(format!("the next page '{next}' is not a URL: {e}")))?;
+        if has_userinfo(&next) {
+            return Err(invalid(format!(
+                "the next page on {} names a user or password before its host; not followed",
+                next.origin().ascii_serialization()
+            )));
+        }
         if next.origin() != self.origin {
             return Err(invalid(format!(
                 "the next page '{next}' leaves the origin {}; not followed",
@@ -334,6 +347,29 @@ mod tests {
         let page = json!({"metadata": {"next": "http://h:2/iam/v2/users?page_token=a"}});
         let error = pager.next(&first, &page, 1).unwrap_err().to_string();
         assert!(error.contains("leaves the origin http://h:1"), "{error}");
+    }
+
+    #[test]
+    fn a_link_with_a_user_or_password_is_refused() {
+        for next in [
+            "http://u@h:1/iam/v2/users?page_token=a",
+            "http://u:secret@h:1/iam/v2/users?page_token=a",
+            "//u@h:1/iam/v2/users",
+        ] {
+            let (mut pager, first) = start(&Paging::Automatic, "http://h:1/iam/v2/users");
+            let page = json!({"metadata": {"next": next}});
+            let error = pager.next(&first, &page, 1).unwrap_err();
+            assert_eq!(
+                ConnectorError::InvalidResponse(
+                    "the next page on http://h:1 names a user or password before its host; not followed".into()
+                ),
+                error,
+                "{next}"
+            );
+            assert!(!error.to_string().contains("secret"));
+        }
+        let error = Pager::start(&Paging::Automatic, "http://u@h:1/iam/v2/users").unwrap_err();
+        assert!(matches!(error, ConnectorError::Config(_)), "{error}");
     }
 
     #[test]

@@ -14,13 +14,14 @@ use serde_json::{Map, Value, json};
 use crate::documents::Config;
 use crate::error::ConnectorError;
 use crate::http::{
-    HttpRequest, HttpResponse, RetryPolicy, Transport, TransportError, check_status,
-    transport_failure,
+    HttpRequest, HttpResponse, MAX_REQUEST_BODY, RetryPolicy, Transport, TransportError,
+    check_status, transport_failure,
 };
 use crate::idempotency::recovery_for;
 use crate::mapping::lookup;
 use crate::model::{AttributeValue, Attributes};
 use crate::provision_doc::{BodyTemplate, ContentType, ProvisionCall, ProvisionPlan, ResponseRule};
+use crate::request_headers;
 use crate::template::{Bindings, UrlError, json_escape, verbatim};
 
 /// The provisioning operations.
@@ -233,13 +234,8 @@ fn render(
     for (name, template) in &call.headers {
         let value = template
             .render(bindings, verbatim)
+            .and_then(|value| request_headers::check_value(&value).map(|()| value))
             .map_err(|e| error(&format!("httpHeaders.{name}"), e))?;
-        if value.contains(['\r', '\n']) {
-            return Err(error(
-                &format!("httpHeaders.{name}"),
-                "the value holds a line break; a header cannot".into(),
-            ));
-        }
         headers.push((name.clone(), value));
     }
     let body = match &call.body {
@@ -270,6 +266,17 @@ fn render(
             Some(form.finish())
         }
     };
+    if let Some(body) = &body
+        && body.len() > MAX_REQUEST_BODY
+    {
+        return Err(error(
+            "httpParams",
+            format!(
+                "the rendered body is {} bytes; the host sends at most {MAX_REQUEST_BODY}",
+                body.len()
+            ),
+        ));
+    }
     let content_type = body.as_ref().map(|_| call.content_type);
     if let Some(content_type) = content_type
         && !headers
@@ -422,6 +429,11 @@ pub(crate) async fn send_call<T: Transport>(
         let Some(failure) = failure else {
             break sent.expect("a response");
         };
+        // A request refused (a denied origin, a request the host will not
+        // send) or a response that cannot be read ends the call as it is.
+        if !failure.is_retryable() {
+            return Err(failure);
+        }
         // The request may have been applied before the failure: a create
         // looks for what it would have made before it tries again.
         if let Some(recovery) = &recovery {
@@ -429,9 +441,9 @@ pub(crate) async fn send_call<T: Transport>(
                 return Ok((found, Outcome::Done));
             }
         } else if request.method == "POST" {
-            return Err(ConnectorError::Transient(format!(
-                "{failure}; a POST with no way to look up what it made is not retried, as it may have been applied"
-            )));
+            return Err(failure.with_note(
+                "a POST with no way to look up what it made is not retried, as it may have been applied",
+            ));
         }
         if attempt >= retry.attempts {
             return Err(failure);
@@ -685,6 +697,72 @@ mod tests {
             error.contains("a POST with no way to look up what it made is not retried"),
             "{error}"
         );
+        assert_eq!(
+            1,
+            error.matches("transient failure").count(),
+            "one prefix: {error}"
+        );
         assert_eq!(1, transport.sent.borrow().len());
+    }
+
+    #[tokio::test]
+    async fn a_request_the_host_refuses_is_a_config_error_and_not_retried() {
+        for method in ["POST", "PUT", "DELETE"] {
+            let (config, plan) = plan(json!({"call": [{
+                "name": "call1", "url": "https://api.confluent.cloud/api/things", "httpMethod": method,
+                "httpParams": "{\"name\": \"a\"}"
+            }]}));
+            let transport = FakeTarget::default().fail(
+                method,
+                "http://sim:1/api/things",
+                TransportError::Refused("HttpRequestHeaderSize".into()),
+            );
+            let error = run_plan(&transport, &config, &plan, &request(&[]))
+                .await
+                .unwrap_err();
+            assert_eq!(
+                ConnectorError::Config(format!(
+                    "{method} http://sim:1/api/things: the host refused the request: HttpRequestHeaderSize"
+                )),
+                error
+            );
+            assert_eq!(1, transport.sent.borrow().len());
+        }
+        // A denied origin is not retried as transient either.
+        let (config, plan) = plan(json!({"call": [{
+            "name": "call1", "url": "https://other.example/api/things", "httpMethod": "POST"
+        }]}));
+        let transport = FakeTarget::default().fail(
+            "POST",
+            "https://other.example/api/things",
+            TransportError::Denied("https://other.example".into()),
+        );
+        let error = run_plan(&transport, &config, &plan, &request(&[]))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            ConnectorError::EgressDenied("https://other.example".into()),
+            error
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_larger_than_the_host_sends_is_a_config_error() {
+        // Each value is capped, but twenty of them are not.
+        let (config, plan) = plan(json!({"call": [{
+            "name": "call1", "url": "https://api.confluent.cloud/api/things", "httpMethod": "POST",
+            "httpParams": format!("{{\"name\": \"{}\"}}", "${user.name}".repeat(20))
+        }]}));
+        let transport = FakeTarget::default();
+        let big = "x".repeat(60_000);
+        let error = run_plan(&transport, &config, &plan, &request(&[("name", &big)]))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("config error: AddAccessJSON: call[0] (call1).httpParams: the rendered body is 1200012 bytes; the host sends at most 1048576"),
+            "{error}"
+        );
+        assert!(transport.sent.borrow().is_empty());
     }
 }

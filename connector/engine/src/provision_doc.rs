@@ -8,7 +8,9 @@ use serde_json::Value;
 
 use crate::dates::DateFormat;
 use crate::error::ConfigError;
+use crate::http::MAX_REQUEST_BODY;
 use crate::mapping::{ColumnMapping, Segment, parse_mapping, parse_path};
+use crate::request_headers;
 use crate::template::Template;
 
 /// A provisioning document as written.
@@ -314,24 +316,44 @@ fn compile_call(
             ));
         }
     };
+    let fixed_text = match &body {
+        None => 0,
+        Some(BodyTemplate::Text(template)) => template.literals().map(str::len).sum(),
+        Some(BodyTemplate::Fields(fields)) => fields
+            .iter()
+            .map(|(name, template)| name.len() + template.literals().map(str::len).sum::<usize>())
+            .sum(),
+    };
+    if fixed_text > MAX_REQUEST_BODY {
+        return Err(error(
+            "httpParams",
+            format!(
+                "the body's fixed text alone is {fixed_text} bytes; the host sends at most {MAX_REQUEST_BODY}"
+            ),
+        ));
+    }
     let rule = |field: &str, spec: &Option<IndexMap<String, Value>>| {
         spec.as_ref()
             .map(|spec| compile_rule(spec).map_err(|e| error(field, e)))
             .transpose()
     };
+    let url = template("url", &spec.url)?;
+    url.check_url().map_err(|e| error("url", e))?;
     Ok(ProvisionCall {
         name: spec.name.clone(),
         place: format!("{document}: call[{index}] ({})", spec.name),
         method,
-        url: template("url", &spec.url)?,
+        url,
         headers: spec
             .http_headers
             .iter()
             .map(|(name, value)| {
-                Ok((
-                    name.clone(),
-                    template(&format!("httpHeaders.{name}"), value)?,
-                ))
+                let field = format!("httpHeaders.{name}");
+                let value = template(&field, value)?;
+                request_headers::check_name(name)
+                    .and_then(|()| value.literals().try_for_each(request_headers::check_value))
+                    .map_err(|e| error(&field, e))?;
+                Ok((name.clone(), value))
             })
             .collect::<Result<_, ConfigError>>()?,
         body,
@@ -432,6 +454,22 @@ mod tests {
                 "at call[0] (call1).successResponses: statusCode holds \"ok\"",
             ),
             (json!({"call": []}), "at call: no calls"),
+            (
+                json!({"call": [call(json!({"httpParams": "x".repeat(MAX_REQUEST_BODY + 1)}))]}),
+                "at call[0] (call1).httpParams: the body's fixed text alone is 1048577 bytes; the host sends at most 1048576",
+            ),
+            (
+                json!({"call": [call(json!({"httpHeaders": {"Proxy-Authorization": "Basic x"}}))]}),
+                "at call[0] (call1).httpHeaders.Proxy-Authorization: 'Proxy-Authorization' is a header the host sets or forbids",
+            ),
+            (
+                json!({"call": [call(json!({"httpHeaders": {"Content-Length": "10"}}))]}),
+                "at call[0] (call1).httpHeaders.Content-Length: 'Content-Length' is a header the host sets or forbids",
+            ),
+            (
+                json!({"call": [call(json!({"url": "https://user@api.confluent.cloud/x"}))]}),
+                "at call[0] (call1).url: the URL names a user or password before its host",
+            ),
         ];
         for (document, expected) in cases {
             let error = compile(document).unwrap_err();

@@ -71,6 +71,14 @@ impl Template {
         })
     }
 
+    /// The fixed text between the `${…}` parts.
+    pub fn literals(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|part| match part {
+            Part::Literal(text) => Some(text.as_str()),
+            Part::Expression(..) => None,
+        })
+    }
+
     /// Renders the template, encoding each substituted value with `encode`.
     /// A part that is one plain property path with no value is an error: a
     /// URL or body with a hole in it is never sent.
