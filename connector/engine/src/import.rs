@@ -323,6 +323,8 @@ impl<T: Transport> ImportRun<'_, T> {
                 Ok((name.clone(), value))
             })
             .collect::<Result<Vec<_>, ConnectorError>>()?;
+        request_headers::check_size(request_headers::size_of(&headers))
+            .map_err(|e| config_error(format!("http.httpHeaders: {e}")))?;
         Ok((url, headers))
     }
 

@@ -352,7 +352,7 @@ fn compile_call(
     let url = template(format!("{path}.http.url"), &call.http.url)?;
     url.check_url()
         .map_err(|e| error(format!("{path}.http.url"), e))?;
-    let headers = call
+    let headers: Vec<(String, Template)> = call
         .http
         .http_headers
         .iter()
@@ -365,6 +365,8 @@ fn compile_call(
             Ok((name.clone(), value))
         })
         .collect::<Result<_, ConfigError>>()?;
+    request_headers::check_size(fixed_header_bytes(&headers))
+        .map_err(|e| error(format!("{path}.http.httpHeaders"), e))?;
     let list_field = if call.list_field.trim().is_empty() {
         Vec::new()
     } else {
@@ -408,6 +410,14 @@ fn compile_call(
         paging,
         dependent,
     })
+}
+
+/// The bytes of a call's header names and fixed header text.
+pub(crate) fn fixed_header_bytes(headers: &[(String, Template)]) -> usize {
+    headers
+        .iter()
+        .map(|(name, value)| name.len() + value.literals().map(str::len).sum::<usize>())
+        .sum()
 }
 
 fn compile_paging(path: &str, spec: &PaginationSpec) -> Result<Paging, ConfigError> {
@@ -598,6 +608,12 @@ mod tests {
                     serde_json::json!({"http": {"url": "http://h/x", "httpHeaders": {"X-A": "1\r\nX-B: 2"}}}),
                 ),
                 "at accountParams.call.c1.http.httpHeaders.X-A: the value holds a line break",
+            ),
+            (
+                with_call(
+                    serde_json::json!({"http": {"url": "http://h/x", "httpHeaders": {"X-Big": "x".repeat(70_000)}}}),
+                ),
+                "at accountParams.call.c1.http.httpHeaders: the headers come to 70005 bytes; the host takes at most 65536",
             ),
             (
                 with_call(serde_json::json!({"http": {"url": "http://u:p@h/x"}})),

@@ -238,6 +238,8 @@ fn render(
             .map_err(|e| error(&format!("httpHeaders.{name}"), e))?;
         headers.push((name.clone(), value));
     }
+    request_headers::check_size(request_headers::size_of(&headers))
+        .map_err(|e| error("httpHeaders", e))?;
     let body = match &call.body {
         None => None,
         Some(BodyTemplate::Text(template)) => {
@@ -744,6 +746,25 @@ mod tests {
             ConnectorError::EgressDenied("https://other.example".into()),
             error
         );
+    }
+
+    #[tokio::test]
+    async fn headers_larger_than_the_host_takes_are_a_config_error() {
+        let (config, plan) = plan(json!({"call": [{
+            "name": "call1", "url": "https://api.confluent.cloud/api/things", "httpMethod": "GET",
+            "httpHeaders": {"X-A": "${user.name}", "X-B": "${user.name}"}
+        }]}));
+        let transport = FakeTarget::default();
+        let big = "x".repeat(40_000);
+        let error = run_plan(&transport, &config, &plan, &request(&[("name", &big)]))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            "config error: AddAccessJSON: call[0] (call1).httpHeaders: the headers come to 80006 bytes; the host takes at most 65536",
+            error
+        );
+        assert!(transport.sent.borrow().is_empty());
     }
 
     #[tokio::test]

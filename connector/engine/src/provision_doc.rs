@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::dates::DateFormat;
 use crate::error::ConfigError;
 use crate::http::MAX_REQUEST_BODY;
+use crate::import_doc::fixed_header_bytes;
 use crate::mapping::{ColumnMapping, Segment, parse_mapping, parse_path};
 use crate::request_headers;
 use crate::template::Template;
@@ -339,23 +340,26 @@ fn compile_call(
     };
     let url = template("url", &spec.url)?;
     url.check_url().map_err(|e| error("url", e))?;
+    let headers: Vec<(String, Template)> = spec
+        .http_headers
+        .iter()
+        .map(|(name, value)| {
+            let field = format!("httpHeaders.{name}");
+            let value = template(&field, value)?;
+            request_headers::check_name(name)
+                .and_then(|()| value.literals().try_for_each(request_headers::check_value))
+                .map_err(|e| error(&field, e))?;
+            Ok((name.clone(), value))
+        })
+        .collect::<Result<_, ConfigError>>()?;
+    request_headers::check_size(fixed_header_bytes(&headers))
+        .map_err(|e| error("httpHeaders", e))?;
     Ok(ProvisionCall {
         name: spec.name.clone(),
         place: format!("{document}: call[{index}] ({})", spec.name),
         method,
         url,
-        headers: spec
-            .http_headers
-            .iter()
-            .map(|(name, value)| {
-                let field = format!("httpHeaders.{name}");
-                let value = template(&field, value)?;
-                request_headers::check_name(name)
-                    .and_then(|()| value.literals().try_for_each(request_headers::check_value))
-                    .map_err(|e| error(&field, e))?;
-                Ok((name.clone(), value))
-            })
-            .collect::<Result<_, ConfigError>>()?,
+        headers,
         body,
         content_type,
         success: rule("successResponses", &spec.success_responses)?,

@@ -22,6 +22,11 @@ pub const FORBIDDEN: &[&str] = &[
     "upgrade",
 ];
 
+/// The most bytes a request's header names and values may add up to: half
+/// of `wasi:http`'s default field limit, past which the host traps the guest
+/// rather than refuse the request.
+pub const MAX_HEADER_BYTES: usize = 64 << 10;
+
 /// Checks a header name: a valid HTTP token, and not one of [`FORBIDDEN`].
 pub fn check_name(name: &str) -> Result<(), String> {
     let parsed = http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
@@ -44,6 +49,22 @@ pub fn check_value(value: &str) -> Result<(), String> {
         "the value holds a line break or another control character; a header value cannot"
             .to_string()
     })
+}
+
+/// Checks that headers of `total` bytes (names and values) fit
+/// [`MAX_HEADER_BYTES`].
+pub fn check_size(total: usize) -> Result<(), String> {
+    if total > MAX_HEADER_BYTES {
+        return Err(format!(
+            "the headers come to {total} bytes; the host takes at most {MAX_HEADER_BYTES}"
+        ));
+    }
+    Ok(())
+}
+
+/// The bytes `headers` take: names and values.
+pub fn size_of(headers: &[(String, String)]) -> usize {
+    headers.iter().map(|(n, v)| n.len() + v.len()).sum()
 }
 
 #[cfg(test)]
