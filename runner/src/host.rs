@@ -83,14 +83,16 @@ impl HostState {
         }
     }
 
-    /// Sends what the guest wrote to stderr into the log, a line at a time.
+    /// Sends what the guest wrote to stderr into the log, a line at a time,
+    /// with control characters escaped: a guest cannot forge a log line or
+    /// steer the terminal.
     pub fn log_guest_stderr(&self) {
         let text = self.stderr.contents();
         for line in String::from_utf8_lossy(&text)
             .lines()
             .filter(|l| !l.trim().is_empty())
         {
-            tracing::info!(target: "guest", "{line}");
+            tracing::info!(target: "guest", "{}", crate::text::escape_controls(line));
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod provision_json;
 pub mod runtime;
 mod sink_impl;
 pub mod state;
+pub mod text;
 
 pub use bindings::types;
 pub use connector::{ConnectorHost, HostSettings, ProvisionOp};

@@ -5,6 +5,7 @@ mod cli;
 
 use std::process::ExitCode;
 
+use connector_runner::text::escape_controls;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse_checked();
@@ -23,7 +24,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if cli::is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            // The chain quotes the target's and the guest's words: one
+            // escaped line, so they cannot forge another.
+            eprintln!("error: {}", escape_controls(&format!("{error:#}")));
             cli::exit_code(&error)
         }
     }

@@ -1,11 +1,17 @@
 //! Writing imported records as NDJSON, JSON, CSV or a table, one batch at a
 //! time, so output never waits for the whole result.
+//!
+//! NDJSON and JSON carry values exactly. A table and CSV are read by people
+//! and spreadsheets: their control characters are escaped
+//! ([`escape_controls`]) and a CSV cell that would start a formula is
+//! quoted.
 
 use std::io::Write;
 
 use serde_json::{Map, Value};
 
 use crate::bindings::types::{Attribute, AttributeValue, ObjectKind, Record, Status};
+use crate::text::escape_controls;
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -87,11 +93,38 @@ pub fn attributes_json(attributes: &[Attribute]) -> Map<String, Value> {
         .collect()
 }
 
-fn cell(value: Option<&Value>) -> String {
+/// A value as a table cell: text as it is with its control characters
+/// escaped, other values as JSON.
+fn table_cell(value: Option<&Value>) -> String {
     match value {
         None | Some(Value::Null) => String::new(),
-        Some(Value::String(text)) => text.clone(),
+        Some(Value::String(text)) => escape_controls(text).into_owned(),
         Some(other) => other.to_string(),
+    }
+}
+
+/// The first characters that make a spreadsheet read a cell as a formula
+/// (OWASP's CSV-injection list).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Text as a CSV cell: a single quote before a leading formula character, so
+/// a spreadsheet shows the text instead of evaluating it, and control
+/// characters escaped.
+fn csv_text(text: &str) -> String {
+    let quote = if text.starts_with(FORMULA_STARTS) {
+        "'"
+    } else {
+        ""
+    };
+    format!("{quote}{}", escape_controls(text))
+}
+
+/// A value as a CSV cell: text through [`csv_text`], other values (numbers,
+/// booleans) as JSON, which no spreadsheet takes for a formula.
+fn csv_cell(value: Option<&Value>) -> String {
+    match value {
+        Some(Value::String(text)) => csv_text(text),
+        other => table_cell(other),
     }
 }
 
@@ -145,9 +178,9 @@ impl RecordWriter {
                 Format::Csv => {
                     let mut csv = csv::WriterBuilder::new().from_writer(Vec::new());
                     if self.written == 0 {
-                        csv.write_record(&self.columns)?;
+                        csv.write_record(self.columns.iter().map(|c| csv_text(c)))?;
                     }
-                    csv.write_record(self.columns.iter().map(|c| cell(object.get(c))))?;
+                    csv.write_record(self.columns.iter().map(|c| csv_cell(object.get(c))))?;
                     let bytes = csv.into_inner().map_err(|e| e.into_error())?;
                     self.out.write_all(&bytes)?;
                 }
@@ -158,11 +191,18 @@ impl RecordWriter {
                             .iter()
                             .map(|c| c.len().clamp(12, TABLE_CELL_MAX))
                             .collect();
-                        let header: Vec<String> = self.columns.clone();
+                        let header: Vec<String> = self
+                            .columns
+                            .iter()
+                            .map(|c| escape_controls(c).into_owned())
+                            .collect();
                         self.table_row(&header)?;
                     }
-                    let row: Vec<String> =
-                        self.columns.iter().map(|c| cell(object.get(c))).collect();
+                    let row: Vec<String> = self
+                        .columns
+                        .iter()
+                        .map(|c| table_cell(object.get(c)))
+                        .collect();
                     self.table_row(&row)?;
                 }
             }
@@ -192,5 +232,115 @@ impl RecordWriter {
         }
         self.out.flush()?;
         Ok(self.written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::bindings::types::Account;
+    use crate::text::needs_escaping;
+
+    /// Output the test can read after the writer is done with it.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    const HOSTILE_NAME: &str = "\x1b[31mAda\x07\nerror: forged\u{202e}";
+
+    fn account(name: &str, note: &str) -> Record {
+        let text = |name: &str, value: &str| Attribute {
+            name: name.into(),
+            value: AttributeValue::Text(value.into()),
+        };
+        Record::Account(Account {
+            id: "u-1".into(),
+            status: Status::Active,
+            attributes: vec![
+                text("accountID", "u-1"),
+                text("name", name),
+                text("note", note),
+                Attribute {
+                    name: "balance".into(),
+                    value: AttributeValue::Integer(-5),
+                },
+            ],
+        })
+    }
+
+    fn written(format: Format, records: &[Record]) -> String {
+        let out = Captured::default();
+        let columns = ["record", "accountID", "name", "note", "balance"].map(String::from);
+        let mut writer = RecordWriter::new(format, Box::new(out.clone()), columns.to_vec());
+        writer.write_batch(records).unwrap();
+        writer.finish().unwrap();
+        String::from_utf8(out.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn csv_text_quotes_every_formula_start_and_nothing_else() {
+        for (raw, cell) in [
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "'=HYPERLINK(\"http://x\",\"y\")",
+            ),
+            ("+1+1", "'+1+1"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\\t=1"),
+            ("\r=1", "'\\r=1"),
+            ("Ada", "Ada"),
+            ("a=b", "a=b"),
+            ("", ""),
+        ] {
+            assert_eq!(cell, csv_text(raw), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn table_and_csv_escape_control_characters_and_csv_quotes_formulas() {
+        let records = [account(HOSTILE_NAME, "=HYPERLINK(\"http://evil\",\"x\")")];
+        let table = written(Format::Table, &records);
+        let csv = written(Format::Csv, &records);
+        for shown in [&table, &csv] {
+            let lines = shown.lines();
+            assert!(
+                lines.flat_map(str::chars).all(|c| !needs_escaping(c)),
+                "{shown:?}"
+            );
+        }
+        assert_eq!(2, table.lines().count(), "{table}");
+        assert!(table.contains("\\u{1b}[31mA…"), "{table}");
+        assert!(
+            csv.contains("\\u{1b}[31mAda\\u{7}\\nerror: forged\\u{202e}"),
+            "{csv}"
+        );
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().unwrap();
+        assert_eq!(1, rows.len());
+        assert_eq!("'=HYPERLINK(\"http://evil\",\"x\")", &rows[0][3]);
+        assert_eq!("-5", &rows[0][4], "a number is not a formula");
+    }
+
+    #[test]
+    fn ndjson_and_json_keep_values_exact() {
+        let records = [account(HOSTILE_NAME, "=1+1")];
+        let ndjson = written(Format::Ndjson, &records);
+        let line: Value = serde_json::from_str(ndjson.trim_end()).unwrap();
+        assert_eq!(HOSTILE_NAME, line["name"]);
+        assert_eq!("=1+1", line["note"]);
+        let json: Value = serde_json::from_str(&written(Format::Json, &records)).unwrap();
+        assert_eq!(HOSTILE_NAME, json[0]["name"]);
     }
 }

@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 use connector_runner::ImportSink;
 use connector_runner::output::{RecordWriter, kind_name, record_json};
 use connector_runner::state::StateFile;
+use connector_runner::text::escape_controls;
 use connector_runner::types::{ImportRequest, ImportSummary, KindCounts, ObjectKind, Record};
 use tokio::sync::mpsc;
 
@@ -167,7 +168,7 @@ fn report(request: &ImportRequest, summary: &ImportSummary, list_orphans: bool) 
         if list_orphans {
             for orphan in &summary.orphans {
                 let line = serde_json::Value::Object(record_json(&Record::Access(orphan.clone())));
-                eprintln!("  {line}");
+                eprintln!("  {}", escape_controls(&line.to_string()));
             }
         }
     }
