@@ -9,6 +9,7 @@ mod host_input;
 mod import;
 mod limits;
 mod provision;
+mod request_shape;
 mod sandbox;
 mod scale;
 mod secrets;
