@@ -15,3 +15,4 @@ mod scale;
 mod secrets;
 mod state;
 mod support;
+mod terminal_output;
