@@ -276,3 +276,8 @@ pub fn expected_access(state: &Value) -> Vec<Value> {
     }
     sorted(expected)
 }
+
+/// The hostile probe component's path.
+pub fn probe_path() -> PathBuf {
+    artifact("sandbox_probe.wasm")
+}
