@@ -37,8 +37,8 @@ use crate::text::escape_controls;
 
 /// The default cache folder: `$XDG_CACHE_HOME/confluent-connector`, else
 /// `$HOME/.cache/confluent-connector`; each must be an absolute path. With
-/// neither, an empty path, which [`load`] takes as no cache.
-pub fn default_dir() -> PathBuf {
+/// neither there is none: the shared temp folder is never a cache.
+pub fn default_dir() -> Option<PathBuf> {
     let absolute = |name: &str| {
         std::env::var_os(name)
             .map(PathBuf::from)
@@ -47,7 +47,6 @@ pub fn default_dir() -> PathBuf {
     absolute("XDG_CACHE_HOME")
         .or_else(|| absolute("HOME").map(|home| home.join(".cache")))
         .map(|base| base.join("confluent-connector"))
-        .unwrap_or_default()
 }
 
 /// The artifact's file name: the component's SHA-256 and the engine's
@@ -176,7 +175,7 @@ mod private_dir {
         pub(super) fn open(dir: &Path) -> anyhow::Result<Self> {
             ensure!(
                 !dir.as_os_str().is_empty(),
-                "neither XDG_CACHE_HOME nor HOME is set to an absolute path"
+                "the cache folder is an empty path"
             );
             create_private_dir(dir).with_context(|| format!("cannot create {}", dir.display()))?;
             let dir = resolve_parents(dir)?;

@@ -201,11 +201,20 @@ impl GlobalArgs {
             Some(path) => path.clone(),
             None => default_component()?,
         };
-        let cache = (!self.no_cache).then(|| {
-            self.cache_dir
-                .clone()
-                .unwrap_or_else(connector_runner::cache::default_dir)
-        });
+        let cache = match (&self.cache_dir, self.no_cache) {
+            (_, true) => None,
+            (Some(dir), false) => Some(dir.clone()),
+            (None, false) => {
+                let dir = connector_runner::cache::default_dir();
+                if dir.is_none() {
+                    tracing::warn!(
+                        "running without the compiled-component cache: neither XDG_CACHE_HOME \
+                         nor HOME is set to an absolute path"
+                    );
+                }
+                dir
+            }
+        };
         let runtime = ConnectorRuntime::load(&component, cache.as_deref())?;
         let settings = HostSettings {
             base_url: self.base_url.clone(),
