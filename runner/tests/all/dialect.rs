@@ -18,10 +18,9 @@ fn import_document(json: &Value) -> Document {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_seed_document_verbatim_imports_everything() -> anyhow::Result<()> {
-    let seed = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/seed/saviynt-json/ImportAccountEntJSON.json"
-    ))?;
+    // The connector's default is the seed's document, byte for byte.
+    let seed =
+        include_str!("../../../connector/engine/defaults/ImportAccountEntJSON.json").to_string();
     let sim = simulator(small_org());
     let mut settings = settings(&sim);
     settings.documents = vec![Document {

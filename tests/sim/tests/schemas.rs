@@ -1,14 +1,14 @@
 //! The JSON the simulator serves validates against the schemas of the
-//! published OpenAPI specs (`shared/confluent-api/`).
+//! published OpenAPI specs (copied into `tests/sim/spec/`).
 
 use base64::Engine as _;
 use confluent_sim::{SeedSpec, SimConfig, Simulator};
 use serde_json::{Value, json};
 
-/// The specs live beside the project, in `shared/confluent-api/`.
+/// The specs, in `tests/sim/spec/` (see the README there for their source).
 fn spec(file: &str) -> Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/confluent-api")
+        .join("spec")
         .join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut spec = serde_yaml_ng::from_str(&text).unwrap();
