@@ -1,12 +1,22 @@
 //! Access import: Confluent access is role bindings.
 //!
 //! The seed leaves `acctEntParams` empty, so this built-in default fills it:
-//! list the organization and the environments, then
-//! `GET /iam/v2/role-bindings?crn_pattern=<scope CRN>` for each. The
-//! `crn_pattern` filter is a partial match, so a binding can come back for
-//! more than one scope; each is emitted once, attributed to the entitlement
-//! its own CRN names. Bindings at narrower scopes (a cluster, a topic) belong
-//! to their environment and keep their full CRN as an attribute.
+//! list the organizations, then, for each, read two role-binding lists at
+//! once: `GET /iam/v2/role-bindings?crn_pattern=<organization CRN>` and
+//! `…?crn_pattern=<organization CRN>/*`.
+//!
+//! The two patterns find every binding at every depth whichever way the
+//! server reads `crn_pattern`. Confluent's CLI documents a pattern as the
+//! bindings *at* that scope, and a trailing `/*` as the nested scopes too
+//! (its `--inclusive` flag appends `/*`): then the first list gives the
+//! organization's own bindings and the second everything beneath it. Read as
+//! a partial match, as the public API reference has it, the first list
+//! gives every binding and the second none. Either way each binding is
+//! emitted once (the tracker drops repeats), attributed to the entitlement
+//! its own CRN names: bindings at narrower scopes (a cluster, a topic, a
+//! Schema Registry, a ksqlDB cluster) belong to their environment and keep
+//! their full CRN as an attribute. That is two page chains, read side by
+//! side, after the one-page organizations list.
 
 use std::cell::RefCell;
 
@@ -25,8 +35,16 @@ pub const ORGANIZATION: &str = "organization";
 /// The entitlement type of environments, as the seed names it.
 pub const ENVIRONMENT: &str = "environment";
 
-/// Scopes whose role bindings are listed at once.
-const SCOPES_IN_FLIGHT: usize = 4;
+/// Organizations whose role bindings are listed at once (an API key
+/// belongs to one organization, so this is one in practice).
+const ORGANIZATIONS_IN_FLIGHT: usize = 2;
+
+/// The `crn_pattern`s that list every binding under the organization `crn`,
+/// whether the server matches exact scopes (with `/*` for nested ones) or
+/// parts of CRNs.
+pub fn patterns_for_organization(crn: &str) -> [String; 2] {
+    [crn.to_string(), format!("{crn}/*")]
+}
 
 /// Imports every role binding of the organization as access links.
 pub(crate) async fn import_role_bindings<T: Transport>(
@@ -35,50 +53,42 @@ pub(crate) async fn import_role_bindings<T: Transport>(
 ) -> Result<(), ConnectorError> {
     let headers = api_headers();
     let config = run.config;
-    let scopes = RefCell::new(Vec::new());
-    let list_scopes = |path: &'static str| {
-        let first =
-            with_largest_page_size(&format!("{}{path}", config.base_url()), &config.origin());
-        let (headers, scopes) = (&headers, &scopes);
-        async move {
-            fetch_pages(
-                run,
-                &Paging::Automatic,
-                first,
-                headers,
-                async |url, body| {
-                    let items = list(url, body)?;
-                    for item in items {
-                        let crn = item
-                            .pointer("/metadata/resource_name")
-                            .and_then(Value::as_str)
-                            .ok_or_else(|| {
-                                invalid(
-                                    url,
-                                    format!("an item has no metadata.resource_name: {item}"),
-                                )
-                            })?;
-                        scopes.borrow_mut().push(crn.to_string());
-                    }
-                    delivery.counted_page();
-                    Ok(items.len())
-                },
-            )
-            .await
-        }
-    };
-    try_join(
-        list_scopes("/org/v2/organizations"),
-        list_scopes("/org/v2/environments"),
+    let organizations = RefCell::new(Vec::new());
+    let first = with_largest_page_size(
+        &format!("{}/org/v2/organizations", config.base_url()),
+        &config.origin(),
+    );
+    fetch_pages(
+        run,
+        &Paging::Automatic,
+        first,
+        &headers,
+        async |url, body| {
+            let items = list(url, body)?;
+            for item in items {
+                let crn = item
+                    .pointer("/metadata/resource_name")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| {
+                        invalid(
+                            url,
+                            format!("an item has no metadata.resource_name: {item}"),
+                        )
+                    })?;
+                organizations.borrow_mut().push(crn.to_string());
+            }
+            delivery.counted_page();
+            Ok(items.len())
+        },
     )
     .await?;
 
-    let bindings_of = |scope: String| {
+    let bindings_matching = |pattern: String| {
         let headers = &headers;
         async move {
             let mut url = url::Url::parse(&format!("{}/iam/v2/role-bindings", config.base_url()))
                 .map_err(|e| ConnectorError::Config(format!("base URL: {e}")))?;
-            url.query_pairs_mut().append_pair("crn_pattern", &scope);
+            url.query_pairs_mut().append_pair("crn_pattern", &pattern);
             let first = with_largest_page_size(url.as_str(), &config.origin());
             fetch_pages(
                 run,
@@ -99,11 +109,15 @@ pub(crate) async fn import_role_bindings<T: Transport>(
             .await
         }
     };
-    stream::iter(scopes.into_inner())
-        .map(bindings_of)
-        .buffer_unordered(SCOPES_IN_FLIGHT)
-        .try_collect::<()>()
-        .await
+    stream::iter(organizations.into_inner())
+        .map(|crn| {
+            let [at, beneath] = patterns_for_organization(&crn);
+            try_join(bindings_matching(at), bindings_matching(beneath))
+        })
+        .buffer_unordered(ORGANIZATIONS_IN_FLIGHT)
+        .try_collect::<Vec<_>>()
+        .await?;
+    Ok(())
 }
 
 fn invalid(url: &str, what: String) -> ConnectorError {

@@ -9,6 +9,7 @@
 //! that fails anywhere suspends, inactivates and removes nothing.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
 
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde_json::Value;
@@ -80,6 +81,7 @@ pub async fn import<T: Transport>(
             run: &run,
             ends: &next,
             tracker: RefCell::new(Tracker::new(previous.section(kind), request.incremental)),
+            orphan_ids: RefCell::new(HashSet::new()),
             pages: Cell::new(0),
         };
         match kind {
@@ -132,6 +134,8 @@ pub(crate) struct Delivery<'a, 'r, T> {
     /// The kinds imported before this one, to find orphaned access links.
     ends: &'r Snapshot,
     tracker: RefCell<Tracker<'r>>,
+    /// The orphans reported so far: a link listed twice is reported once.
+    orphan_ids: RefCell<HashSet<String>>,
     pages: Cell<u64>,
 }
 
@@ -143,7 +147,9 @@ impl<T> Delivery<'_, '_, T> {
             if let Record::Access(link) = &record
                 && self.is_orphan(link)
             {
-                self.run.summary.borrow_mut().orphans.push(link.clone());
+                if self.orphan_ids.borrow_mut().insert(link.id.clone()) {
+                    self.run.summary.borrow_mut().orphans.push(link.clone());
+                }
                 continue;
             }
             due.extend(self.tracker.borrow_mut().observe(record));
@@ -752,6 +758,11 @@ mod tests {
             .page(
                 &format!("{BASE}/iam/v2/role-bindings?crn_pattern=crn%3A%2F%2Fconfluent.cloud%2Forganization%3Do-1&page_size=1000"),
                 serde_json::json!({"data": [binding("rb-1", "User:u-1"), binding("rb-2", "User:u-404")], "metadata": {}}),
+            )
+            // The nested-scopes list repeats both: each is counted once.
+            .page(
+                &format!("{BASE}/iam/v2/role-bindings?crn_pattern=crn%3A%2F%2Fconfluent.cloud%2Forganization%3Do-1%2F*&page_size=1000"),
+                serde_json::json!({"data": [binding("rb-1", "User:u-1"), binding("rb-2", "User:u-404")], "metadata": {}}),
             );
         let all = request(&ObjectKind::ALL, None, false);
         let (outcome, sink) = run(&transport, &config(), &all).await.unwrap();
@@ -774,6 +785,85 @@ mod tests {
                 .collect::<Vec<_>>()
         );
         assert_eq!("u-404", outcome.summary.orphans[0].account_id);
+    }
+
+    /// Role bindings at every kind of scope under organization `o-1`.
+    fn bindings_at_every_scope() -> Vec<serde_json::Value> {
+        let org = "crn://confluent.cloud/organization=o-1";
+        let env = format!("{org}/environment=env-1");
+        let cluster = format!("{env}/cloud-cluster=lkc-1");
+        [
+            ("rb-org", org.to_string()),
+            ("rb-env", env.clone()),
+            ("rb-cluster", cluster.clone()),
+            ("rb-topic", format!("{cluster}/kafka=lkc-1/topic=orders")),
+            ("rb-prefix", format!("{cluster}/kafka=lkc-1/topic=orders*")),
+            ("rb-sr", format!("{env}/schema-registry=lsrc-1")),
+            ("rb-ksql", format!("{env}/ksql=lksqlc-1")),
+        ]
+        .into_iter()
+        .map(|(id, crn)| serde_json::json!({"id": id, "principal": "User:u-1", "role_name": "R", "crn_pattern": crn}))
+        .collect()
+    }
+
+    #[tokio::test]
+    async fn bindings_at_every_scope_come_once_whichever_way_the_server_matches_patterns() {
+        let org = serde_json::json!({"data": [{"id": "o-1", "metadata": {"resource_name": "crn://confluent.cloud/organization=o-1"}}], "metadata": {}});
+        let at = format!(
+            "{BASE}/iam/v2/role-bindings?crn_pattern=crn%3A%2F%2Fconfluent.cloud%2Forganization%3Do-1&page_size=1000"
+        );
+        let nested = format!(
+            "{BASE}/iam/v2/role-bindings?crn_pattern=crn%3A%2F%2Fconfluent.cloud%2Forganization%3Do-1%2F*&page_size=1000"
+        );
+        let all = bindings_at_every_scope();
+        let page = |items: &[serde_json::Value]| serde_json::json!({"data": items, "metadata": {}});
+        // Exact scopes, `/*` for the nested ones (and the scope itself), as
+        // Confluent's CLI documents; or a partial match of the CRN.
+        let exact = (page(&all[..1]), page(&all));
+        let partial = (page(&all), page(&[]));
+        for (semantics, (at_page, nested_page)) in [("exact", exact), ("partial", partial)] {
+            let transport = accounts_only(&["u-1"])
+                .page(
+                    &format!("{BASE}/org/v2/organizations?page_size=100"),
+                    org.clone(),
+                )
+                .page(&at, at_page)
+                .page(&nested, nested_page);
+            let request = request(&[ObjectKind::Access], None, false);
+            let (outcome, sink) = run(&transport, &config(), &request).await.unwrap();
+            let mut ids: Vec<(&str, &str, &str)> = sink
+                .records()
+                .into_iter()
+                .filter_map(|r| match r {
+                    Record::Access(a) => Some((
+                        a.id.as_str(),
+                        a.ent_type.as_str(),
+                        a.entitlement_id.as_str(),
+                    )),
+                    _ => None,
+                })
+                .collect();
+            ids.sort();
+            assert_eq!(
+                vec![
+                    ("rb-cluster", "environment", "env-1"),
+                    ("rb-env", "environment", "env-1"),
+                    ("rb-ksql", "environment", "env-1"),
+                    ("rb-org", "organization", "o-1"),
+                    ("rb-prefix", "environment", "env-1"),
+                    ("rb-sr", "environment", "env-1"),
+                    ("rb-topic", "environment", "env-1"),
+                ],
+                ids,
+                "{semantics}"
+            );
+            assert_eq!(7, outcome.summary.access.present, "{semantics}");
+            assert_eq!(
+                2,
+                transport.most_in_flight.get(),
+                "{semantics}: both lists at once"
+            );
+        }
     }
 
     #[tokio::test]
