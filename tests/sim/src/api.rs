@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, RawQuery, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -16,10 +16,14 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::errors::{ApiError, role_binding_forbidden};
+use crate::body::{JsonObject, MAX_BODY_BYTES, string_field};
+use crate::crn::CrnMatching;
+use crate::errors::{ApiError, proxy_error_html, proxy_error_page, role_binding_forbidden};
 use crate::faults::{BodyFault, Faults, RateLimiter};
 use crate::model::{Environment, Invitation, Resource, RoleBinding, ServiceAccount, User};
-use crate::pagination::{self, NextLinkStyle, PageLimits, collect_page, envelope, page_request};
+use crate::pagination::{
+    self, NextLinkStyle, PageLimits, PageTokens, collect_page, envelope, page_request,
+};
 use crate::store::{Collection, Store, stamps_now, touch};
 
 /// One logged API request.
@@ -40,6 +44,9 @@ pub struct LoggedRequest {
 /// The request log keeps at most this many entries, the newest.
 const LOG_CAPACITY: usize = 200_000;
 
+/// The longest request target (path and query) served; a longer one gets 414.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
 /// State shared by every request.
 #[derive(Debug)]
 pub struct Shared {
@@ -47,6 +54,10 @@ pub struct Shared {
     pub store: Mutex<Store>,
     /// The fault knobs.
     pub faults: Mutex<Faults>,
+    /// How `crn_pattern` selects role bindings.
+    pub crn_matching: Mutex<CrnMatching>,
+    /// Issues and checks page tokens.
+    pub page_tokens: PageTokens,
     /// Per-key request counts.
     pub limiter: Mutex<RateLimiter>,
     /// The request log.
@@ -101,7 +112,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
             get(get_invitation).delete(delete_invitation),
         )
         .route("/org/v2/organizations", get(list_organizations))
-        .route("/org/v2/organizations/{id}", get(get_organization))
+        .route(
+            "/org/v2/organizations/{id}",
+            get(get_organization).patch(patch_organization),
+        )
         .route(
             "/org/v2/environments",
             get(list_environments).post(create_environment),
@@ -126,11 +140,27 @@ pub fn router(shared: Arc<Shared>) -> Router {
             get(sim_requests).delete(sim_clear_requests),
         )
         .route("/_sim/faults", get(sim_faults).put(sim_set_faults))
+        .route(
+            "/_sim/crn-matching",
+            get(sim_crn_matching).put(sim_set_crn_matching),
+        )
+        .fallback(unknown_path)
+        .method_not_allowed_fallback(wrong_method)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(shared.clone(), gate));
     Router::new()
         .route("/health", get(|| async { "ok" }))
         .merge(api)
+        .method_not_allowed_fallback(wrong_method)
         .with_state(shared)
+}
+
+async fn unknown_path(uri: Uri) -> ApiError {
+    ApiError::unknown_path(uri.path())
+}
+
+async fn wrong_method(method: Method, uri: Uri) -> ApiError {
+    ApiError::method_not_allowed(method.as_str(), uri.path())
 }
 
 /// Every request except `/health` passes here: auth, then (for the API, not
@@ -145,7 +175,9 @@ async fn gate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -
         .map_or_else(String::new, |pq| pq.to_string());
     let control = request.uri().path().starts_with("/_sim/");
 
-    let mut response = if !authorized(&shared, request.headers()) {
+    let mut response = if path.len() > MAX_URI_BYTES {
+        ApiError::uri_too_long(MAX_URI_BYTES).into_response()
+    } else if !authorized(&shared, request.headers()) {
         ApiError::unauthenticated().into_response()
     } else if control {
         next.run(request).await
@@ -189,10 +221,12 @@ async fn serve_api(shared: &Shared, request: Request, next: Next) -> Response {
             tokio::time::sleep(delay).await;
         }
         let server_error = |status: u16| {
-            ApiError::server_error(
-                StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            )
-            .into_response()
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            if faults.html_errors {
+                proxy_error_page(status)
+            } else {
+                ApiError::server_error(status).into_response()
+            }
         };
         match targeted.then(|| faults.draw_error()).flatten() {
             Some(status) if faults.error_after_apply => {
@@ -250,7 +284,7 @@ async fn break_body(response: Response, fault: BodyFault) -> Response {
             Response::from_parts(parts, Body::from(half))
         }
         BodyFault::NotJson => {
-            let html = Bytes::from_static(b"<html><body><h1>502 Bad Gateway</h1></body></html>");
+            let html = Bytes::from(proxy_error_html(StatusCode::BAD_GATEWAY));
             parts
                 .headers
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
@@ -282,6 +316,9 @@ struct ListSpec {
     kind: &'static str,
     path: &'static str,
     limits: PageLimits,
+    /// The query parameters that filter this list; a page token is bound to
+    /// their values.
+    filters: &'static [&'static str],
 }
 
 fn list<T: Resource>(
@@ -293,7 +330,13 @@ fn list<T: Resource>(
     keep: impl Fn(&T) -> bool,
     filtered: bool,
 ) -> Result<Json<Value>, ApiError> {
-    let request = page_request(query, spec.limits)?;
+    let request = page_request(
+        query,
+        spec.limits,
+        &shared.page_tokens,
+        spec.path,
+        spec.filters,
+    )?;
     let total = if filtered {
         collection.iter().filter(|r| keep(r)).count()
     } else {
@@ -302,7 +345,8 @@ fn list<T: Resource>(
     let org_id = store.org_id();
     let page = collect_page(
         collection.after(request.after).filter(|(_, r)| keep(r)),
-        request.size,
+        &request,
+        &shared.page_tokens,
         total,
         |r| r.to_json(&shared.origin, org_id),
     );
@@ -330,33 +374,6 @@ fn created(shared: &Shared, path: &str, body: Value) -> Response {
     response
 }
 
-fn body_object(body: Bytes) -> Result<serde_json::Map<String, Value>, ApiError> {
-    match serde_json::from_slice(&body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::bad_body("the request body must be a JSON object")),
-        Err(e) => Err(ApiError::bad_body(format!(
-            "the request body is not valid JSON: {e}"
-        ))),
-    }
-}
-
-fn string_field(
-    body: &serde_json::Map<String, Value>,
-    name: &str,
-    required: bool,
-) -> Result<Option<String>, ApiError> {
-    match body.get(name) {
-        None | Some(Value::Null) if required => {
-            Err(ApiError::bad_body(format!("'{name}' is required")))
-        }
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(ApiError::bad_body(format!(
-            "'{name}' must be a string, got {other}"
-        ))),
-    }
-}
-
 // ---- users ---------------------------------------------------------------
 
 async fn list_users(
@@ -370,6 +387,7 @@ async fn list_users(
         kind: "UserList",
         path: "/iam/v2/users",
         limits: pagination::STANDARD,
+        filters: &[],
     };
     list(&s, &store, &store.users, spec, &query, |_| true, false)
 }
@@ -389,9 +407,8 @@ async fn get_user(
 async fn patch_user(
     State(s): State<Arc<Shared>>,
     Path(id): Path<String>,
-    body: Bytes,
+    JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
-    let body = body_object(body)?;
     let full_name = string_field(&body, "full_name", false)?;
     let mut store = lock(&s.store);
     let user = store
@@ -440,6 +457,7 @@ async fn list_service_accounts(
         kind: "ServiceAccountList",
         path: "/iam/v2/service-accounts",
         limits: pagination::STANDARD,
+        filters: &["display_name"],
     };
     let keep = |sa: &ServiceAccount| names.is_empty() || names.contains(&sa.display_name.as_str());
     list(
@@ -455,23 +473,23 @@ async fn list_service_accounts(
 
 async fn create_service_account(
     State(s): State<Arc<Shared>>,
-    body: Bytes,
+    JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let body = body_object(body)?;
     let display_name = string_field(&body, "display_name", true)?.unwrap_or_default();
     let description = string_field(&body, "description", false)?.unwrap_or_default();
     if display_name.is_empty() {
         return Err(ApiError::bad_body("'display_name' must not be empty"));
     }
     let mut store = lock(&s.store);
-    if store
+    if let Some(existing) = store
         .service_accounts
         .iter()
-        .any(|sa| sa.display_name == display_name)
+        .find(|sa| sa.display_name == display_name)
     {
-        return Err(ApiError::conflict(format!(
-            "Service name is already in use: '{display_name}'"
-        )));
+        return Err(ApiError::conflict(
+            format!("Service name is already in use: '{display_name}'"),
+            format!("{}/iam/v2/service-accounts/{}", s.origin, existing.id),
+        ));
     }
     let sa = ServiceAccount {
         id: store.new_id("sa"),
@@ -501,9 +519,8 @@ async fn get_service_account(
 async fn patch_service_account(
     State(s): State<Arc<Shared>>,
     Path(id): Path<String>,
-    body: Bytes,
+    JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
-    let body = body_object(body)?;
     let description = string_field(&body, "description", false)?;
     let display_name = string_field(&body, "display_name", false)?;
     let mut store = lock(&s.store);
@@ -511,14 +528,15 @@ async fn patch_service_account(
         return Err(ApiError::not_found("ServiceAccount", &id));
     }
     if let Some(name) = &display_name
-        && store
+        && let Some(existing) = store
             .service_accounts
             .iter()
-            .any(|sa| &sa.display_name == name && sa.id != id)
+            .find(|sa| &sa.display_name == name && sa.id != id)
     {
-        return Err(ApiError::conflict(format!(
-            "Service name is already in use: '{name}'"
-        )));
+        return Err(ApiError::conflict(
+            format!("Service name is already in use: '{name}'"),
+            format!("{}/iam/v2/service-accounts/{}", s.origin, existing.id),
+        ));
     }
     let sa = store.service_accounts.get_mut(&id).expect("checked above");
     if let Some(description) = description {
@@ -552,29 +570,44 @@ async fn list_invitations(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let query = parse_query(q);
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    let (email, status, user, creator) = (
+        param("email"),
+        param("status"),
+        param("user"),
+        param("creator"),
+    );
+    let filtered = email.is_some() || status.is_some() || user.is_some() || creator.is_some();
+    let exact = |wanted: &Option<String>, value: &str| wanted.as_deref().is_none_or(|w| w == value);
+    let keep = |invitation: &Invitation| {
+        exact(&email, &invitation.email)
+            && exact(&status, &invitation.status)
+            && exact(&user, &invitation.user_id)
+            && exact(
+                &creator,
+                invitation.creator_id.as_deref().unwrap_or_default(),
+            )
+    };
     let store = lock(&s.store);
     let spec = ListSpec {
         api_version: "iam/v2",
         kind: "InvitationList",
         path: "/iam/v2/invitations",
         limits: pagination::STANDARD,
+        filters: &["email", "status", "user", "creator"],
     };
-    list(
-        &s,
-        &store,
-        &store.invitations,
-        spec,
-        &query,
-        |_| true,
-        false,
-    )
+    list(&s, &store, &store.invitations, spec, &query, keep, filtered)
 }
 
 async fn create_invitation(
     State(s): State<Arc<Shared>>,
-    body: Bytes,
+    JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let body = body_object(body)?;
     let email = string_field(&body, "email", true)?.unwrap_or_default();
     if !email.contains('@') {
         return Err(ApiError::bad_body(format!(
@@ -584,14 +617,23 @@ async fn create_invitation(
     let auth_type =
         string_field(&body, "auth_type", false)?.unwrap_or_else(|| "AUTH_TYPE_LOCAL".into());
     let mut store = lock(&s.store);
-    if store
+    if let Some(existing) = store
         .users
         .iter()
-        .any(|user| user.email.eq_ignore_ascii_case(&email))
+        .find(|user| user.email.eq_ignore_ascii_case(&email))
     {
-        return Err(ApiError::conflict(format!(
-            "A user with email '{email}' already exists"
-        )));
+        let location = match store
+            .invitations
+            .iter()
+            .find(|invitation| invitation.user_id == existing.id)
+        {
+            Some(invitation) => format!("{}/iam/v2/invitations/{}", s.origin, invitation.id),
+            None => format!("{}/iam/v2/users/{}", s.origin, existing.id),
+        };
+        return Err(ApiError::conflict(
+            format!("A user with email '{email}' already exists"),
+            location,
+        ));
     }
     let user = User {
         id: store.new_id("u"),
@@ -603,8 +645,10 @@ async fn create_invitation(
     let expires_at = (chrono::Utc::now() + chrono::Duration::days(30))
         .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string();
+    let creator_id = store.users.iter().next().map(|first| first.id.clone());
     let invitation = Invitation {
         id: store.new_id("i"),
+        creator_id,
         email,
         auth_type,
         status: "INVITE_STATUS_SENT".to_string(),
@@ -652,20 +696,22 @@ async fn list_organizations(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let query = parse_query(q);
-    let request = page_request(&query, pagination::STANDARD)?;
+    let path = "/org/v2/organizations";
+    let request = page_request(&query, pagination::STANDARD, &s.page_tokens, path, &[])?;
     let store = lock(&s.store);
-    let orgs: Vec<Value> = store
+    // The one organization is position 1.
+    let orgs = store
         .organization
         .iter()
-        .map(|org| org.to_json(&s.origin, &org.id))
-        .collect();
-    let skip = request.after.unwrap_or(0) as usize;
-    let page = pagination::Page {
-        data: orgs.iter().skip(skip).take(request.size).cloned().collect(),
-        more_after: None,
-        total_size: orgs.len(),
-    };
-    let path = "/org/v2/organizations";
+        .map(|org| (1, org))
+        .filter(|(position, _)| request.after.is_none_or(|after| *position > after));
+    let page = collect_page(
+        orgs,
+        &request,
+        &s.page_tokens,
+        store.organization.iter().count(),
+        |org| org.to_json(&s.origin, &org.id),
+    );
     Ok(Json(envelope(
         "org/v2",
         "OrganizationList",
@@ -688,6 +734,54 @@ async fn get_organization(
     }
 }
 
+/// The specs' pattern for an organization's `display_name`:
+/// `^[^<>#%'*^`{|}~\"]{1,31}$`.
+fn valid_organization_name(name: &str) -> bool {
+    (1..=31).contains(&name.chars().count())
+        && !name.contains([
+            '<', '>', '#', '%', '\'', '*', '^', '`', '{', '|', '}', '~', '"',
+        ])
+}
+
+async fn patch_organization(
+    State(s): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    let display_name = string_field(&body, "display_name", false)?;
+    if let Some(name) = display_name
+        .as_deref()
+        .filter(|n| !valid_organization_name(n))
+    {
+        return Err(ApiError::bad_body(format!(
+            "'display_name' must be 1 to 31 characters without <>#%'*^`{{|}}~\", got '{name}'"
+        )));
+    }
+    let jit_enabled = match body.get("jit_enabled") {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(enabled)) => Some(*enabled),
+        Some(other) => {
+            return Err(ApiError::bad_body(format!(
+                "'jit_enabled' must be a boolean, got {other}"
+            )));
+        }
+    };
+    let mut store = lock(&s.store);
+    let org = store
+        .organization
+        .as_mut()
+        .filter(|org| org.id == id)
+        .ok_or_else(|| ApiError::not_found("Organization", &id))?;
+    if let Some(display_name) = display_name {
+        org.display_name = display_name;
+    }
+    if let Some(jit_enabled) = jit_enabled {
+        org.jit_enabled = jit_enabled;
+    }
+    touch(&mut org.stamps);
+    Ok(Json(org.to_json(&s.origin, &org.id)))
+}
+
 async fn list_environments(
     State(s): State<Arc<Shared>>,
     RawQuery(q): RawQuery,
@@ -699,6 +793,7 @@ async fn list_environments(
         kind: "EnvironmentList",
         path: "/org/v2/environments",
         limits: pagination::STANDARD,
+        filters: &[],
     };
     list(
         &s,
@@ -723,20 +818,20 @@ fn governance_package(body: &serde_json::Map<String, Value>) -> Result<Option<St
 
 async fn create_environment(
     State(s): State<Arc<Shared>>,
-    body: Bytes,
+    JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let body = body_object(body)?;
     let display_name = string_field(&body, "display_name", true)?.unwrap_or_default();
     let package = governance_package(&body)?.unwrap_or_else(|| "ESSENTIALS".to_string());
     let mut store = lock(&s.store);
-    if store
+    if let Some(existing) = store
         .environments
         .iter()
-        .any(|env| env.display_name == display_name)
+        .find(|env| env.display_name == display_name)
     {
-        return Err(ApiError::conflict(format!(
-            "Environment name is already in use: '{display_name}'"
-        )));
+        return Err(ApiError::conflict(
+            format!("Environment name is already in use: '{display_name}'"),
+            format!("{}/org/v2/environments/{}", s.origin, existing.id),
+        ));
     }
     let env = Environment {
         id: store.new_id("env"),
@@ -766,9 +861,8 @@ async fn get_environment(
 async fn patch_environment(
     State(s): State<Arc<Shared>>,
     Path(id): Path<String>,
-    body: Bytes,
+    JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
-    let body = body_object(body)?;
     let display_name = string_field(&body, "display_name", false)?;
     let package = governance_package(&body)?;
     let mut store = lock(&s.store);
@@ -825,8 +919,9 @@ async fn list_role_bindings(
     };
     let principal = param("principal");
     let role_name = param("role_name");
+    let matching = *lock(&s.crn_matching);
     let keep = |rb: &RoleBinding| {
-        rb.crn_pattern.contains(&crn_pattern)
+        matching.matches(&crn_pattern, &rb.crn_pattern)
             && principal.as_ref().is_none_or(|p| &rb.principal == p)
             && role_name.as_ref().is_none_or(|r| &rb.role_name == r)
     };
@@ -836,15 +931,15 @@ async fn list_role_bindings(
         kind: "RoleBindingList",
         path: "/iam/v2/role-bindings",
         limits: pagination::ROLE_BINDINGS,
+        filters: &["crn_pattern", "principal", "role_name"],
     };
     list(&s, &store, &store.role_bindings, spec, &query, keep, true)
 }
 
 async fn create_role_binding(
     State(s): State<Arc<Shared>>,
-    body: Bytes,
+    JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let body = body_object(body)?;
     let principal = string_field(&body, "principal", true)?.unwrap_or_default();
     let role_name = string_field(&body, "role_name", true)?.unwrap_or_default();
     let crn_pattern = string_field(&body, "crn_pattern", true)?.unwrap_or_default();
@@ -867,12 +962,13 @@ async fn create_role_binding(
         )));
     }
     let mut store = lock(&s.store);
-    if store.role_bindings.iter().any(|rb| {
+    if let Some(existing) = store.role_bindings.iter().find(|rb| {
         rb.principal == principal && rb.role_name == role_name && rb.crn_pattern == crn_pattern
     }) {
-        return Err(ApiError::conflict(format!(
-            "Role binding already exists: {principal} {role_name} on {crn_pattern}"
-        )));
+        return Err(ApiError::conflict(
+            format!("Role binding already exists: {principal} {role_name} on {crn_pattern}"),
+            format!("{}/iam/v2/role-bindings/{}", s.origin, existing.id),
+        ));
     }
     let rb = RoleBinding {
         id: store.new_id("rb"),
@@ -938,6 +1034,29 @@ async fn sim_clear_requests(State(s): State<Arc<Shared>>) -> StatusCode {
 
 async fn sim_faults(State(s): State<Arc<Shared>>) -> Json<Faults> {
     Json(lock(&s.faults).clone())
+}
+
+/// The `/_sim/crn-matching` document.
+#[derive(Debug, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CrnMatchingDocument {
+    mode: CrnMatching,
+}
+
+async fn sim_crn_matching(State(s): State<Arc<Shared>>) -> Json<CrnMatchingDocument> {
+    Json(CrnMatchingDocument {
+        mode: *lock(&s.crn_matching),
+    })
+}
+
+async fn sim_set_crn_matching(
+    State(s): State<Arc<Shared>>,
+    body: Bytes,
+) -> Result<Json<CrnMatchingDocument>, ApiError> {
+    let document: CrnMatchingDocument = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_body(format!("the CRN matching document is invalid: {e}")))?;
+    *lock(&s.crn_matching) = document.mode;
+    Ok(Json(document))
 }
 
 async fn sim_set_faults(

@@ -1,4 +1,5 @@
-//! Error responses, in the specs' `Failure` shape and the role-binding 403 shape.
+//! Error responses, in the specs' `Failure` shape and the role-binding 403
+//! shape, and the HTML page a proxy answers with.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -12,6 +13,7 @@ pub struct ApiError {
     title: &'static str,
     detail: String,
     parameter: Option<&'static str>,
+    location: Option<String>,
 }
 
 impl ApiError {
@@ -22,6 +24,7 @@ impl ApiError {
             title,
             detail,
             parameter: None,
+            location: None,
         }
     }
 
@@ -68,13 +71,57 @@ impl ApiError {
         )
     }
 
-    /// 409 for a clash with an existing resource.
-    pub fn conflict(detail: impl Into<String>) -> Self {
+    /// 409 for a clash with the existing resource at `location` (an
+    /// absolute URL), which the `Location` header names, as the specs say.
+    pub fn conflict(detail: impl Into<String>, location: String) -> Self {
+        Self {
+            location: Some(location),
+            ..Self::new(
+                StatusCode::CONFLICT,
+                "resource_already_exists",
+                "Resource Already Exists",
+                detail.into(),
+            )
+        }
+    }
+
+    /// 404 for a path the API does not have.
+    pub fn unknown_path(path: &str) -> Self {
         Self::new(
-            StatusCode::CONFLICT,
-            "resource_already_exists",
-            "Resource Already Exists",
-            detail.into(),
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Not Found",
+            format!("No resource is found at '{path}'"),
+        )
+    }
+
+    /// 405 for a method the path does not take.
+    pub fn method_not_allowed(method: &str, path: &str) -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Method Not Allowed",
+            format!("'{path}' does not support {method}"),
+        )
+    }
+
+    /// 413 for a request body over `limit` bytes.
+    pub fn body_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "Payload Too Large",
+            format!("The request body is larger than {limit} bytes"),
+        )
+    }
+
+    /// 414 for a request target over `limit` bytes.
+    pub fn uri_too_long(limit: usize) -> Self {
+        Self::new(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            "URI Too Long",
+            format!("The request URI is longer than {limit} bytes"),
         )
     }
 
@@ -112,6 +159,9 @@ impl IntoResponse for ApiError {
             error["source"] = json!({ "parameter": parameter });
         }
         let mut response = (self.status, axum::Json(json!({ "errors": [error] }))).into_response();
+        if let Some(location) = self.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -132,6 +182,26 @@ pub fn role_binding_forbidden() -> Response {
             "error_code": 40301,
             "message": "Either unauthorized to access role binding or role binding does not exist",
         })),
+    )
+        .into_response()
+}
+
+/// The HTML error page a proxy or load balancer in front of the API sends
+/// for `status`.
+pub fn proxy_error_html(status: StatusCode) -> String {
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let code = status.as_u16();
+    format!(
+        "<html><head><title>{code} {reason}</title></head><body><center><h1>{code} {reason}</h1></center></body></html>"
+    )
+}
+
+/// That page as a response with `status`.
+pub fn proxy_error_page(status: StatusCode) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static("text/html"))],
+        proxy_error_html(status),
     )
         .into_response()
 }

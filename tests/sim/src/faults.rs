@@ -26,11 +26,15 @@ pub struct Faults {
     /// Server errors are answered after the request was carried out, as when
     /// a gateway loses the response, instead of before.
     pub error_after_apply: bool,
+    /// Server errors carry the HTML page a proxy sends (`text/html`), not
+    /// the API's JSON error shape.
+    pub html_errors: bool,
     /// Fraction of responses whose connection is reset in the middle of the body.
     pub reset_rate: f64,
     /// Fraction of responses whose body is cut short (a valid, shorter response).
     pub truncate_rate: f64,
-    /// Fraction of responses whose body is replaced by HTML, not JSON.
+    /// Fraction of responses whose body is replaced by HTML, not JSON,
+    /// keeping their status (200 for a successful read).
     pub not_json_rate: f64,
     /// Every `metadata.next` points back at the page just served.
     pub loop_next: bool,

@@ -8,10 +8,13 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod body;
+pub mod crn;
 pub mod errors;
 pub mod faults;
 pub mod model;
 pub mod pagination;
+pub mod scopes;
 pub mod seed;
 pub mod store;
 
@@ -23,7 +26,9 @@ use anyhow::Context as _;
 use serde_json::Value;
 
 pub use api::LoggedRequest;
+pub use crn::CrnMatching;
 pub use faults::Faults;
+pub use scopes::{EveryScope, Scope};
 pub use seed::SeedSpec;
 pub use store::Store;
 
@@ -40,6 +45,11 @@ pub struct SimConfig {
     pub seed: SeedSpec,
     /// Faults from the start.
     pub faults: Faults,
+    /// How `crn_pattern` selects role bindings; changeable while running.
+    pub crn_matching: CrnMatching,
+    /// Also seed the every-scope organization: an environment, a service
+    /// account and one role binding at each scope (see [`EveryScope`]).
+    pub every_scope: bool,
 }
 
 impl Default for SimConfig {
@@ -50,6 +60,8 @@ impl Default for SimConfig {
             api_secret: "sim-secret".to_string(),
             seed: SeedSpec::default(),
             faults: Faults::default(),
+            crn_matching: CrnMatching::default(),
+            every_scope: false,
         }
     }
 }
@@ -59,6 +71,7 @@ impl Default for SimConfig {
 pub struct Simulator {
     shared: Arc<api::Shared>,
     url: String,
+    every_scope: Option<EveryScope>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -72,9 +85,14 @@ impl Simulator {
         let url = format!("http://{}", listener.local_addr()?);
         let mut store = Store::new(config.seed.seed);
         seed::seed(&mut store, &config.seed);
+        let every_scope = config
+            .every_scope
+            .then(|| scopes::seed_every_scope(&mut store));
         let shared = Arc::new(api::Shared {
             store: Mutex::new(store),
             faults: Mutex::new(config.faults),
+            crn_matching: Mutex::new(config.crn_matching),
+            page_tokens: pagination::PageTokens::default(),
             limiter: Mutex::default(),
             log: Mutex::default(),
             api_key: config.api_key,
@@ -105,6 +123,7 @@ impl Simulator {
         Ok(Self {
             shared,
             url,
+            every_scope,
             shutdown: Some(shutdown),
             thread: Some(thread),
         })
@@ -138,6 +157,22 @@ impl Simulator {
     /// Replaces the fault knobs.
     pub fn set_faults(&self, faults: Faults) {
         *api::lock(&self.shared.faults) = faults;
+    }
+
+    /// How `crn_pattern` selects role bindings now.
+    pub fn crn_matching(&self) -> CrnMatching {
+        *api::lock(&self.shared.crn_matching)
+    }
+
+    /// Changes how `crn_pattern` selects role bindings.
+    pub fn set_crn_matching(&self, matching: CrnMatching) {
+        *api::lock(&self.shared.crn_matching) = matching;
+    }
+
+    /// The every-scope organization's records, when
+    /// [`SimConfig::every_scope`] seeded them.
+    pub fn every_scope(&self) -> Option<&EveryScope> {
+        self.every_scope.as_ref()
     }
 
     /// Runs `change` on the data, for tests that add, alter or delete records.

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use clap::Parser;
 use confluent_sim::faults::Latency;
-use confluent_sim::{Faults, SeedSpec, SimConfig, Simulator};
+use confluent_sim::{CrnMatching, Faults, SeedSpec, SimConfig, Simulator};
 
 /// A local Confluent Cloud management-API simulator.
 #[derive(Debug, Parser)]
@@ -35,6 +35,16 @@ struct Args {
     /// Random seed; the same seed gives the same data.
     #[arg(long, default_value_t = SeedSpec::default().seed)]
     seed: u64,
+    /// Also seed an environment and a service account bound once at every
+    /// scope: organization, environment, cluster, topic, topic prefix,
+    /// Schema Registry and ksqlDB.
+    #[arg(long)]
+    every_scope: bool,
+    /// How `crn_pattern` selects role bindings: `exact` (the scope itself;
+    /// a trailing `/*` adds the nested scopes) or `partial` (any binding
+    /// whose CRN contains the pattern).
+    #[arg(long, default_value_t = CrnMatching::default())]
+    crn_matching: CrnMatching,
     /// Latency per request, `N` or `MIN-MAX` milliseconds.
     #[arg(long)]
     latency_ms: Option<Latency>,
@@ -44,6 +54,9 @@ struct Args {
     /// Fraction of requests answered 500, 502 or 503.
     #[arg(long, default_value_t = 0.0)]
     error_rate: f64,
+    /// Those errors carry a proxy's HTML page instead of the JSON error shape.
+    #[arg(long)]
+    html_errors: bool,
     /// Fraction of responses reset in the middle of the body.
     #[arg(long, default_value_t = 0.0)]
     reset_rate: f64,
@@ -91,12 +104,15 @@ fn main() -> anyhow::Result<()> {
             latency_ms: args.latency_ms,
             rate_limit: args.rate_limit,
             error_rate: args.error_rate,
+            html_errors: args.html_errors,
             reset_rate: args.reset_rate,
             truncate_rate: args.truncate_rate,
             not_json_rate: args.not_json_rate,
             loop_next: args.loop_next,
             ..Faults::default()
         },
+        crn_matching: args.crn_matching,
+        every_scope: args.every_scope,
     })?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening on {}", simulator.url())?;

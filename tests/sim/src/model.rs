@@ -104,6 +104,8 @@ pub struct Invitation {
     pub status: String,
     /// The invited user's id.
     pub user_id: String,
+    /// The id of the user who sent it, when known.
+    pub creator_id: Option<String>,
     /// When the invitation lapses.
     pub expires_at: String,
     /// Timestamps.
@@ -115,7 +117,14 @@ impl Resource for Invitation {
         &self.id
     }
     fn to_json(&self, origin: &str, org_id: &str) -> Value {
-        json!({
+        let user = |id: &str| {
+            json!({
+                "id": id,
+                "related": format!("{origin}/iam/v2/users/{id}"),
+                "resource_name": format!("crn://confluent.cloud/user={id}"),
+            })
+        };
+        let mut json = json!({
             "api_version": "iam/v2",
             "kind": "Invitation",
             "id": self.id,
@@ -126,12 +135,12 @@ impl Resource for Invitation {
             "status": self.status,
             "accepted_at": null,
             "expires_at": self.expires_at,
-            "user": {
-                "id": self.user_id,
-                "related": format!("{origin}/iam/v2/users/{}", self.user_id),
-                "resource_name": format!("crn://confluent.cloud/user={}", self.user_id),
-            },
-        })
+            "user": user(&self.user_id),
+        });
+        if let Some(creator) = &self.creator_id {
+            json["creator"] = user(creator);
+        }
+        json
     }
 }
 
@@ -182,6 +191,8 @@ pub struct Organization {
     pub id: String,
     /// A human-readable name.
     pub display_name: String,
+    /// Whether SSO users are provisioned just in time.
+    pub jit_enabled: bool,
     /// Timestamps.
     pub stamps: Stamps,
 }
@@ -205,7 +216,7 @@ impl Resource for Organization {
             "metadata": metadata(origin, &format!("/org/v2/organizations/{}", self.id),
                 self.crn(), &self.stamps),
             "display_name": self.display_name,
-            "jit_enabled": false,
+            "jit_enabled": self.jit_enabled,
         })
     }
 }

@@ -3,7 +3,9 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac as _};
 use serde_json::{Value, json};
+use sha2::Sha256;
 
 use crate::errors::ApiError;
 
@@ -27,60 +29,125 @@ pub const ROLE_BINDINGS: PageLimits = PageLimits {
     max: 1000,
 };
 
+/// Signs and opens page tokens. A token names the last record served, masked
+/// so it reads as noise, and carries an HMAC tag over that position and the
+/// list it came from: its path, its page size and its filter values. A token
+/// presented to any other list, page size or filter, or to another simulator,
+/// fails to open.
+#[derive(Debug)]
+pub struct PageTokens {
+    key: [u8; 32],
+}
+
+/// The longest `page_token` the specs accept.
+const MAX_TOKEN_LEN: usize = 255;
+/// The bytes of the tag kept in a token.
+const TAG_LEN: usize = 16;
+
+impl Default for PageTokens {
+    fn default() -> Self {
+        let mut key = [0u8; 32];
+        key[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+        key[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+        Self { key }
+    }
+}
+
+impl PageTokens {
+    fn mac(&self, domain: &[u8], list: &[u8]) -> HmacSha256 {
+        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes any key length");
+        mac.update(domain);
+        mac.update(list);
+        mac
+    }
+
+    fn mask(&self, list: &[u8]) -> u64 {
+        let digest = self.mac(b"mask", list).finalize().into_bytes();
+        u64::from_be_bytes(digest[..8].try_into().expect("8 bytes"))
+    }
+
+    /// The token for the page after sequence number `after` of `request`'s list.
+    pub fn issue(&self, request: &PageRequest, after: u64) -> String {
+        let mut mac = self.mac(b"tag", &request.list);
+        mac.update(&after.to_be_bytes());
+        let tag = mac.finalize().into_bytes();
+        let mut token = (after ^ self.mask(&request.list)).to_be_bytes().to_vec();
+        token.extend_from_slice(&tag[..TAG_LEN]);
+        URL_SAFE_NO_PAD.encode(token)
+    }
+
+    /// The position `token` names, if it was issued for `list`.
+    fn open(&self, list: &[u8], token: &str) -> Option<u64> {
+        if token.len() > MAX_TOKEN_LEN {
+            return None;
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(token).ok()?;
+        let (masked, tag) = bytes.split_at_checked(8)?;
+        let after = u64::from_be_bytes(masked.try_into().ok()?) ^ self.mask(list);
+        let mut mac = self.mac(b"tag", list);
+        mac.update(&after.to_be_bytes());
+        (tag.len() == TAG_LEN && mac.verify_truncated_left(tag).is_ok()).then_some(after)
+    }
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
 /// A parsed page request.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct PageRequest {
     /// How many records to return.
     pub size: usize,
     /// Return records after this sequence number.
     pub after: Option<u64>,
+    /// What a token for this list is bound to: path, page size, filters.
+    list: Vec<u8>,
 }
 
-/// Reads `page_size` and `page_token` from the query.
+/// Reads `page_size` and `page_token` from the query of a request to the
+/// list at `path`, whose filters are the query parameters named `filters`.
 pub fn page_request(
     query: &[(String, String)],
     limits: PageLimits,
+    tokens: &PageTokens,
+    path: &str,
+    filters: &[&str],
 ) -> Result<PageRequest, ApiError> {
-    let mut request = PageRequest {
-        size: limits.default,
-        after: None,
-    };
-    for (name, value) in query {
-        match name.as_str() {
-            "page_size" => {
-                let size: usize = value.parse().map_err(|_| {
-                    ApiError::bad_parameter(
-                        "page_size",
-                        format!("page_size '{value}' is not an integer"),
-                    )
-                })?;
-                if size == 0 || size > limits.max {
-                    return Err(ApiError::bad_parameter(
-                        "page_size",
-                        format!("page_size must be between 1 and {}, got {size}", limits.max),
-                    ));
-                }
-                request.size = size;
-            }
-            "page_token" => request.after = Some(decode_token(value)?),
-            _ => {}
+    let mut size = limits.default;
+    if let Some((_, value)) = query.iter().rev().find(|(name, _)| name == "page_size") {
+        size = value.parse().map_err(|_| {
+            ApiError::bad_parameter(
+                "page_size",
+                format!("page_size '{value}' is not an integer"),
+            )
+        })?;
+        if size == 0 || size > limits.max {
+            return Err(ApiError::bad_parameter(
+                "page_size",
+                format!("page_size must be between 1 and {}, got {size}", limits.max),
+            ));
         }
     }
-    Ok(request)
-}
-
-fn decode_token(token: &str) -> Result<u64, ApiError> {
-    let invalid =
-        || ApiError::bad_parameter("page_token", format!("page_token '{token}' is invalid"));
-    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    text.strip_prefix("after:")
-        .and_then(|seq| seq.parse().ok())
-        .ok_or_else(invalid)
-}
-
-fn encode_token(after: u64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("after:{after}"))
+    let mut filter_values: Vec<&(String, String)> = query
+        .iter()
+        .filter(|(name, _)| filters.contains(&name.as_str()))
+        .collect();
+    filter_values.sort();
+    let mut list = format!("{path}\0{size}\0").into_bytes();
+    for (name, value) in filter_values {
+        list.extend_from_slice(format!("{name}={value}\0").as_bytes());
+    }
+    let after = match query.iter().rev().find(|(name, _)| name == "page_token") {
+        Some((_, token)) => Some(tokens.open(&list, token).ok_or_else(|| {
+            ApiError::bad_parameter(
+                "page_token",
+                format!(
+                    "page_token '{token}' is invalid, or was issued for another list, page size or filter"
+                ),
+            )
+        })?),
+        None => None,
+    };
+    Ok(PageRequest { size, after, list })
 }
 
 /// How `metadata.next` is written; faults bend it.
@@ -97,8 +164,8 @@ pub struct NextLinkStyle {
 pub struct Page {
     /// The records' JSON.
     pub data: Vec<Value>,
-    /// The sequence number of the last record, when more follow.
-    pub more_after: Option<u64>,
+    /// The token for the next page, when more records follow.
+    pub next_token: Option<String>,
     /// How many records match in all.
     pub total_size: usize,
 }
@@ -135,7 +202,7 @@ pub fn envelope(
         "first": link(origin, None),
         "total_size": page.total_size,
     });
-    if let Some(after) = page.more_after {
+    if let Some(token) = page.next_token {
         let next = if style.loop_back {
             let current = query
                 .iter()
@@ -145,7 +212,7 @@ pub fn envelope(
         } else {
             link(
                 style.foreign_origin.as_deref().unwrap_or(origin),
-                Some(encode_token(after)),
+                Some(token),
             )
         };
         metadata["next"] = Value::String(next);
@@ -158,19 +225,20 @@ pub fn envelope(
     })
 }
 
-/// Collects one page from `records` (already positioned after the token and
-/// filtered), and counts `total_size`.
+/// Collects one page of `request` from `records` (already positioned after
+/// the token and filtered), and counts `total_size`.
 pub fn collect_page<'a, T: 'a>(
     records: impl Iterator<Item = (u64, &'a T)>,
-    size: usize,
+    request: &PageRequest,
+    tokens: &PageTokens,
     total_size: usize,
     render: impl Fn(&T) -> Value,
 ) -> Page {
-    let mut data = Vec::with_capacity(size.min(1000));
+    let mut data = Vec::with_capacity(request.size.min(1000));
     let mut last = None;
     let mut more = false;
     for (seq, record) in records {
-        if data.len() == size {
+        if data.len() == request.size {
             more = true;
             break;
         }
@@ -179,7 +247,9 @@ pub fn collect_page<'a, T: 'a>(
     }
     Page {
         data,
-        more_after: if more { last } else { None },
+        next_token: last
+            .filter(|_| more)
+            .map(|after| tokens.issue(request, after)),
         total_size,
     }
 }

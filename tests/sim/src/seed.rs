@@ -134,6 +134,7 @@ pub fn seed(store: &mut Store, spec: &SeedSpec) {
             .into_uuid()
             .to_string(),
         display_name: "Simulated Org".to_string(),
+        jit_enabled: false,
         stamps: stamps(store),
     };
     let org_crn = org.crn();

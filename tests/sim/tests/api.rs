@@ -2,12 +2,13 @@
 //! (including consistency while data changes), the control API and every
 //! fault knob, over real HTTP on loopback.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+
 use confluent_sim::faults::Latency;
-use confluent_sim::{Faults, SeedSpec, SimConfig, Simulator};
+use confluent_sim::{CrnMatching, EveryScope, Faults, Scope, SeedSpec, SimConfig, Simulator};
 use serde_json::{Value, json};
 
 struct Client {
@@ -136,6 +137,14 @@ fn assert_failure_shape(reply: &Reply, status: u16) {
     );
 }
 
+/// The seeded organization's CRN.
+fn org_crn(sim: &Simulator) -> String {
+    sim.state()["organizations"][0]["metadata"]["resource_name"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 /// Walks a list to its end, returning every `data` item.
 fn walk(client: &Client, first: &str) -> Vec<Value> {
     let mut items = Vec::new();
@@ -204,13 +213,18 @@ fn users_list_get_patch_and_delete() {
     assert_eq!("Renamed Person", patched.json()["full_name"]);
 
     let principal = format!("User:{id}");
-    client.post("/iam/v2/role-bindings", json!({"principal": principal, "role_name": "MetricsViewer", "crn_pattern": "crn://confluent.cloud/x"}));
+    let org_crn = org_crn(&sim);
+    let bound = client.post(
+        "/iam/v2/role-bindings",
+        json!({"principal": principal, "role_name": "MetricsViewer", "crn_pattern": org_crn}),
+    );
+    assert_eq!(201, bound.status, "{}", bound.body);
     assert_eq!(204, client.delete(&format!("/iam/v2/users/{id}")).status);
     assert_failure_shape(&client.get(&format!("/iam/v2/users/{id}")), 404);
     assert_failure_shape(&client.delete(&format!("/iam/v2/users/{id}")), 404);
     let left = client
         .get(&format!(
-            "/iam/v2/role-bindings?crn_pattern=crn://&principal={principal}"
+            "/iam/v2/role-bindings?crn_pattern={org_crn}/*&principal={principal}"
         ))
         .json();
     assert_eq!(
@@ -244,6 +258,10 @@ fn service_accounts_create_filter_patch_and_delete() {
         json!({"display_name": "svc-new"}),
     );
     assert_failure_shape(&duplicate, 409);
+    assert_eq!(
+        created.headers["location"], duplicate.headers["location"],
+        "the 409 names the existing account"
+    );
     assert_failure_shape(
         &client.post(
             "/iam/v2/service-accounts",
@@ -283,9 +301,22 @@ fn service_accounts_create_filter_patch_and_delete() {
         json!({"display_name": "svc-other"}),
     );
     assert_failure_shape(&clash, 409);
+    assert_eq!(other["metadata"]["self"], json!(clash.headers["location"]));
 
     let principal = format!("User:{id}");
-    assert_eq!(201, client.post("/iam/v2/role-bindings", json!({"principal": principal, "role_name": "DeveloperRead", "crn_pattern": "crn://confluent.cloud/x"})).status);
+    let org_crn = org_crn(&sim);
+    assert_eq!(201, client.post("/iam/v2/role-bindings", json!({"principal": principal, "role_name": "DeveloperRead", "crn_pattern": org_crn})).status);
+    assert_eq!(
+        1,
+        client
+            .get(&format!(
+                "/iam/v2/role-bindings?crn_pattern={org_crn}/*&principal={principal}"
+            ))
+            .json()["data"]
+            .as_array()
+            .unwrap()
+            .len()
+    );
     assert_eq!(
         204,
         client
@@ -303,7 +334,7 @@ fn service_accounts_create_filter_patch_and_delete() {
     );
     let left = client
         .get(&format!(
-            "/iam/v2/role-bindings?crn_pattern=crn://&principal={principal}"
+            "/iam/v2/role-bindings?crn_pattern={org_crn}/*&principal={principal}"
         ))
         .json();
     assert_eq!(0, left["data"].as_array().unwrap().len());
@@ -328,13 +359,12 @@ fn invitations_create_the_user_at_once() {
         "new.person@example.com",
         client.get(&format!("/iam/v2/users/{user_id}")).json()["email"]
     );
-    assert_failure_shape(
-        &client.post(
-            "/iam/v2/invitations",
-            json!({"email": "new.person@example.com"}),
-        ),
-        409,
+    let duplicate = client.post(
+        "/iam/v2/invitations",
+        json!({"email": "new.person@example.com"}),
     );
+    assert_failure_shape(&duplicate, 409);
+    assert_eq!(created.headers["location"], duplicate.headers["location"]);
 
     let id = invitation["id"].as_str().unwrap();
     assert_eq!(
@@ -353,6 +383,59 @@ fn invitations_create_the_user_at_once() {
         client.delete(&format!("/iam/v2/invitations/{id}")).status
     );
     assert_failure_shape(&client.get(&format!("/iam/v2/invitations/{id}")), 404);
+}
+
+#[test]
+fn invitations_filter_by_exact_email_status_user_and_creator() {
+    let sim = sim(small());
+    let client = Client::new(&sim);
+    let first_user = sim.state()["users"][0]["id"].as_str().unwrap().to_string();
+    let invited: Vec<Value> = ["ann@example.com", "bob@example.com", "carl@example.com"]
+        .iter()
+        .map(|email| {
+            let reply = client.post("/iam/v2/invitations", json!({"email": email}));
+            assert_eq!(201, reply.status, "{}", reply.body);
+            reply.json()
+        })
+        .collect();
+    sim.with_store(|store| {
+        let id = invited[1]["id"].as_str().unwrap();
+        store.invitations.get_mut(id).unwrap().status = "INVITE_STATUS_ACCEPTED".into();
+    });
+    let ids = |query: &str| -> Vec<String> {
+        walk(&client, &format!("/iam/v2/invitations?{query}"))
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let id = |n: usize| invited[n]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        vec![id(0)],
+        ids("email=ann%40example.com"),
+        "exact, case and all"
+    );
+    assert!(ids("email=ann").is_empty(), "no partial match");
+    assert!(ids("email=ANN%40example.com").is_empty(), "case counts");
+    assert_eq!(vec![id(1)], ids("status=INVITE_STATUS_ACCEPTED"));
+    assert_eq!(vec![id(0), id(2)], ids("status=INVITE_STATUS_SENT"));
+    let user = invited[2]["user"]["id"].as_str().unwrap();
+    assert_eq!(vec![id(2)], ids(&format!("user={user}")));
+    assert_eq!(
+        first_user, invited[0]["creator"]["id"],
+        "the organization's first user stands in for the API key's owner"
+    );
+    assert_eq!(3, ids(&format!("creator={first_user}")).len());
+    assert!(ids("creator=u-nobody").is_empty());
+    assert_eq!(
+        vec![id(0)],
+        ids(&format!(
+            "creator={first_user}&status=INVITE_STATUS_SENT&email=ann%40example.com"
+        ))
+    );
+    let filtered = client
+        .get("/iam/v2/invitations?status=INVITE_STATUS_SENT")
+        .json();
+    assert_eq!(2, filtered["metadata"]["total_size"]);
 }
 
 // ---- organizations and environments ----------------------------------------
@@ -386,10 +469,9 @@ fn organizations_and_environments() {
     let created = client.post("/org/v2/environments", json!({"display_name": "staging"}));
     assert_eq!(201, created.status);
     assert!(created.headers["location"].contains("/org/v2/environments/env-"));
-    assert_failure_shape(
-        &client.post("/org/v2/environments", json!({"display_name": "staging"})),
-        409,
-    );
+    let duplicate = client.post("/org/v2/environments", json!({"display_name": "staging"}));
+    assert_failure_shape(&duplicate, 409);
+    assert_eq!(created.headers["location"], duplicate.headers["location"]);
     let new_id = created.json()["id"].as_str().unwrap().to_string();
     let patched = client.patch(
         &format!("/org/v2/environments/{new_id}"),
@@ -403,6 +485,41 @@ fn organizations_and_environments() {
             .status
     );
     assert_failure_shape(&client.get(&format!("/org/v2/environments/{new_id}")), 404);
+}
+
+#[test]
+fn an_organization_is_renamed_with_patch() {
+    let sim = sim(small());
+    let client = Client::new(&sim);
+    let org = client.get("/org/v2/organizations").json()["data"][0].clone();
+    let path = format!("/org/v2/organizations/{}", org["id"].as_str().unwrap());
+    let patched = client.patch(
+        &path,
+        json!({"display_name": "Finance Org", "jit_enabled": true}),
+    );
+    assert_eq!(200, patched.status, "{}", patched.body);
+    let patched = patched.json();
+    assert_eq!("Finance Org", patched["display_name"]);
+    assert_eq!(true, patched["jit_enabled"]);
+    assert_eq!(org["id"], patched["id"]);
+    assert_eq!(patched, client.get(&path).json());
+    assert_eq!(
+        "Finance Org",
+        client.patch(&path, json!({})).json()["display_name"],
+        "an empty patch changes nothing"
+    );
+    for bad in [
+        json!({"display_name": "a name longer than thirty-one chars"}),
+        json!({"display_name": "no <tags>"}),
+        json!({"display_name": ""}),
+        json!({"jit_enabled": "yes"}),
+    ] {
+        assert_failure_shape(&client.patch(&path, bad), 400);
+    }
+    assert_failure_shape(
+        &client.patch("/org/v2/organizations/nope", json!({"display_name": "X"})),
+        404,
+    );
 }
 
 // ---- role bindings ---------------------------------------------------------
@@ -419,34 +536,48 @@ fn role_bindings_filter_create_and_delete() {
         .unwrap()
         .to_string();
     let all = client
-        .get(&format!("/iam/v2/role-bindings?crn_pattern={org_crn}"))
+        .get(&format!("/iam/v2/role-bindings?crn_pattern={org_crn}/*"))
         .json();
     assert_eq!(
         40,
         all["data"].as_array().unwrap().len(),
-        "the default page holds 1000, and the org CRN is a prefix of all"
+        "the default page holds 1000, and every binding is under the organization"
     );
+    let bindings_at = |crn: &str| {
+        state["role_bindings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|rb| rb["crn_pattern"] == crn)
+            .count()
+    };
+    let at_org = walk(
+        &client,
+        &format!("/iam/v2/role-bindings?crn_pattern={org_crn}"),
+    );
+    assert!(
+        at_org
+            .iter()
+            .all(|rb| rb["crn_pattern"] == org_crn.as_str())
+    );
+    assert_eq!(bindings_at(&org_crn), at_org.len());
 
     let env = &state["environments"][0];
     let env_crn = env["metadata"]["resource_name"].as_str().unwrap();
-    let expected_in_env = state["role_bindings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|rb| rb["crn_pattern"].as_str().unwrap().contains(env_crn))
-        .count();
     let in_env = walk(
         &client,
         &format!("/iam/v2/role-bindings?crn_pattern={env_crn}"),
     );
-    assert_eq!(expected_in_env, in_env.len());
+    assert_eq!(bindings_at(env_crn), in_env.len());
 
     let rb = &state["role_bindings"][0];
     let principal = rb["principal"].as_str().unwrap();
     let role = rb["role_name"].as_str().unwrap();
     let exact = walk(
         &client,
-        &format!("/iam/v2/role-bindings?crn_pattern=crn://&principal={principal}&role_name={role}"),
+        &format!(
+            "/iam/v2/role-bindings?crn_pattern={org_crn}/*&principal={principal}&role_name={role}"
+        ),
     );
     assert!(
         exact
@@ -458,7 +589,7 @@ fn role_bindings_filter_create_and_delete() {
     assert!(
         walk(
             &client,
-            &format!("/iam/v2/role-bindings?crn_pattern=crn://&principal={prefix}")
+            &format!("/iam/v2/role-bindings?crn_pattern={org_crn}/*&principal={prefix}")
         )
         .is_empty(),
         "principal is exact"
@@ -469,7 +600,13 @@ fn role_bindings_filter_create_and_delete() {
     assert_eq!(201, created.status, "{}", created.body);
     let id = created.json()["id"].as_str().unwrap().to_string();
     assert!(id.starts_with("rb-"));
-    assert_failure_shape(&client.post("/iam/v2/role-bindings", binding), 409);
+    let duplicate = client.post("/iam/v2/role-bindings", binding);
+    assert_failure_shape(&duplicate, 409);
+    assert_eq!(
+        format!("{}/iam/v2/role-bindings/{id}", sim.url()),
+        duplicate.headers["location"],
+        "the 409 names the existing binding"
+    );
     assert_failure_shape(
         &client.post(
             "/iam/v2/role-bindings",
@@ -495,6 +632,256 @@ fn role_bindings_filter_create_and_delete() {
             reply.json()
         );
     }
+}
+
+fn every_scope_sim(crn_matching: CrnMatching) -> Simulator {
+    Simulator::start(SimConfig {
+        seed: small(),
+        every_scope: true,
+        crn_matching,
+        ..SimConfig::default()
+    })
+    .unwrap()
+}
+
+/// The scopes of the every-scope bindings a `crn_pattern` list returns.
+fn scopes_listed(client: &Client, every: &EveryScope, pattern: &str) -> HashSet<Scope> {
+    let listed = walk(
+        client,
+        &format!(
+            "/iam/v2/role-bindings?crn_pattern={}&principal=User:{}",
+            urlencode(pattern),
+            every.service_account_id
+        ),
+    );
+    listed
+        .iter()
+        .map(|rb| {
+            every
+                .bindings
+                .iter()
+                .find(|b| b.id == rb["id"].as_str().unwrap())
+                .unwrap_or_else(|| panic!("not an every-scope binding: {rb}"))
+                .scope
+        })
+        .collect()
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+#[test]
+fn every_scope_bindings_use_the_real_crn_forms_and_are_deterministic() {
+    let sim = every_scope_sim(CrnMatching::Exact);
+    let every = sim.every_scope().unwrap().clone();
+    assert_eq!(
+        Some(&every),
+        every_scope_sim(CrnMatching::Exact).every_scope(),
+        "the same seed gives the same organization"
+    );
+    let org = org_crn(&sim);
+    let env = format!("{org}/environment={}", every.environment_id);
+    let crn = |scope| every.binding(scope).crn.clone();
+    assert_eq!(org, crn(Scope::Organization));
+    assert_eq!(env, crn(Scope::Environment));
+    let cluster = crn(Scope::CloudCluster);
+    let lkc = cluster
+        .strip_prefix(&format!("{env}/cloud-cluster="))
+        .unwrap();
+    assert!(lkc.starts_with("lkc-"), "{cluster}");
+    assert_eq!(
+        format!("{cluster}/kafka={lkc}/topic=orders"),
+        crn(Scope::Topic)
+    );
+    assert_eq!(
+        format!("{cluster}/kafka={lkc}/topic=orders*"),
+        crn(Scope::TopicPrefix)
+    );
+    assert!(
+        crn(Scope::SchemaRegistry).starts_with(&format!("{env}/schema-registry=lsrc-")),
+        "{}",
+        crn(Scope::SchemaRegistry)
+    );
+    assert_eq!(format!("{cluster}/ksql=orders-ksql"), crn(Scope::Ksql));
+
+    let state = sim.state();
+    let principal = format!("User:{}", every.service_account_id);
+    for binding in &every.bindings {
+        let stored = state["role_bindings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|rb| rb["id"] == binding.id.as_str())
+            .unwrap();
+        assert_eq!(binding.crn, stored["crn_pattern"]);
+        assert_eq!(principal, stored["principal"]);
+    }
+    assert!(
+        state["environments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["id"] == every.environment_id.as_str())
+    );
+    assert!(
+        sim_with_users(3).every_scope().is_none(),
+        "only seeded on request"
+    );
+}
+
+#[test]
+fn exact_matching_lists_a_scope_and_a_trailing_wildcard_adds_the_nested_ones() {
+    use Scope::*;
+    let sim = every_scope_sim(CrnMatching::Exact);
+    let client = Client::new(&sim);
+    let every = sim.every_scope().unwrap();
+    let crn = |scope| every.binding(scope).crn.as_str();
+    let set = |scopes: &[Scope]| scopes.iter().copied().collect::<HashSet<_>>();
+    for scope in Scope::ALL {
+        assert_eq!(
+            set(&[scope]),
+            scopes_listed(&client, every, crn(scope)),
+            "exactly the binding at {scope:?}"
+        );
+    }
+    assert_eq!(
+        set(&Scope::ALL),
+        scopes_listed(&client, every, &format!("{}/*", crn(Organization)))
+    );
+    assert_eq!(
+        set(&[
+            Environment,
+            CloudCluster,
+            Topic,
+            TopicPrefix,
+            SchemaRegistry,
+            Ksql
+        ]),
+        scopes_listed(&client, every, &format!("{}/*", crn(Environment)))
+    );
+    assert_eq!(
+        set(&[CloudCluster, Topic, TopicPrefix, Ksql]),
+        scopes_listed(&client, every, &format!("{}/*", crn(CloudCluster)))
+    );
+    assert_eq!(
+        set(&[Topic]),
+        scopes_listed(&client, every, &format!("{}/*", crn(Topic))),
+        "orders/* is not orders*"
+    );
+    assert!(
+        scopes_listed(&client, every, "crn://").is_empty(),
+        "a CRN fragment is no scope"
+    );
+}
+
+#[test]
+fn partial_matching_is_the_old_contains_match_and_switches_at_run_time() {
+    use Scope::*;
+    let sim = every_scope_sim(CrnMatching::Partial);
+    let client = Client::new(&sim);
+    let every = sim.every_scope().unwrap();
+    let crn = |scope| every.binding(scope).crn.as_str();
+    let set = |scopes: &[Scope]| scopes.iter().copied().collect::<HashSet<_>>();
+    assert_eq!(CrnMatching::Partial, sim.crn_matching());
+    assert_eq!(
+        set(&[
+            Environment,
+            CloudCluster,
+            Topic,
+            TopicPrefix,
+            SchemaRegistry,
+            Ksql
+        ]),
+        scopes_listed(&client, every, crn(Environment))
+    );
+    assert_eq!(
+        set(&[Topic, TopicPrefix]),
+        scopes_listed(&client, every, "topic=orders")
+    );
+    assert!(
+        scopes_listed(&client, every, &format!("{}/*", crn(Organization))).is_empty(),
+        "the wildcard is taken literally"
+    );
+
+    sim.set_crn_matching(CrnMatching::Exact);
+    assert_eq!(
+        set(&[Environment]),
+        scopes_listed(&client, every, crn(Environment))
+    );
+    let control = client
+        .send(
+            "PUT",
+            "/_sim/crn-matching",
+            Some(json!({"mode": "partial"})),
+        )
+        .unwrap();
+    assert_eq!(200, control.status, "{}", control.body);
+    assert_eq!(
+        json!({"mode": "partial"}),
+        client.get("/_sim/crn-matching").json()
+    );
+    assert_eq!(CrnMatching::Partial, sim.crn_matching());
+    assert_eq!(6, scopes_listed(&client, every, crn(Environment)).len());
+    assert_failure_shape(
+        &client
+            .send(
+                "PUT",
+                "/_sim/crn-matching",
+                Some(json!({"mode": "contains"})),
+            )
+            .unwrap(),
+        400,
+    );
+}
+
+// ---- errors outside the handlers --------------------------------------------
+
+#[test]
+fn unknown_paths_wrong_methods_and_oversized_requests_answer_in_the_error_shape() {
+    let sim = sim(small());
+    let client = Client::new(&sim);
+    for reply in [
+        client.get("/iam/v2/nothing-here"),
+        client.get("/iam/v3/users"),
+        client.get("/_sim/nothing-here"),
+    ] {
+        assert_failure_shape(&reply, 404);
+        assert_eq!("application/json", reply.headers["content-type"]);
+    }
+    for reply in [
+        client.send("PUT", "/iam/v2/users", None).unwrap(),
+        client
+            .send("POST", "/iam/v2/users/u-1", Some(json!({})))
+            .unwrap(),
+        client.send("DELETE", "/health", None).unwrap(),
+    ] {
+        assert_failure_shape(&reply, 405);
+        assert_eq!("application/json", reply.headers["content-type"]);
+    }
+
+    let padding = "x".repeat(confluent_sim::body::MAX_BODY_BYTES);
+    let reply = client.post(
+        "/iam/v2/service-accounts",
+        json!({"display_name": "big", "description": padding}),
+    );
+    assert_failure_shape(&reply, 413);
+    assert_eq!("payload_too_large", reply.json()["errors"][0]["code"]);
+
+    let long = "a".repeat(confluent_sim::api::MAX_URI_BYTES);
+    let reply = client.get(&format!("/iam/v2/service-accounts?display_name={long}"));
+    assert_failure_shape(&reply, 414);
+    assert_eq!("uri_too_long", reply.json()["errors"][0]["code"]);
+    assert_eq!(
+        200,
+        client
+            .get(&format!(
+                "/iam/v2/service-accounts?display_name={}",
+                &long[..7000]
+            ))
+            .status,
+        "a long URL under the limit is served"
+    );
 }
 
 // ---- pagination ------------------------------------------------------------
@@ -540,6 +927,98 @@ fn pages_have_absolute_next_links_until_the_last() {
         &client.get("/iam/v2/role-bindings?crn_pattern=crn://&page_size=1001"),
         400,
     );
+}
+
+#[test]
+fn page_tokens_are_opaque_and_bound_to_their_list_page_size_and_filters() {
+    let sim = sim(SeedSpec {
+        users: 25,
+        service_accounts: 30,
+        ..small()
+    });
+    let client = Client::new(&sim);
+    let token_of = |url: &str| {
+        let next = client.get(url).json()["metadata"]["next"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        url::Url::parse(&next)
+            .unwrap()
+            .query_pairs()
+            .find(|(name, _)| name == "page_token")
+            .unwrap()
+            .1
+            .into_owned()
+    };
+    let users = token_of("/iam/v2/users?page_size=5");
+    assert!(users.len() <= 255, "the specs' limit");
+    let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(&users)
+        .unwrap_or_default();
+    assert!(
+        !String::from_utf8_lossy(&decoded).contains("after"),
+        "not readable: {decoded:?}"
+    );
+    let again = token_of("/iam/v2/users?page_size=5");
+    assert_eq!(users, again, "the same page gives the same token");
+    assert_ne!(
+        users,
+        token_of("/iam/v2/service-accounts?page_size=5"),
+        "another list's token differs"
+    );
+
+    assert_eq!(
+        200,
+        client
+            .get(&format!("/iam/v2/users?page_size=5&page_token={users}"))
+            .status
+    );
+    for foreign in [
+        format!("/iam/v2/service-accounts?page_size=5&page_token={users}"),
+        format!("/iam/v2/users?page_size=6&page_token={users}"),
+        format!("/iam/v2/users?page_token={users}"),
+        format!("/org/v2/environments?page_size=5&page_token={users}"),
+        "/iam/v2/users?page_token=YWZ0ZXI6Mw".to_string(),
+        format!("/iam/v2/users?page_size=5&page_token={}", "A".repeat(256)),
+    ] {
+        let reply = client.get(&foreign);
+        assert_failure_shape(&reply, 400);
+        assert_eq!(
+            "page_token",
+            reply.json()["errors"][0]["source"]["parameter"],
+            "{foreign}"
+        );
+    }
+
+    let named = "/iam/v2/service-accounts?page_size=1&display_name=svc-a&display_name=svc-b";
+    for name in ["svc-a", "svc-b"] {
+        client.post("/iam/v2/service-accounts", json!({"display_name": name}));
+    }
+    let filtered = token_of(named);
+    assert_eq!(
+        200,
+        client
+            .get(&format!(
+                "/iam/v2/service-accounts?display_name=svc-b&page_size=1&display_name=svc-a&page_token={filtered}"
+            ))
+            .status,
+        "the filters' order does not matter"
+    );
+    assert_failure_shape(
+        &client.get(&format!(
+            "/iam/v2/service-accounts?page_size=1&display_name=svc-a&page_token={filtered}"
+        )),
+        400,
+    );
+    let other_sim = sim_with_users(25);
+    assert_failure_shape(
+        &Client::new(&other_sim).get(&format!("/iam/v2/users?page_size=5&page_token={users}")),
+        400,
+    );
+}
+
+fn sim_with_users(users: usize) -> Simulator {
+    sim(SeedSpec { users, ..small() })
 }
 
 #[test]
@@ -767,6 +1246,22 @@ fn server_errors_are_drawn_from_500_502_and_503() {
 }
 
 #[test]
+fn html_errors_answer_with_a_proxy_page_under_the_error_status() {
+    let (_sim, client) = with_faults(Faults {
+        error_rate: 1.0,
+        error_statuses: vec![502],
+        html_errors: true,
+        ..Faults::default()
+    });
+    let reply = client.get("/iam/v2/users");
+    assert_eq!(502, reply.status);
+    assert_eq!("text/html", reply.headers["content-type"]);
+    assert!(reply.body.starts_with("<html>"), "{}", reply.body);
+    assert!(reply.body.contains("502 Bad Gateway"), "{}", reply.body);
+    assert!(serde_json::from_str::<Value>(&reply.body).is_err());
+}
+
+#[test]
 fn faults_can_target_one_path_and_method() {
     let (_sim, client) = with_faults(Faults {
         error_rate: 1.0,
@@ -907,7 +1402,18 @@ fn next_links_can_be_moved_to_another_origin() {
 fn the_binary_prints_one_listening_line_and_a_generated_key() {
     use std::io::{BufRead, BufReader};
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_confluent-sim"))
-        .args(["--listen", "127.0.0.1:0", "--users", "3", "--seed", "5"])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--users",
+            "3",
+            "--seed",
+            "5",
+            "--every-scope",
+            "--crn-matching",
+            "partial",
+            "--html-errors",
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
