@@ -1,17 +1,20 @@
 //! Writing imported records as NDJSON, JSON, CSV or a table, one batch at a
 //! time, so output never waits for the whole result.
 //!
-//! NDJSON and JSON carry values exactly. A table and CSV are read by people
-//! and spreadsheets: their control characters are escaped
-//! ([`escape_controls`]) and a CSV cell that would start a formula is
+//! NDJSON and JSON carry values exactly, with every character a terminal
+//! would act on written as a `\uXXXX` escape ([`write_json`]). A table and
+//! CSV are read by people and spreadsheets: their control characters are
+//! escaped ([`escape_controls`]) and a CSV cell that would start a formula is
 //! quoted.
 
-use std::io::Write;
+use std::io::{self, Write};
 
+use serde::Serialize;
+use serde_json::ser::{CompactFormatter, Formatter};
 use serde_json::{Map, Value};
 
 use crate::bindings::types::{Attribute, AttributeValue, ObjectKind, Record, Status};
-use crate::text::escape_controls;
+use crate::text::{escape_controls, needs_escaping};
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -103,6 +106,39 @@ fn table_cell(value: Option<&Value>) -> String {
     }
 }
 
+/// Compact JSON whose strings hold no character [`needs_escaping`] names:
+/// each is written as a `\uXXXX` escape, which decodes to the same
+/// character, so the value read back is exactly the value written.
+struct TerminalSafeFormatter;
+
+impl Formatter for TerminalSafeFormatter {
+    /// serde_json has already escaped the quote, the backslash and the C0
+    /// controls; this escapes the rest of what [`needs_escaping`] names.
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut plain_from = 0;
+        for (at, c) in fragment.char_indices() {
+            if needs_escaping(c) {
+                CompactFormatter.write_string_fragment(writer, &fragment[plain_from..at])?;
+                for unit in c.encode_utf16(&mut [0; 2]) {
+                    write!(writer, "\\u{unit:04x}")?;
+                }
+                plain_from = at + c.len_utf8();
+            }
+        }
+        CompactFormatter.write_string_fragment(writer, &fragment[plain_from..])
+    }
+}
+
+/// Writes `value` as compact JSON through [`TerminalSafeFormatter`].
+pub fn write_json(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
+    let mut serializer = serde_json::Serializer::with_formatter(out, TerminalSafeFormatter);
+    value.serialize(&mut serializer).map_err(io::Error::from)
+}
+
 /// The first characters that make a spreadsheet read a cell as a formula
 /// (OWASP's CSV-injection list).
 const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
@@ -167,13 +203,13 @@ impl RecordWriter {
             let object = record_json(record);
             match self.format {
                 Format::Ndjson => {
-                    serde_json::to_writer(&mut self.out, &object)?;
+                    write_json(&mut self.out, &object)?;
                     self.out.write_all(b"\n")?;
                 }
                 Format::Json => {
                     self.out
                         .write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
-                    serde_json::to_writer(&mut self.out, &object)?;
+                    write_json(&mut self.out, &object)?;
                 }
                 Format::Csv => {
                     let mut csv = csv::WriterBuilder::new().from_writer(Vec::new());
@@ -342,5 +378,60 @@ mod tests {
         assert_eq!("=1+1", line["note"]);
         let json: Value = serde_json::from_str(&written(Format::Json, &records)).unwrap();
         assert_eq!(HOSTILE_NAME, json[0]["name"]);
+    }
+
+    /// Every character a terminal acts on: C0, DEL, C1, the line and
+    /// paragraph separators, the bidirectional and zero-width characters.
+    fn terminal_controls() -> String {
+        (0u32..=0x1f)
+            .chain(0x7f..=0x9f)
+            .chain([0x061c, 0x2028, 0x2029, 0xfeff])
+            .chain(0x200b..=0x200f)
+            .chain(0x202a..=0x202e)
+            .chain(0x2066..=0x2069)
+            .filter_map(char::from_u32)
+            .collect()
+    }
+
+    #[test]
+    fn ndjson_and_json_write_terminal_controls_as_escapes_that_decode_exactly() {
+        let controls = terminal_controls();
+        assert!(controls.chars().all(needs_escaping));
+        let hostile = format!("{controls}é 東京 🦀 \"quoted\" back\\slash");
+        let records = [account(&hostile, &controls)];
+        for format in [Format::Ndjson, Format::Json] {
+            let shown = written(format, &records);
+            let raw: Vec<char> = shown
+                .chars()
+                .filter(|&c| needs_escaping(c) && c != '\n')
+                .collect();
+            assert!(raw.is_empty(), "{format:?} wrote {raw:?} as it is");
+            for c in controls.chars().filter(|&c| c > '\u{1f}') {
+                let escape = format!("\\u{:04x}", c as u32);
+                assert!(
+                    shown.contains(&escape),
+                    "{format:?}: no {escape} in {shown}"
+                );
+            }
+            let decoded: Value = serde_json::from_str(&shown).unwrap();
+            let object = match format {
+                Format::Ndjson => decoded,
+                _ => decoded[0].clone(),
+            };
+            assert_eq!(Value::Object(record_json(&records[0])), object);
+        }
+    }
+
+    #[test]
+    fn attribute_names_are_escaped_too() {
+        let mut out = Vec::new();
+        let object = Map::from_iter([("name\u{9b}31m\u{202e}".to_string(), Value::from(1))]);
+        write_json(&mut out, &object).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(r#"{"name\u009b31m\u202e":1}"#, text);
+        assert_eq!(
+            Value::Object(object),
+            serde_json::from_str::<Value>(&text).unwrap()
+        );
     }
 }

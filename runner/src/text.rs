@@ -9,13 +9,23 @@
 use std::borrow::Cow;
 
 /// Whether `c` must not reach a terminal as it is: a C0 control, DEL, a C1
-/// control, a line or paragraph separator (U+2028, U+2029), or a
-/// bidirectional mark, embedding, override or isolate (U+200E, U+200F,
-/// U+202A–U+202E, U+2066–U+2069). The guest's own messages follow the same
-/// rule, but the host does not rely on that.
+/// control, a line or paragraph separator (U+2028, U+2029), a
+/// bidirectional mark, embedding, override or isolate (U+061C, U+200E,
+/// U+200F, U+202A–U+202E, U+2066–U+2069), or an invisible zero-width
+/// character (U+200B–U+200D, U+FEFF). The guest's own messages follow the
+/// same rule, but the host does not rely on that.
 pub fn needs_escaping(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{feff}'
+        )
 }
 
 /// `text` with each character [`needs_escaping`] names written as a Rust
@@ -62,6 +72,12 @@ mod tests {
             ),
             ("\u{200e}\u{200f}", "\\u{200e}\\u{200f}"),
             ("line\u{2028}para\u{2029}", "line\\u{2028}para\\u{2029}"),
+            ("arabic mark \u{61c}", "arabic mark \\u{61c}"),
+            (
+                "zero\u{200b}width\u{200c}join\u{200d}",
+                "zero\\u{200b}width\\u{200c}join\\u{200d}",
+            ),
+            ("\u{feff}bom", "\\u{feff}bom"),
         ] {
             assert_eq!(shown, escape_controls(raw), "{raw:?}");
         }
@@ -76,7 +92,7 @@ mod tests {
             r"C:\path\with\backslashes",
             "=HYPERLINK(\"x\")",
             "emoji 🦀",
-            "\u{200d}\u{2065}\u{206a}",
+            "\u{200a}\u{2010}\u{2065}\u{206a}\u{fefe}",
         ] {
             let shown = escape_controls(text);
             assert!(matches!(shown, Cow::Borrowed(_)), "{text:?}");
@@ -89,6 +105,7 @@ mod tests {
         let hostile: String = (0u32..=0xa0)
             .chain(0x2060..=0x2070)
             .chain(0x2028..=0x2030)
+            .chain([0x061c, 0x200b, 0x200c, 0x200d, 0xfeff])
             .filter_map(char::from_u32)
             .collect();
         let shown = escape_controls(&hostile);

@@ -20,11 +20,22 @@ pub fn printable(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Control characters, the Unicode line and paragraph separators, and the
-/// bidirectional formatting characters.
+/// Control characters, the Unicode line and paragraph separators, the
+/// bidirectional formatting characters (U+061C, U+200E, U+200F,
+/// U+202A–U+202E, U+2066–U+2069) and the invisible zero-width ones
+/// (U+200B–U+200D, U+FEFF): the same set the host escapes.
 fn is_unprintable(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{feff}'
+        )
 }
 
 #[cfg(test)]
@@ -38,5 +49,27 @@ mod tests {
             printable("a\nwarning: forged\r\u{1b}[31m\u{202e}é ok")
         );
         assert!(matches!(printable("plain é"), Cow::Borrowed("plain é")));
+    }
+
+    #[test]
+    fn invisible_and_bidirectional_characters_are_escaped() {
+        for (raw, shown) in [
+            ("a\u{61c}b", "a\\u{61c}b"),
+            (
+                "zero\u{200b}width\u{200c}join\u{200d}",
+                "zero\\u{200b}width\\u{200c}join\\u{200d}",
+            ),
+            ("\u{feff}bom", "\\u{feff}bom"),
+            (
+                "\u{200e}\u{2067}\u{2029}\u{85}",
+                "\\u{200e}\\u{2067}\\u{2029}\\u{85}",
+            ),
+        ] {
+            assert_eq!(shown, printable(raw), "{raw:?}");
+        }
+        assert!(matches!(
+            printable("\u{200a}\u{2010}\u{2065}\u{fefe}"),
+            Cow::Borrowed(_)
+        ));
     }
 }
