@@ -7,7 +7,7 @@ use std::path::Path;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-use crate::files::{InputFileError, MAX_CREDENTIALS_BYTES, read_text_capped};
+use crate::files::{HostFileError, MAX_CREDENTIALS_BYTES, read_text_capped};
 
 /// The environment variable holding the API key, as Confluent's CLI and
 /// Terraform provider name it.
@@ -40,7 +40,7 @@ pub enum CredentialsError {
     Missing,
     /// The file could not be read.
     #[error("credentials file: {0}")]
-    Unreadable(#[from] InputFileError),
+    Unreadable(#[from] HostFileError),
     /// The file is not the expected JSON.
     #[error(
         "credentials file '{path}' is not JSON of the form {{\"api_key\": \"…\", \"api_secret\": \"…\"}} (line {line}, column {column})"
@@ -100,10 +100,31 @@ impl Credentials {
     }
 
     /// Whether `text` holds the secret, as it is or as the `Authorization`
-    /// header carries it, so that the host never hands it to the guest.
+    /// header carries it, so that the host never hands it to the guest. A
+    /// JSON text is also read string by string, so an escape (`\/` for `/`)
+    /// cannot hide it.
     pub fn secret_appears_in(&self, text: &str) -> bool {
-        !self.secret.is_empty()
-            && (text.contains(&self.secret) || text.contains(&self.authorization()[6..]))
+        let holds = |text: &str| {
+            self.needles()
+                .iter()
+                .any(|needle| !needle.is_empty() && text.contains(needle.as_str()))
+        };
+        holds(text)
+            || (text.contains('\\')
+                && serde_json::from_str::<serde_json::Value>(text)
+                    .is_ok_and(|json| json_strings_any(&json, &holds)))
+    }
+
+    /// What the secret looks like where it could leak: itself, and the
+    /// base64 of `key:secret` that the header carries.
+    pub(crate) fn needles(&self) -> [String; 2] {
+        if self.secret.is_empty() {
+            return [String::new(), String::new()];
+        }
+        [
+            self.secret.clone(),
+            self.authorization()["Basic ".len()..].to_string(),
+        ]
     }
 
     /// The `Authorization` header value: `Basic base64(key:secret)`.
@@ -112,6 +133,18 @@ impl Credentials {
             "Basic {}",
             BASE64.encode(format!("{}:{}", self.key, self.secret))
         )
+    }
+}
+
+/// Whether any string in `json`, key or value, satisfies `test`.
+fn json_strings_any(json: &serde_json::Value, test: &impl Fn(&str) -> bool) -> bool {
+    match json {
+        serde_json::Value::String(text) => test(text),
+        serde_json::Value::Array(items) => items.iter().any(|item| json_strings_any(item, test)),
+        serde_json::Value::Object(map) => map
+            .iter()
+            .any(|(key, value)| test(key) || json_strings_any(value, test)),
+        _ => false,
     }
 }
 
@@ -140,6 +173,14 @@ mod tests {
         assert!(credentials.secret_appears_in(r#"{"api_key":"KEY","api_secret":"hunter2"}"#));
         assert!(credentials.secret_appears_in("Authorization: Basic S0VZOmh1bnRlcjI="));
         assert!(!credentials.secret_appears_in(r#"{"format":1,"key":"KEY"}"#));
+        let slashed = Credentials::new("KEY1", "ab+cd/ef==SECRETxyz");
+        for hidden in [
+            r#"{"api_key":"KEY1","api_secret":"ab+cd\/ef==SECRETxyz"}"#,
+            r#"{"format":"ab+cd\u002fef==SECRETxyz"}"#,
+            r#"{"ab+cd\/ef==SECRETxyz":1}"#,
+        ] {
+            assert!(slashed.secret_appears_in(hidden), "{hidden}");
+        }
     }
 
     #[test]

@@ -3,12 +3,15 @@
 //! A request leaves only when the [`Grants`] admit it, and then with its
 //! target rebuilt from what they checked. On the credential origin's granted
 //! paths the hook sets `Authorization` from the host's credentials, replacing
-//! whatever the guest wrote; on any other origin it strips `Authorization`. Guest
+//! whatever the guest wrote; on any other origin it strips `Authorization`.
+//! No request that carries the secret leaves, and no credentialed response
+//! that echoes it reaches the guest ([`crate::screen`]). Guest
 //! timeouts are clamped and response bodies capped. Denials are recorded on
 //! the host side, because the guest does not always see them as such.
 
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::header::{AUTHORIZATION, HOST, HeaderValue};
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
@@ -16,6 +19,7 @@ use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 use crate::credentials::Credentials;
 use crate::grants::Grants;
 use crate::limits::Limits;
+use crate::screen::Screen;
 
 /// What the hooks enforce; shared by every request of an operation.
 #[derive(Debug, Clone)]
@@ -70,7 +74,10 @@ type IoFuture = Box<dyn Future<Output = Result<(), Error>> + Send>;
 /// few hundred bytes, so 1 MiB only stops abuse.
 const MAX_REQUEST_BYTES: usize = 1 << 20;
 
-async fn buffer_body(request: hyper::Request<WasiBody>) -> Result<hyper::Request<WasiBody>, Error> {
+/// The request with its whole body read, and that body.
+async fn buffer_body(
+    request: hyper::Request<WasiBody>,
+) -> Result<(hyper::Request<WasiBody>, Bytes), Error> {
     let (parts, body) = request.into_parts();
     let bytes = Limited::new(body, MAX_REQUEST_BYTES)
         .collect()
@@ -80,10 +87,19 @@ async fn buffer_body(request: hyper::Request<WasiBody>) -> Result<hyper::Request
             Err(_) => Error::HttpRequestBodySize(Some(MAX_REQUEST_BYTES as u64)),
         })?
         .to_bytes();
-    let body = Full::new(bytes)
+    let body = Full::new(bytes.clone())
         .map_err(|never| match never {})
         .boxed_unsync();
-    Ok(hyper::Request::from_parts(parts, body))
+    Ok((hyper::Request::from_parts(parts, body), bytes))
+}
+
+/// Whether the guest's request carries a form of the secret anywhere: it
+/// can only have one from a response that escaped the screen, and it never
+/// leaves with it.
+fn carries_secret(screen: &Screen, request: &hyper::Request<WasiBody>, body: &[u8]) -> bool {
+    screen.finds(request.uri().to_string().as_bytes())
+        || screen.finds_in_headers(request.headers())
+        || screen.finds(body)
 }
 
 impl WasiHttpHooks for EgressHooks {
@@ -100,7 +116,16 @@ impl WasiHttpHooks for EgressHooks {
             // guest writes it while it waits for the response; answering (or
             // denying) first would break its write, and it would see a reset
             // connection instead of the real outcome.
-            let mut request = buffer_body(request).await?;
+            let (mut request, body) = buffer_body(request).await?;
+            let screen = policy.credentials.as_ref().map(Screen::new);
+            if let Some(screen) = &screen
+                && carries_secret(screen, &request, &body)
+            {
+                let shown = "a request carrying the host's credential".to_string();
+                tracing::warn!("egress denied: {shown}");
+                denials.record(shown);
+                return Err(Error::HttpRequestDenied);
+            }
             let admitted = match policy.grants.admit(request.uri()) {
                 Ok(admitted) => admitted,
                 Err(refusal) => {
@@ -144,6 +169,7 @@ impl WasiHttpHooks for EgressHooks {
                 first_byte_timeout: Some(limits.clamp(options.first_byte_timeout)),
                 between_bytes_timeout: Some(limits.clamp(options.between_bytes_timeout)),
             };
+            let target = format!("{}{}", admitted.origin, request.uri().path());
             let (response, io) =
                 wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
             let cap = limits.max_response_bytes;
@@ -155,7 +181,64 @@ impl WasiHttpHooks for EgressHooks {
                     })
                     .boxed_unsync()
             });
+            // A credentialed response that echoes the credential never
+            // reaches the guest, headers or body.
+            let withheld = format!("the response of {target} held the host's credential");
+            let response = match screen.filter(|_| admitted.credentialed) {
+                Some(screen) if screen.finds_in_headers(response.headers()) => {
+                    tracing::warn!("{withheld}; withheld");
+                    denials.record(withheld);
+                    return Err(Error::HttpRequestDenied);
+                }
+                Some(screen) => response.map(|body| {
+                    screen.body(body, move || {
+                        tracing::warn!("{withheld}; withheld");
+                        denials.record(withheld.clone());
+                    })
+                }),
+                None => response,
+            };
             Ok((response, Box::new(io) as IoFuture))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_carrying_the_secret_anywhere_is_recognised() {
+        let credentials = Credentials::new("KEY1", "ab+cd/ef==SECRETxyz");
+        let screen = Screen::new(&credentials);
+        let request = |uri: &str, header: &str| {
+            hyper::Request::builder()
+                .uri(uri)
+                .header("x-note", header)
+                .body(
+                    Full::new(Bytes::new())
+                        .map_err(|never| match never {})
+                        .boxed_unsync(),
+                )
+                .unwrap()
+        };
+        let clean = request("http://h/iam/v2/users", "nothing");
+        assert!(!carries_secret(&screen, &clean, b"{}"));
+        let base64 = &credentials.authorization()["Basic ".len()..];
+        assert!(carries_secret(
+            &screen,
+            &request(&format!("http://h/x?k={base64}"), "n"),
+            b""
+        ));
+        assert!(carries_secret(
+            &screen,
+            &request("http://h/x", "ab+cd/ef==SECRETxyz"),
+            b""
+        ));
+        assert!(carries_secret(
+            &screen,
+            &clean,
+            b"{\"s\":\"ab+cd\\/ef==SECRETxyz\"}"
+        ));
     }
 }

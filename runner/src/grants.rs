@@ -203,14 +203,15 @@ impl GrantError {
     }
 }
 
-/// `text` with any `user:password@` between the scheme and the host masked,
-/// so an error can quote a URL without quoting a credential.
+/// `text` with everything between the scheme and its last `@` masked, so an
+/// error can quote a URL without quoting a credential, even a password that
+/// holds `/`, `?` or `#` (as base64 secrets do) and so seems to end the
+/// authority early.
 pub fn without_userinfo(text: &str) -> String {
     let Some((scheme, rest)) = text.split_once("://") else {
         return text.to_string();
     };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
+    match rest.rfind('@') {
         Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
         None => text.to_string(),
     }
@@ -358,13 +359,30 @@ impl Grants {
     }
 }
 
+/// How many times a segment is percent-decoded to see what a server that
+/// decodes more than once would read.
+const DECODE_ROUNDS: usize = 3;
+
 /// Whether a (normalised) path has a segment that a server could read as
-/// another path: one that decodes to `.` or `..`, or holds a slash or a
-/// backslash once decoded.
+/// another path: one that, decoded once or more, is `.` or `..`, holds a
+/// slash or a backslash, is not UTF-8 (an overlong `%c0%ae`), or carries
+/// `;` parameters (`..;` is `..` to some servers), or still decodes after
+/// [`DECODE_ROUNDS`] rounds.
 fn has_ambiguous_segment(path: &str) -> bool {
     path.split('/').skip(1).any(|segment| {
-        let decoded = percent_decode_str(segment).decode_utf8_lossy();
-        decoded == "." || decoded == ".." || decoded.contains(['/', '\\'])
+        let mut decoded = segment.to_string();
+        let mut settled = false;
+        for _ in 0..=DECODE_ROUNDS {
+            let Ok(next) = percent_decode_str(&decoded).decode_utf8() else {
+                return true;
+            };
+            if next == decoded {
+                settled = true;
+                break;
+            }
+            decoded = next.into_owned();
+        }
+        !settled || decoded == "." || decoded == ".." || decoded.contains(['/', '\\', ';'])
     })
 }
 
@@ -419,6 +437,22 @@ mod tests {
             let text = error.to_string();
             assert!(!text.contains("s3cret") && !text.contains("key"), "{text}");
             assert!(text.contains("'https://***@h"), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_password_holding_a_slash_or_a_hash_is_masked_too() {
+        for input in [
+            "https://KEY1:ab+cd/ef==SECRETxyz@api.confluent.cloud",
+            "https://KEY1:ab?cd#SECRETxyz@api.confluent.cloud/x",
+        ] {
+            for error in [
+                BaseUrl::parse(input).unwrap_err(),
+                Origin::parse(input).unwrap_err(),
+            ] {
+                let text = error.to_string();
+                assert!(!text.contains("SECRET") && !text.contains("KEY1"), "{text}");
+            }
         }
     }
 
@@ -539,6 +573,11 @@ mod tests {
             "http://127.0.0.1:8080/iam/..%2fdebug",
             "http://127.0.0.1:8080/iam/v2/%2F%2Fx",
             "http://127.0.0.1:8080/iam/a%5c..%5cdebug",
+            "http://127.0.0.1:8080/iam/..;/debug",
+            "http://127.0.0.1:8080/iam/v2/users;jsessionid=x",
+            "http://127.0.0.1:8080/iam/%252e%252e/debug",
+            "http://127.0.0.1:8080/iam/%25252e%25252e/debug",
+            "http://127.0.0.1:8080/iam/%c0%ae%c0%ae/debug",
         ] {
             let refusal = admit(ambiguous).unwrap_err();
             assert!(

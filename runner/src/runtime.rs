@@ -11,7 +11,7 @@ use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine};
 
 use crate::bindings::{IdentityConnector, IdentityConnectorPre};
-use crate::files::{MAX_COMPONENT_BYTES, read_capped};
+use crate::files::{MAX_COMPONENT_BYTES, read_trusted_capped};
 use crate::host::HostState;
 use crate::limits::EPOCH_TICK;
 
@@ -26,9 +26,10 @@ pub struct ConnectorRuntime {
 
 impl ConnectorRuntime {
     /// Loads the component at `path`, through the cache in `cache_dir`
-    /// (`None` compiles every time).
+    /// (`None` compiles every time). The file must be one no other user
+    /// could have changed: it runs with the host's credentials.
     pub fn load(path: &Path, cache_dir: Option<&Path>) -> anyhow::Result<Self> {
-        let bytes = read_capped(path, "component", MAX_COMPONENT_BYTES)
+        let bytes = read_trusted_capped(path, "component", MAX_COMPONENT_BYTES)
             .with_context(|| format!("while reading the component '{}'", path.display()))?;
         Self::from_bytes(&bytes, cache_dir)
     }

@@ -10,7 +10,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::files::{InputFileError, MAX_STATE_BYTES, read_text_capped};
+use crate::files::{HostFileError, MAX_STATE_BYTES, read_text_capped};
 
 /// Why the state file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -28,7 +28,7 @@ pub enum StateFileError {
     },
     /// The path is not a regular file, or the file is too large.
     #[error("the state file: {0}")]
-    Unreadable(InputFileError),
+    Unreadable(HostFileError),
     /// The file could not be read or written.
     #[error("the state file '{path}': {source}")]
     Io {
@@ -61,10 +61,10 @@ impl StateFile {
         let text = match read_text_capped(&self.path, "state file", MAX_STATE_BYTES) {
             Ok(text) => text,
             Err(e) if e.is_not_found() => return Ok(None),
-            Err(InputFileError::NotText { .. }) => {
+            Err(HostFileError::NotText { .. }) => {
                 return Err(self.corrupt("it is not UTF-8 text".to_string()));
             }
-            Err(InputFileError::Io { source, .. }) => return Err(self.io(source)),
+            Err(HostFileError::Io { source, .. }) => return Err(self.io(source)),
             Err(other) => return Err(StateFileError::Unreadable(other)),
         };
         serde_json::from_str::<serde::de::IgnoredAny>(&text)

@@ -6,7 +6,7 @@ mod import;
 mod progress;
 mod provision;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +15,7 @@ use anyhow::Context as _;
 use clap::{Args, CommandFactory as _, Parser, Subcommand};
 use connector_runner::bindings::types::ConnectorError;
 use connector_runner::credentials::CredentialsError;
-use connector_runner::files::InputFileError;
+use connector_runner::files::{HostFileError, create_output};
 use connector_runner::grants::{GrantError, PathPrefix};
 use connector_runner::limits::{LimitsError, MAX_MEMORY_BYTES, MAX_OPERATION_TIMEOUT};
 use connector_runner::output::Format;
@@ -230,35 +230,23 @@ impl GlobalArgs {
     /// Where output goes.
     fn output(&self) -> anyhow::Result<Box<dyn std::io::Write + Send>> {
         Ok(match &self.output {
-            Some(path) => Box::new(std::io::BufWriter::new(
-                std::fs::File::create(path)
-                    .with_context(|| format!("while creating '{}'", path.display()))?,
-            )),
+            Some(path) => Box::new(std::io::BufWriter::new(create_output(path)?)),
             None => Box::new(std::io::stdout()),
         })
     }
 }
 
 /// The component `make build` writes, found next to this executable's
-/// target folder, or under `./target`.
+/// target folder. Never one found from the current folder, where another
+/// user could have left one.
 fn default_component() -> anyhow::Result<PathBuf> {
     const RELATIVE: &str = "wasm32-wasip2/release/confluent_connector.wasm";
     let beside_exe = std::env::current_exe()
         .ok()
         .and_then(|exe| exe.parent()?.parent().map(|target| target.join(RELATIVE)));
-    let candidates = beside_exe
-        .into_iter()
-        .chain([Path::new("target").join(RELATIVE)]);
-    let tried: Vec<PathBuf> = candidates.collect();
-    tried
-        .iter()
-        .find(|p| p.is_file())
-        .cloned()
-        .with_context(|| {
-            format!(
-                "no connector component at {tried:?}; run `make build` or pass --component PATH"
-            )
-        })
+    beside_exe.filter(|path| path.is_file()).with_context(|| {
+        "no connector component beside this executable; run `make build` or pass --component PATH"
+    })
 }
 
 /// Exit codes: 2 usage (clap), 3 configuration (including credentials, the
@@ -274,7 +262,7 @@ pub fn exit_code(error: &anyhow::Error) -> ExitCode {
         cause.is::<CredentialsError>()
             || cause.is::<StateFileError>()
             || cause.is::<RequestError>()
-            || cause.is::<InputFileError>()
+            || cause.is::<HostFileError>()
             || cause.is::<GrantError>()
             || cause.is::<LimitsError>()
     };

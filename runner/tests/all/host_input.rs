@@ -234,3 +234,76 @@ fn limits_out_of_range_are_refused_not_wrapped() {
     let error = ConnectorHost::new(connector(), settings).unwrap_err();
     assert!(error.to_string().contains("invalid limits"), "{error}");
 }
+
+#[test]
+fn the_component_is_never_taken_from_the_current_folder_or_from_others() {
+    use std::os::unix::fs::PermissionsExt as _;
+    // The executable installed elsewhere, run from a folder where another
+    // user left a `target/…/confluent_connector.wasm`.
+    let installed = tempfile::tempdir().unwrap();
+    let bin = installed.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let exe = bin.join("confluent-connector");
+    std::fs::copy(env!("CARGO_BIN_EXE_confluent-connector"), &exe).unwrap();
+    let shared = tempfile::tempdir().unwrap();
+    let planted = shared.path().join("target/wasm32-wasip2/release");
+    std::fs::create_dir_all(&planted).unwrap();
+    std::fs::copy(probe_path(), planted.join("confluent_connector.wasm")).unwrap();
+    let output = Command::new(&exe)
+        .current_dir(shared.path())
+        .args(["--no-cache", "describe"])
+        .output()
+        .unwrap();
+    assert_eq!(Some(1), output.status.code(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no connector component beside this executable"),
+        "{}",
+        stderr(&output)
+    );
+
+    // A component that others can write is not loaded, even when named.
+    let writable = shared.path().join("connector.wasm");
+    std::fs::copy(connector_path(), &writable).unwrap();
+    std::fs::set_permissions(&writable, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let output = cli(&[
+        "--no-cache",
+        "--component",
+        writable.to_str().unwrap(),
+        "describe",
+    ]);
+    assert_eq!(Some(3), output.status.code(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("can be written by its group or by others"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn output_never_follows_a_planted_link_or_waits_on_a_fifo() {
+    let sim = simulator(small_org());
+    let cache = tempfile::tempdir().unwrap();
+    let shared = tempfile::tempdir().unwrap();
+    let victim = shared.path().join("victim");
+    std::fs::write(&victim, "keep me").unwrap();
+    let link = shared.path().join("out.csv");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let fifo = shared.path().join("out2.csv");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for (path, kind) in [(&link, "a symbolic link"), (&fifo, "a FIFO")] {
+        let output = run_cli(
+            &sim,
+            cache.path(),
+            &["--output", path.to_str().unwrap(), "import", "accounts"],
+        );
+        assert_eq!(Some(3), output.status.code(), "{}", stderr(&output));
+        assert!(stderr(&output).contains(kind), "{}", stderr(&output));
+    }
+    assert_eq!("keep me", std::fs::read_to_string(&victim).unwrap());
+}
