@@ -20,6 +20,11 @@ use serde_json::Value;
 /// The longest text an expression may produce.
 pub const MAX_VALUE_LEN: usize = 64 * 1024;
 
+/// The deepest an expression may nest. Parentheses, `!`, `? :`, method
+/// calls, indexes and each operator of a chain add a level; the limit keeps
+/// parsing, evaluating and dropping an expression well inside the stack.
+pub const MAX_DEPTH: usize = 64;
+
 /// A parsed expression.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
@@ -205,6 +210,8 @@ struct Parser {
     tokens: Vec<(usize, Token)>,
     at: usize,
     end: usize,
+    /// How many parse calls enclose the current one.
+    depth: usize,
 }
 
 /// Parses an expression.
@@ -220,6 +227,7 @@ pub fn parse(text: &str) -> Result<Expr, ParseError> {
         tokens,
         at: 0,
         end: text.len(),
+        depth: 0,
     };
     let expr = parser.ternary()?;
     if let Some((offset, token)) = parser.tokens.get(parser.at) {
@@ -273,33 +281,77 @@ impl Parser {
         }
     }
 
+    fn too_deep(offset: usize) -> ParseError {
+        ParseError {
+            offset,
+            message: format!(
+                "the expression nests deeper than {MAX_DEPTH} levels; expected a flatter expression"
+            ),
+        }
+    }
+
+    /// Runs `parse` one level deeper, refusing to go past [`MAX_DEPTH`]
+    /// before the recursion can exhaust the stack.
+    fn nested(
+        &mut self,
+        parse: impl FnOnce(&mut Self) -> Result<Expr, ParseError>,
+    ) -> Result<Expr, ParseError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(Self::too_deep(self.offset()));
+        }
+        self.depth += 1;
+        let expr = parse(self);
+        self.depth -= 1;
+        expr
+    }
+
+    /// `expr`, unless it nests deeper than [`MAX_DEPTH`]; `offset` is where
+    /// its operator is.
+    fn node(expr: Expr, offset: usize) -> Result<Expr, ParseError> {
+        if expr.depth() > MAX_DEPTH {
+            return Err(Self::too_deep(offset));
+        }
+        Ok(expr)
+    }
+
     fn ternary(&mut self) -> Result<Expr, ParseError> {
+        self.nested(Self::conditional)
+    }
+
+    fn conditional(&mut self) -> Result<Expr, ParseError> {
         let condition = self.or()?;
+        let offset = self.offset();
         if !self.eat("?") {
             return Ok(condition);
         }
         let then = self.ternary()?;
         self.expect(":")?;
         let otherwise = self.ternary()?;
-        Ok(Expr::Ternary(
-            Box::new(condition),
-            Box::new(then),
-            Box::new(otherwise),
-        ))
+        Self::node(
+            Expr::Ternary(Box::new(condition), Box::new(then), Box::new(otherwise)),
+            offset,
+        )
     }
 
     fn or(&mut self) -> Result<Expr, ParseError> {
         let mut left = self.and()?;
+        let mut offset = self.offset();
         while self.eat("||") {
-            left = Expr::Or(Box::new(left), Box::new(self.and()?));
+            left = Self::node(Expr::Or(Box::new(left), Box::new(self.and()?)), offset)?;
+            offset = self.offset();
         }
         Ok(left)
     }
 
     fn and(&mut self) -> Result<Expr, ParseError> {
         let mut left = self.equality()?;
+        let mut offset = self.offset();
         while self.eat("&&") {
-            left = Expr::And(Box::new(left), Box::new(self.equality()?));
+            left = Self::node(
+                Expr::And(Box::new(left), Box::new(self.equality()?)),
+                offset,
+            )?;
+            offset = self.offset();
         }
         Ok(left)
     }
@@ -307,6 +359,7 @@ impl Parser {
     fn equality(&mut self) -> Result<Expr, ParseError> {
         let mut left = self.concat()?;
         loop {
+            let offset = self.offset();
             let negated = if self.eat("==") {
                 false
             } else if self.eat("!=") {
@@ -314,25 +367,30 @@ impl Parser {
             } else {
                 return Ok(left);
             };
-            left = Expr::Equals(Box::new(left), Box::new(self.concat()?), negated);
+            left = Self::node(
+                Expr::Equals(Box::new(left), Box::new(self.concat()?), negated),
+                offset,
+            )?;
         }
     }
 
     fn concat(&mut self) -> Result<Expr, ParseError> {
+        let offset = self.offset();
         let mut parts = vec![self.unary()?];
         while self.eat("+") {
             parts.push(self.unary()?);
         }
-        Ok(if parts.len() == 1 {
-            parts.remove(0)
-        } else {
-            Expr::Concat(parts)
-        })
+        if parts.len() == 1 {
+            return Ok(parts.remove(0));
+        }
+        Self::node(Expr::Concat(parts), offset)
     }
 
     fn unary(&mut self) -> Result<Expr, ParseError> {
+        let offset = self.offset();
         if self.eat("!") {
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+            let operand = self.nested(Self::unary)?;
+            return Self::node(Expr::Not(Box::new(operand)), offset);
         }
         self.postfix()
     }
@@ -340,6 +398,7 @@ impl Parser {
     fn postfix(&mut self) -> Result<Expr, ParseError> {
         let mut expr = self.primary()?;
         loop {
+            let operator = self.offset();
             if self.eat(".") || self.eat("?.") {
                 let offset = self.offset();
                 let Some(Token::Ident(name)) = self.peek().cloned() else {
@@ -375,7 +434,7 @@ impl Parser {
                             ),
                         });
                     }
-                    expr = Expr::Method(Box::new(expr), method, args);
+                    expr = Self::node(Expr::Method(Box::new(expr), method, args), operator)?;
                 } else {
                     match &mut expr {
                         Expr::Path(steps) => steps.push(Step::Field(name)),
@@ -401,7 +460,7 @@ impl Parser {
                         steps.push(Step::Index(index));
                         Expr::Path(steps)
                     }
-                    other => Expr::Index(Box::new(other), index),
+                    other => Self::node(Expr::Index(Box::new(other), index), operator)?,
                 };
             } else {
                 return Ok(expr);
@@ -506,6 +565,21 @@ impl Expr {
                 target.collect_paths(out);
                 args.iter().for_each(|a| a.collect_paths(out));
             }
+        }
+    }
+
+    /// How many levels the expression nests: 1 for a literal or a path.
+    fn depth(&self) -> usize {
+        let deepest = |exprs: &mut dyn Iterator<Item = &Expr>| {
+            exprs.map(Expr::depth).max().unwrap_or_default()
+        };
+        1 + match self {
+            Expr::Literal(_) | Expr::Path(_) => 0,
+            Expr::Not(e) | Expr::Index(e, _) => e.depth(),
+            Expr::And(a, b) | Expr::Or(a, b) | Expr::Equals(a, b, _) => a.depth().max(b.depth()),
+            Expr::Concat(parts) => deepest(&mut parts.iter()),
+            Expr::Ternary(c, a, b) => deepest(&mut [c, a, b].into_iter().map(Box::as_ref)),
+            Expr::Method(target, _, args) => target.depth().max(deepest(&mut args.iter())),
         }
     }
 
@@ -849,6 +923,52 @@ mod tests {
             grow = format!("({grow} + {grow})");
         }
         assert!(eval(&grow).unwrap_err().contains("capped"));
+    }
+
+    #[test]
+    fn deep_nesting_is_a_parse_error_at_its_offset() {
+        const HUGE: usize = 100_000;
+        let too_deep = |text: &str| {
+            let error = parse(text).unwrap_err();
+            assert!(
+                error.message.contains("deeper than 64 levels"),
+                "{}",
+                error.message
+            );
+            error.offset
+        };
+        let parentheses = format!("{}a{}", "(".repeat(HUGE), ")".repeat(HUGE));
+        assert_eq!(MAX_DEPTH, too_deep(&parentheses));
+        assert_eq!(MAX_DEPTH, too_deep(&format!("{}a", "!".repeat(HUGE))));
+        too_deep(&format!("{}c{}", "a ? ".repeat(HUGE), " : b".repeat(HUGE)));
+        too_deep(&format!("a{}", " ? b : a".repeat(HUGE)));
+        too_deep(&format!("a{}", ".trim()".repeat(HUGE)));
+        too_deep(&format!("a.split(',')[0]{}", ".split(',')[0]".repeat(HUGE)));
+        too_deep(&format!(
+            "a.substring({}0{})",
+            "a.indexOf(".repeat(HUGE),
+            ")".repeat(HUGE)
+        ));
+        for operator in ["||", "&&", "==", "!="] {
+            too_deep(&format!("a{}", format!(" {operator} a").repeat(HUGE)));
+        }
+        // Ten parentheses around chains of ten: each short, together deep.
+        let mut layered = "x".to_string();
+        for _ in 0..10 {
+            layered = format!("({layered}{})", " || x".repeat(10));
+        }
+        too_deep(&layered);
+    }
+
+    #[test]
+    fn nesting_up_to_the_limit_parses_and_evaluates() {
+        let parentheses = format!("{}user.n{}", "(".repeat(60), ")".repeat(60));
+        assert_eq!(Ok(json!(3)), eval(&parentheses));
+        assert_eq!(Ok(json!(true)), eval(&format!("{}true", "!!".repeat(30))));
+        let chain = format!("user.n == 1{}", " || user.n == 3".repeat(40));
+        assert_eq!(Ok(json!(true)), eval(&chain));
+        let long_concat = vec!["'a'"; 10_000].join(" + ");
+        assert_eq!(10_000, eval(&long_concat).unwrap().as_str().unwrap().len());
     }
 
     #[test]
