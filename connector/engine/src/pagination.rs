@@ -6,7 +6,9 @@
 //! number. Whatever the form, the pager follows links only on the origin of
 //! the first request, never one naming a user or password before its host
 //! (which the origin comparison does not see), and fails the run on a page it
-//! has already read rather than loop.
+//! has already read rather than loop. A link longer than [`MAX_NEXT_LINK`] is
+//! the server's fault and is refused; messages quote a server's link or value
+//! cut short.
 
 use std::collections::HashSet;
 
@@ -14,11 +16,18 @@ use serde_json::Value;
 
 use crate::error::ConnectorError;
 use crate::mapping::{Segment, lookup};
+use crate::printable::printable;
 use crate::urls::has_userinfo;
 
 /// The most pages one list may have: a backstop against a target that keeps
 /// handing out fresh links (100,000 pages of 100 is ten million records).
 pub const MAX_PAGES: usize = 100_000;
+
+/// The longest next-page link the pager follows, in bytes.
+pub const MAX_NEXT_LINK: usize = 8 * 1024;
+
+/// The most characters of a server's link or value a message quotes.
+const QUOTED_CHARS: usize = 200;
 
 /// How a call's list continues, from its `pagination` block.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,8 +74,12 @@ pub struct Pager {
 
 impl Pager {
     /// A pager for `paging`; returns it with the URL of the first page.
+    /// `url` comes from the configuration, so a URL that does not parse is a
+    /// configuration error.
     pub fn start(paging: &Paging, url: &str) -> Result<(Self, String), ConnectorError> {
-        let parsed = parse(url)?;
+        let parsed = url::Url::parse(url).map_err(|e| {
+            ConnectorError::Config(format!("the list URL '{}' is not a URL: {e}", quoted(url)))
+        })?;
         if has_userinfo(&parsed) {
             return Err(ConnectorError::Config(
                 "a list URL names a user or password before its host; expected none, as the host alone sets credentials".to_string(),
@@ -172,9 +185,12 @@ impl Pager {
         let Some(next) = next else {
             return Ok(None);
         };
-        let next = parse(url)?
-            .join(&next)
-            .map_err(|e| invalid(format!("the next page '{next}' is not a URL: {e}")))?;
+        let next = parse(url)?.join(&next).map_err(|e| {
+            invalid(format!(
+                "the next page '{}' is not a URL: {e}",
+                quoted(&next)
+            ))
+        })?;
         if has_userinfo(&next) {
             return Err(invalid(format!(
                 "the next page on {} names a user or password before its host; not followed",
@@ -183,14 +199,16 @@ impl Pager {
         }
         if next.origin() != self.origin {
             return Err(invalid(format!(
-                "the next page '{next}' leaves the origin {}; not followed",
+                "the next page '{}' leaves the origin {}; not followed",
+                quoted(next.as_str()),
                 self.origin.ascii_serialization()
             )));
         }
         let next = next.to_string();
         if !self.visited.insert(next.clone()) {
             return Err(invalid(format!(
-                "the next page '{next}' repeats an earlier page; the list loops"
+                "the next page '{}' repeats an earlier page; the list loops",
+                quoted(&next)
             )));
         }
         if self.visited.len() > MAX_PAGES {
@@ -204,13 +222,31 @@ fn invalid(message: String) -> ConnectorError {
     ConnectorError::InvalidResponse(message)
 }
 
-/// The link at `path`: absent, null or empty ends the list.
+/// `text` as a message may quote it: at most [`QUOTED_CHARS`] characters,
+/// with an ellipsis when cut, and control characters escaped.
+fn quoted(text: &str) -> String {
+    match text.char_indices().nth(QUOTED_CHARS) {
+        Some((cut, _)) => format!("{}…", printable(&text[..cut])),
+        None => printable(text).into_owned(),
+    }
+}
+
+/// The link at `path`: absent, null or empty ends the list; one longer than
+/// [`MAX_NEXT_LINK`] is refused.
 fn link(body: &Value, path: &[Segment], what: &str) -> Result<Option<String>, ConnectorError> {
     match lookup(body, path) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(next)) if next.is_empty() => Ok(None),
+        Some(Value::String(next)) if next.len() > MAX_NEXT_LINK => Err(invalid(format!(
+            "{what} is {} bytes long; expected a link of at most {MAX_NEXT_LINK} bytes; not followed: '{}'",
+            next.len(),
+            quoted(next)
+        ))),
         Some(Value::String(next)) => Ok(Some(next.clone())),
-        Some(other) => Err(invalid(format!("{what} is {other}; expected a URL"))),
+        Some(other) => Err(invalid(format!(
+            "{what} is {}; expected a URL",
+            quoted(&other.to_string())
+        ))),
     }
 }
 
@@ -222,7 +258,7 @@ fn count_at(body: &Value, path: &[Segment], what: &str) -> Result<u64, Connector
         }
         other => Err(invalid(format!(
             "the {what} holds {}; expected a whole number",
-            other.map_or("nothing".to_string(), Value::to_string)
+            other.map_or("nothing".to_string(), |value| quoted(&value.to_string()))
         ))),
     }
 }
@@ -245,8 +281,9 @@ fn with_params(mut url: url::Url, params: &[(&String, u64)]) -> String {
     url.to_string()
 }
 
+/// The URL of a page the pager reached.
 fn parse(url: &str) -> Result<url::Url, ConnectorError> {
-    url::Url::parse(url).map_err(|e| invalid(format!("'{url}' is not a URL: {e}")))
+    url::Url::parse(url).map_err(|e| invalid(format!("'{}' is not a URL: {e}", quoted(url))))
 }
 
 /// Walks a Confluent list (`data`, `metadata.next`) from `first_url` and
@@ -265,7 +302,7 @@ pub async fn find_in_list<T: crate::http::Transport>(
         let request = crate::http::HttpRequest::get(&url, headers.to_vec());
         let response = crate::http::send_idempotent(transport, &retry, request).await?;
         let body: Value = serde_json::from_slice(&response.body)
-            .map_err(|e| invalid(format!("GET {url}: the body is not JSON: {e}")))?;
+            .map_err(|e| invalid(format!("GET {}: the body is not JSON: {e}", quoted(&url))))?;
         let items = body
             .get("data")
             .and_then(Value::as_array)
@@ -453,6 +490,91 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("totalPagesPath holds nothing"), "{error}");
+    }
+
+    #[test]
+    fn a_list_url_that_does_not_parse_is_a_config_error_naming_it() {
+        for url in ["http://[bad/iam/v2/users", "no scheme at all", ""] {
+            let error = Pager::start(&Paging::Automatic, url).unwrap_err();
+            let ConnectorError::Config(message) = &error else {
+                panic!("{url}: {error:?}");
+            };
+            assert!(message.contains(&format!("'{url}'")), "{message}");
+        }
+        let long = format!("http://[{}", "a".repeat(10_000));
+        let error = Pager::start(&Paging::Automatic, &long).unwrap_err();
+        assert!(matches!(error, ConnectorError::Config(_)), "{error:?}");
+        assert!(error.to_string().len() < 400, "{error}");
+    }
+
+    #[test]
+    fn an_over_long_next_link_is_the_servers_fault_and_quoted_short() {
+        let (mut pager, first) = start(&Paging::Automatic, "http://h:1/iam/v2/users");
+        let huge = format!("http://h:1/iam/v2/users?page_token={}", "x".repeat(5 << 20));
+        let page = json!({"metadata": {"next": huge}});
+        let error = pager.next(&first, &page, 1).unwrap_err();
+        let ConnectorError::InvalidResponse(message) = &error else {
+            panic!("{error:?}");
+        };
+        assert!(message.len() < 400, "{} bytes", message.len());
+        assert!(
+            message.contains(&format!("{} bytes long", huge.len())),
+            "{message}"
+        );
+        assert!(
+            message.contains("http://h:1/iam/v2/users?page_token=xxx"),
+            "{message}"
+        );
+        assert!(message.ends_with("…'"), "{message}");
+        let longest = format!("http://h:1/x?t={}", "y".repeat(MAX_NEXT_LINK - 15));
+        assert_eq!(MAX_NEXT_LINK, longest.len());
+        let page = json!({"metadata": {"next": longest}});
+        assert_eq!(Ok(Some(longest)), pager.next(&first, &page, 1));
+    }
+
+    #[test]
+    fn errors_quote_a_servers_link_or_value_cut_short() {
+        let long = "z".repeat(MAX_NEXT_LINK - 100);
+        // Each page, and how many times it is read before the error: the
+        // same link read twice is a loop.
+        let cases = [
+            (
+                json!({"metadata": {"next": format!("http://h:2/{long}")}}),
+                1,
+            ),
+            (
+                json!({"metadata": {"next": format!("http://h:1/{long}")}}),
+                2,
+            ),
+            (
+                json!({"metadata": {"next": format!("http://[{long}\n")}}),
+                1,
+            ),
+            (json!({"metadata": {"next": [&long, &long]}}), 1),
+        ];
+        for (page, reads) in cases {
+            let (mut pager, first) = start(&Paging::Automatic, "http://h:1/x");
+            for _ in 1..reads {
+                pager.next(&first, &page, 1).unwrap();
+            }
+            let error = pager.next(&first, &page, 1).unwrap_err().to_string();
+            assert!(error.len() < 400, "{error}");
+            assert!(error.contains("zzz…"), "{error}");
+            assert!(!error.contains('\n'), "{error}");
+        }
+        let paging = Paging::Page {
+            page_param: "page".into(),
+            size_param: None,
+            size: 1,
+            first: 1,
+            total_pages: Some(parse_path("pages").unwrap()),
+        };
+        let (mut pager, first) = start(&paging, "http://h:1/x");
+        let error = pager
+            .next(&first, &json!({"pages": long}), 1)
+            .unwrap_err()
+            .to_string();
+        assert!(error.len() < 400 && error.contains("zzz…"), "{error}");
     }
 
     #[test]
