@@ -2,10 +2,12 @@
 //! under the runner, against the in-process Confluent Cloud simulator.
 //! `make test` builds the components first.
 
+mod bounded_errors;
 mod cache_trust;
 mod cli;
 mod dialect;
 mod egress;
+mod fidelity;
 mod host_input;
 mod import;
 mod limits;
