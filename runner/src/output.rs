@@ -139,6 +139,26 @@ pub fn write_json(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()>
     value.serialize(&mut serializer).map_err(io::Error::from)
 }
 
+/// Writes `value` as indented JSON, a line at the end, with the same
+/// escapes as [`write_json`]. Outside its strings JSON text is printable
+/// ASCII and the indentation's line breaks, and serde_json has already
+/// escaped the C0 controls inside them, so every other character that
+/// [`needs_escaping`] names is inside a string and becomes its `\uXXXX`.
+pub fn write_json_pretty(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(io::Error::from)?;
+    let mut safe = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c != '\n' && needs_escaping(c) {
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                safe.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            safe.push(c);
+        }
+    }
+    writeln!(out, "{safe}")
+}
+
 /// The first characters that make a spreadsheet read a cell as a formula
 /// (OWASP's CSV-injection list).
 const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
@@ -420,6 +440,24 @@ mod tests {
             };
             assert_eq!(Value::Object(record_json(&records[0])), object);
         }
+    }
+
+    #[test]
+    fn pretty_json_escapes_the_same_characters_and_keeps_its_layout() {
+        let value = serde_json::json!({"name": "a\u{9b}b\u{202e}c\u{2028}", "n": [1]});
+        let mut out = Vec::new();
+        write_json_pretty(&mut out, &value).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            !text.chars().any(|c| c != '\n' && needs_escaping(c)),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("\\u009b") && text.contains("\\u202e"),
+            "{text}"
+        );
+        assert_eq!(value, serde_json::from_str::<Value>(&text).unwrap());
+        assert!(text.starts_with("{\n  \"name\""), "{text}");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::error::ConnectorError;
 use crate::mapping::{Segment, lookup};
-use crate::printable::printable;
+use crate::printable::quoted;
 use crate::urls::has_userinfo;
 
 /// The most pages one list may have: a backstop against a target that keeps
@@ -27,7 +27,6 @@ pub const MAX_PAGES: usize = 100_000;
 pub const MAX_NEXT_LINK: usize = 8 * 1024;
 
 /// The most characters of a server's link or value a message quotes.
-const QUOTED_CHARS: usize = 200;
 
 /// How a call's list continues, from its `pagination` block.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -220,15 +219,6 @@ impl Pager {
 
 fn invalid(message: String) -> ConnectorError {
     ConnectorError::InvalidResponse(message)
-}
-
-/// `text` as a message may quote it: at most [`QUOTED_CHARS`] characters,
-/// with an ellipsis when cut, and control characters escaped.
-fn quoted(text: &str) -> String {
-    match text.char_indices().nth(QUOTED_CHARS) {
-        Some((cut, _)) => format!("{}…", printable(&text[..cut])),
-        None => printable(text).into_owned(),
-    }
 }
 
 /// The link at `path`: absent, null or empty ends the list; one longer than

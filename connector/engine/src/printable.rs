@@ -4,6 +4,19 @@
 
 use std::borrow::Cow;
 
+/// The most characters a message quotes of a text it did not write (a
+/// server's link, a document's expression).
+pub const QUOTED_CHARS: usize = 200;
+
+/// `text` as a message may quote it: at most [`QUOTED_CHARS`] characters,
+/// with an ellipsis when cut, and control characters escaped.
+pub fn quoted(text: &str) -> String {
+    match text.char_indices().nth(QUOTED_CHARS) {
+        Some((cut, _)) => format!("{}…", printable(&text[..cut])),
+        None => printable(text).into_owned(),
+    }
+}
+
 /// `text` with every control character escaped (`\n`, `\u{1b}`, …).
 pub fn printable(text: &str) -> Cow<'_, str> {
     if !text.chars().any(is_unprintable) {

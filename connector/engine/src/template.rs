@@ -9,6 +9,7 @@
 use serde_json::Value;
 
 use crate::expr::{self, Expr, Scope, Step};
+use crate::printable::quoted;
 use crate::urls::{has_userinfo, is_dot_segment};
 
 /// What `${access_token}` renders to.
@@ -48,8 +49,9 @@ impl Template {
             let source = &inside[..end];
             let expr = expr::parse(source).map_err(|e| {
                 format!(
-                    "position {}: in '${{{source}}}': {}",
+                    "position {}: in '${{{}}}': {}",
                     offset + start + 2 + e.offset,
+                    quoted(source),
                     e.message
                 )
             })?;
@@ -371,6 +373,14 @@ mod tests {
             .unwrap()
             .render(&Bindings::default(), verbatim);
         assert_eq!(Err("'${user.name}' has no value".to_string()), unbound);
+    }
+
+    #[test]
+    fn a_parse_error_quotes_a_long_expression_cut_short() {
+        let long = format!("${{user.{}!}}", "x".repeat(100_000));
+        let error = Template::parse(&long).unwrap_err();
+        assert!(error.len() < 400, "{} bytes", error.len());
+        assert!(error.contains("…"), "{error}");
     }
 
     #[test]

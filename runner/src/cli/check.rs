@@ -2,7 +2,7 @@
 
 use std::io::Write as _;
 
-use connector_runner::output::attributes_json;
+use connector_runner::output::{attributes_json, write_json};
 
 use super::GlobalArgs;
 
@@ -11,7 +11,7 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<()> {
     let details = attributes_json(&report.details);
     let json = serde_json::json!({ "ok": true, "target": report.target, "details": details });
     let mut out = global.output()?;
-    serde_json::to_writer(&mut out, &json)?;
+    write_json(&mut out, &json)?;
     writeln!(out)?;
     Ok(())
 }

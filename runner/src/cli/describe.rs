@@ -1,7 +1,6 @@
 //! `describe`.
 
-use std::io::Write as _;
-
+use connector_runner::output::write_json_pretty;
 use connector_runner::types::Operation;
 
 use super::GlobalArgs;
@@ -32,7 +31,6 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<()> {
         "entitlementAttributes": descriptor.entitlement_attributes,
     });
     let mut out = global.output()?;
-    serde_json::to_writer_pretty(&mut out, &json)?;
-    writeln!(out)?;
+    write_json_pretty(&mut out, &json)?;
     Ok(())
 }

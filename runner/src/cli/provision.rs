@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use connector_runner::ProvisionOp;
 use connector_runner::files::{MAX_REQUEST_BYTES, read_text_capped};
+use connector_runner::output::write_json_pretty;
 use connector_runner::provision_json::{request_from_json, result_json};
 use connector_runner::types::{Attribute, AttributeValue, ProvisionRequest};
 
@@ -98,8 +99,7 @@ pub async fn run(global: &GlobalArgs, command: &ProvisionCommand) -> anyhow::Res
     let request = request(args)?;
     let result = global.host(!args.dry_run)?.provision(op, &request).await?;
     let mut out = global.output()?;
-    let json = serde_json::to_string_pretty(&result_json(op, &result))?;
-    writeln!(out, "{json}")?;
+    write_json_pretty(&mut out, &result_json(op, &result))?;
     out.flush()?;
     Ok(())
 }
