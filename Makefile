@@ -2,8 +2,10 @@
 
 CARGO       ?= cargo
 WASM_TARGET := wasm32-wasip2
-RELEASE     := target/release
-COMPONENT   := target/$(WASM_TARGET)/release/confluent_connector.wasm
+# Cargo's target folder, wherever CARGO_TARGET_DIR puts it.
+TARGET_DIR  := $(or $(CARGO_TARGET_DIR),target)
+RELEASE     := $(TARGET_DIR)/release
+COMPONENT   := $(TARGET_DIR)/$(WASM_TARGET)/release/confluent_connector.wasm
 NATIVE      := --workspace --exclude confluent-connector --exclude sandbox-probe
 GUESTS      := -p confluent-connector -p sandbox-probe
 # Building and testing the same targets keeps cargo's feature resolution the
