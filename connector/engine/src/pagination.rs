@@ -26,8 +26,6 @@ pub const MAX_PAGES: usize = 100_000;
 /// The longest next-page link the pager follows, in bytes.
 pub const MAX_NEXT_LINK: usize = 8 * 1024;
 
-/// The most characters of a server's link or value a message quotes.
-
 /// How a call's list continues, from its `pagination` block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Paging {
