@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use wasmtime::{Store, StoreLimitsBuilder, Trap};
+use wasmtime::{Store, Trap};
 
 use crate::bindings::IdentityConnector;
 use crate::bindings::types::{
@@ -15,7 +15,7 @@ use crate::egress::{Denials, EgressHooks, EgressPolicy};
 use crate::error::RunError;
 use crate::grants::{BaseUrl, Grants, Origin, PathPrefix};
 use crate::host::{HostState, ImportSink};
-use crate::limits::Limits;
+use crate::limits::{GuestLimiter, Limits};
 use crate::runtime::ConnectorRuntime;
 
 /// How a host runs a connector.
@@ -197,16 +197,9 @@ impl ConnectorHost {
     ) -> Result<R, RunError> {
         let denials = Denials::default();
         let hooks = EgressHooks::new(self.policy.clone(), denials.clone());
-        let store_limits = StoreLimitsBuilder::new()
-            .memory_size(self.limits.memory_bytes)
-            .instances(64)
-            .tables(64)
-            .memories(16)
-            .trap_on_grow_failure(true)
-            .build();
         let mut store = Store::new(
             self.runtime.engine(),
-            HostState::new(hooks, store_limits, import),
+            HostState::new(hooks, GuestLimiter::new(&self.limits), import),
         );
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline(self.limits.deadline_ticks());
@@ -228,18 +221,18 @@ impl ConnectorHost {
                 Err(RunError::EgressDenied(denied.unwrap_or_default()))
             }
             Ok(Ok(Err(error))) => Err(RunError::Connector(error)),
-            Ok(Err(trap)) => Err(self.classify_trap(trap)),
+            Ok(Err(trap)) => Err(self.classify_trap(trap, store.data().limits.memory_cap_hit())),
         }
     }
 
-    fn classify_trap(&self, trap: wasmtime::Error) -> RunError {
+    fn classify_trap(&self, trap: wasmtime::Error, memory_cap_hit: bool) -> RunError {
         if trap.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
             return RunError::DeadlineExceeded(self.limits.operation_timeout);
         }
         // The root cause is the one line worth printing; the wasm backtrace
         // and the guest's own panic message are in the log.
         let text = trap.root_cause().to_string();
-        if text.contains("memory") && text.contains("grow") {
+        if memory_cap_hit {
             return RunError::Trap(format!(
                 "the connector exceeded its memory limit of {} MiB ({text})",
                 self.limits.memory_bytes >> 20

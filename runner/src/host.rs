@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
-use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -13,6 +12,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::bindings::types::{Progress, Record};
 use crate::egress::EgressHooks;
+use crate::limits::GuestLimiter;
 
 /// Hears an import's progress after each page.
 pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
@@ -55,7 +55,7 @@ pub struct HostState {
     pub(crate) http: WasiHttpCtx,
     pub(crate) table: ResourceTable,
     pub(crate) hooks: EgressHooks,
-    pub(crate) limits: StoreLimits,
+    pub(crate) limits: GuestLimiter,
     pub(crate) import: Option<ImportSink>,
     pub(crate) stderr: MemoryOutputPipe,
 }
@@ -69,7 +69,7 @@ impl std::fmt::Debug for HostState {
 impl HostState {
     /// State with no filesystem, environment, sockets, stdin or stdout; the
     /// guest's stderr is captured for the log.
-    pub fn new(hooks: EgressHooks, limits: StoreLimits, import: Option<ImportSink>) -> Self {
+    pub fn new(hooks: EgressHooks, limits: GuestLimiter, import: Option<ImportSink>) -> Self {
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         let wasi = WasiCtx::builder().stderr(stderr.clone()).build();
         Self {

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
+
 /// Memory, time and size limits for one operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -83,9 +85,99 @@ impl Limits {
     }
 }
 
+/// The store's resource limiter: wasmtime's [`StoreLimits`] under
+/// [`Limits::memory_bytes`], which also notes when the guest asked for more
+/// memory than its cap, so the trap that follows is known for what it is
+/// without reading its message.
+#[derive(Debug)]
+pub struct GuestLimiter {
+    limits: StoreLimits,
+    memory_cap: usize,
+    memory_cap_hit: bool,
+}
+
+impl GuestLimiter {
+    /// A limiter for one instance under `limits`: a growth past the memory
+    /// cap traps.
+    pub fn new(limits: &Limits) -> Self {
+        Self {
+            limits: StoreLimitsBuilder::new()
+                .memory_size(limits.memory_bytes)
+                .instances(64)
+                .tables(64)
+                .memories(16)
+                .trap_on_grow_failure(true)
+                .build(),
+            memory_cap: limits.memory_bytes,
+            memory_cap_hit: false,
+        }
+    }
+
+    /// Whether the guest asked to grow past its memory cap.
+    pub fn memory_cap_hit(&self) -> bool {
+        self.memory_cap_hit
+    }
+}
+
+impl ResourceLimiter for GuestLimiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory_cap {
+            self.memory_cap_hit = true;
+        }
+        self.limits.memory_growing(current, desired, maximum)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.limits.memory_grow_failed(error)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.limits.table_grow_failed(error)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn growing_past_the_memory_cap_is_noted_and_refused() {
+        let limits = Limits {
+            memory_bytes: 1 << 20,
+            ..Limits::default()
+        };
+        let mut limiter = GuestLimiter::new(&limits);
+        assert!(limiter.memory_growing(0, 1 << 20, None).unwrap());
+        assert!(!limiter.memory_cap_hit());
+        assert!(limiter.memory_growing(1 << 20, 2 << 20, None).is_err());
+        assert!(limiter.memory_cap_hit());
+    }
 
     #[test]
     fn limits_out_of_range_are_refused_and_ticks_never_wrap() {
