@@ -2,12 +2,9 @@
 //! however deep its expression nests; a server's over-long link ends it as an
 //! invalid response on one short line.
 
-use std::io::{Read as _, Write as _};
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use crate::cli::run_cli;
+use crate::cli::{error_lines, run_cli, run_cli_at};
 use crate::support::*;
 
 /// Runs `import accounts` with the seed's import document, `from` replaced by
@@ -15,28 +12,13 @@ use crate::support::*;
 fn import_with_document_replacing(from: &str, to: &str) -> Output {
     let sim = simulator(small_org());
     let cache = tempfile::tempdir().unwrap();
-    let config = tempfile::tempdir().unwrap();
-    let document = import_document_replacing(from, to);
-    std::fs::write(
-        config.path().join(format!("{}.json", document.name)),
-        document.json,
-    )
-    .unwrap();
+    let config = config_folder(&[import_document_replacing(from, to)]);
     let config_arg = config.path().to_str().unwrap();
     run_cli(
         &sim,
         cache.path(),
         &["--config", config_arg, "import", "accounts"],
     )
-}
-
-/// The lines of stderr that start with `error:`.
-fn error_lines(output: &Output) -> Vec<String> {
-    String::from_utf8_lossy(&output.stderr)
-        .lines()
-        .filter(|line| line.starts_with("error:"))
-        .map(str::to_string)
-        .collect()
 }
 
 #[test]
@@ -72,54 +54,26 @@ fn cli_a_document_url_that_does_not_parse_is_a_config_error_naming_it() {
     );
 }
 
-/// A server that answers every request with an empty list whose next link
-/// is 5 MiB long; its base URL.
-fn over_long_link_server() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let body = format!(
-        r#"{{"data":[],"metadata":{{"next":"{url}/iam/v2/users?page_token={}"}}}}"#,
-        "x".repeat(5 << 20)
-    );
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut request = Vec::new();
-            let mut buffer = [0; 4096];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                match stream.read(&mut buffer) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&buffer[..n]),
-                }
-            }
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    url
-}
-
-fn run_against(url: &str, cache: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_confluent-connector"))
-        .args(["--base-url", url, "--component"])
-        .arg(connector_path())
-        .arg("--cache-dir")
-        .arg(cache)
-        .args(args)
-        .env("CONFLUENT_CLOUD_API_KEY", "key")
-        .env("CONFLUENT_CLOUD_API_SECRET", "secret")
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn cli_an_over_long_next_link_is_an_invalid_response_on_one_short_line() {
-    let url = over_long_link_server();
+    // Every page is empty, and its next link is 5 MiB long.
+    let padding = "x".repeat(5 << 20);
+    let url = answering_server("200 OK", move |head| {
+        let host = head
+            .lines()
+            .find_map(|line| line.strip_prefix("host: "))
+            .unwrap_or_default();
+        format!(
+            r#"{{"data":[],"metadata":{{"next":"http://{host}/iam/v2/users?page_token={padding}"}}}}"#
+        )
+    });
     let cache = tempfile::tempdir().unwrap();
-    let output = run_against(&url, cache.path(), &["import", "accounts"]);
+    let output = run_cli_at(
+        &url,
+        ("key", "secret"),
+        cache.path(),
+        &["import", "accounts"],
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.len() < 4096, "{} bytes of stderr", stderr.len());
     assert_eq!(Some(1), output.status.code(), "{stderr}");

@@ -9,16 +9,36 @@ use crate::support::*;
 
 /// Runs the CLI against `sim` with its credentials in the environment.
 pub fn run_cli(sim: &Simulator, cache: &Path, args: &[&str]) -> Output {
+    run_cli_at(sim.url(), (sim.api_key(), sim.api_secret()), cache, args)
+}
+
+/// Runs the CLI against the target at `base_url` with `(key, secret)` in
+/// the environment.
+pub fn run_cli_at(
+    base_url: &str,
+    credentials: (&str, &str),
+    cache: &Path,
+    args: &[&str],
+) -> Output {
     Command::new(env!("CARGO_BIN_EXE_confluent-connector"))
-        .args(["--base-url", sim.url(), "--component"])
+        .args(["--base-url", base_url, "--component"])
         .arg(connector_path())
         .arg("--cache-dir")
         .arg(cache)
         .args(args)
-        .env("CONFLUENT_CLOUD_API_KEY", sim.api_key())
-        .env("CONFLUENT_CLOUD_API_SECRET", sim.api_secret())
+        .env("CONFLUENT_CLOUD_API_KEY", credentials.0)
+        .env("CONFLUENT_CLOUD_API_SECRET", credentials.1)
         .output()
         .expect("the CLI runs")
+}
+
+/// The lines of stderr that start with `error:`.
+pub fn error_lines(output: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .filter(|line| line.starts_with("error:"))
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
@@ -143,20 +163,7 @@ fn cli_summarises_on_stderr_lists_orphans_at_v_and_is_silent_with_quiet() -> any
     let sim = simulator(small_org());
     let cache = tempfile::tempdir()?;
     // A binding whose principal is no account of the organization.
-    sim.with_store(|store| {
-        let crn = store.organization.as_ref().unwrap().crn();
-        let seq = store.next_seq();
-        store.role_bindings.insert(
-            seq,
-            confluent_sim::model::RoleBinding {
-                id: "rb-ghost".into(),
-                principal: "User:u-ghost".into(),
-                role_name: "OrganizationAdmin".into(),
-                crn_pattern: crn,
-                stamps: confluent_sim::store::stamps_now(),
-            },
-        );
-    });
+    add_org_binding(&sim, "rb-ghost", "User:u-ghost");
 
     let output = run_cli(&sim, cache.path(), &["import", "all"]);
     assert!(output.status.success());

@@ -250,48 +250,22 @@ async fn the_credential_goes_only_to_granted_paths_of_the_base_origin() -> anyho
     Ok(())
 }
 
-/// A target that answers every request with a page of one user whose name
-/// is the `Authorization` header it was sent, as a header-echoing endpoint
-/// or proxy would; its base URL.
-fn header_echoing_target() -> String {
-    use std::io::{Read as _, Write as _};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut request = Vec::new();
-            let mut buffer = [0; 4096];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                match stream.read(&mut buffer) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&buffer[..n]),
-                }
-            }
-            let head = String::from_utf8_lossy(&request);
-            let echoed = head
-                .lines()
-                .find_map(|line| line.strip_prefix("authorization: "))
-                .unwrap_or("none")
-                .to_string();
-            let body = serde_json::json!({
-                "data": [{"id": "u-1", "full_name": echoed, "email": "e@x"}],
-                "metadata": {},
-            })
-            .to_string();
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    url
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_response_echoing_the_credential_never_reaches_the_guest() -> anyhow::Result<()> {
-    let url = header_echoing_target();
+    // A target that answers with a page of one user whose name is the
+    // `Authorization` header it was sent, as a header-echoing endpoint or
+    // proxy would.
+    let url = answering_server("200 OK", |head| {
+        let echoed = head
+            .lines()
+            .find_map(|line| line.strip_prefix("authorization: "))
+            .unwrap_or("none");
+        serde_json::json!({
+            "data": [{"id": "u-1", "full_name": echoed, "email": "e@x"}],
+            "metadata": {},
+        })
+        .to_string()
+    });
     let credentials = connector_runner::Credentials::new("KEY1", "ab+cd/ef==SECRETxyz");
     let settings = connector_runner::HostSettings {
         base_url: url.clone(),

@@ -248,10 +248,14 @@ fn cli_with_documents(
     args: &[&str],
 ) -> std::process::Output {
     let cache = tempfile::tempdir().unwrap();
-    let config = tempfile::tempdir().unwrap();
-    for (name, json) in documents {
-        std::fs::write(config.path().join(format!("{name}.json")), json).unwrap();
-    }
+    let documents: Vec<_> = documents
+        .iter()
+        .map(|(name, json)| connector_runner::types::Document {
+            name: name.to_string(),
+            json: json.clone(),
+        })
+        .collect();
+    let config = config_folder(&documents);
     let mut all = vec!["--config", config.path().to_str().unwrap()];
     all.extend_from_slice(args);
     run_cli(sim, cache.path(), &all)

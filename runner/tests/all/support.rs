@@ -281,3 +281,67 @@ pub fn expected_access(state: &Value) -> Vec<Value> {
 pub fn probe_path() -> PathBuf {
     artifact("sandbox_probe.wasm")
 }
+
+/// A raw HTTP/1.1 target on loopback that answers every request with
+/// `status` (such as `200 OK`) and the JSON body `answer` makes of the
+/// request's head; its base URL. For servers the simulator cannot play: one
+/// that echoes headers, sends a huge link or a hostile error text.
+pub fn answering_server(
+    status: &'static str,
+    answer: impl Fn(&str) -> String + Send + 'static,
+) -> String {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = Vec::new();
+            let mut buffer = [0; 4096];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buffer) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buffer[..n]),
+                }
+            }
+            let body = answer(&String::from_utf8_lossy(&request));
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+/// Adds to `sim` an organization-wide role binding `id` for `principal`.
+pub fn add_org_binding(sim: &Simulator, id: &str, principal: &str) {
+    sim.with_store(|store| {
+        let crn = store.organization.as_ref().unwrap().crn();
+        let seq = store.next_seq();
+        store.role_bindings.insert(
+            seq,
+            confluent_sim::model::RoleBinding {
+                id: id.into(),
+                principal: principal.into(),
+                role_name: "OrganizationAdmin".into(),
+                crn_pattern: crn,
+                stamps: confluent_sim::store::stamps_now(),
+            },
+        );
+    });
+}
+
+/// A config folder holding `documents`, for the CLI's `--config`.
+pub fn config_folder(documents: &[Document]) -> tempfile::TempDir {
+    let folder = tempfile::tempdir().unwrap();
+    for document in documents {
+        std::fs::write(
+            folder.path().join(format!("{}.json", document.name)),
+            &document.json,
+        )
+        .unwrap();
+    }
+    folder
+}

@@ -2,13 +2,11 @@
 //! summary and errors: it cannot steer a terminal, forge a line or start a
 //! spreadsheet formula there, while NDJSON keeps it exact.
 
-use std::io::{Read as _, Write as _};
-use std::net::TcpListener;
 use std::process::Output;
 
 use confluent_sim::{SeedSpec, Simulator};
 
-use crate::cli::run_cli;
+use crate::cli::{error_lines, run_cli, run_cli_at};
 use crate::support::*;
 
 /// A name that opens with a formula and holds a colour change, a bell and a
@@ -121,20 +119,7 @@ fn cli_ndjson_keeps_the_exact_values() {
 fn cli_lists_orphans_with_bidi_overrides_escaped() {
     let sim = simulator(tiny_org());
     let cache = tempfile::tempdir().unwrap();
-    sim.with_store(|store| {
-        let crn = store.organization.as_ref().unwrap().crn();
-        let seq = store.next_seq();
-        store.role_bindings.insert(
-            seq,
-            confluent_sim::model::RoleBinding {
-                id: "rb-ghost".into(),
-                principal: "User:u-\u{202e}tsohg".into(),
-                role_name: "OrganizationAdmin".into(),
-                crn_pattern: crn,
-                stamps: confluent_sim::store::stamps_now(),
-            },
-        );
-    });
+    add_org_binding(&sim, "rb-ghost", "User:u-\u{202e}tsohg");
     let output = run_cli(&sim, cache.path(), &["import", "all", "-v"]);
     assert!(output.status.success());
     let stderr = String::from_utf8(output.stderr).unwrap();
@@ -145,56 +130,16 @@ fn cli_lists_orphans_with_bidi_overrides_escaped() {
     );
 }
 
-/// The lines of stderr that start with `error:`.
-fn error_lines(output: &Output) -> Vec<String> {
-    String::from_utf8_lossy(&output.stderr)
-        .lines()
-        .filter(|line| line.starts_with("error:"))
-        .map(str::to_string)
-        .collect()
-}
-
-/// A server that answers every request with a 400 whose `detail` holds a
-/// line break and a colour change; its base URL.
-fn hostile_error_server() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let body = r#"{"errors":[{"status":"400","detail":"bad request\nerror: forged line \u001b[31m"}]}"#;
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut request = Vec::new();
-            let mut buffer = [0; 4096];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                match stream.read(&mut buffer) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&buffer[..n]),
-                }
-            }
-            let _ = write!(
-                stream,
-                "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    url
-}
-
 #[test]
 fn cli_prints_an_error_detail_with_a_line_break_as_one_escaped_line() {
-    let url = hostile_error_server();
+    // A target whose 400 carries a `detail` with a line break and a colour
+    // change.
+    let url = answering_server("400 Bad Request", |_| {
+        r#"{"errors":[{"status":"400","detail":"bad request\nerror: forged line \u001b[31m"}]}"#
+            .to_string()
+    });
     let cache = tempfile::tempdir().unwrap();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_confluent-connector"))
-        .args(["--base-url", &url, "--component"])
-        .arg(connector_path())
-        .arg("--cache-dir")
-        .arg(cache.path())
-        .arg("check")
-        .env("CONFLUENT_CLOUD_API_KEY", "key")
-        .env("CONFLUENT_CLOUD_API_SECRET", "secret")
-        .output()
-        .unwrap();
+    let output = run_cli_at(&url, ("key", "secret"), cache.path(), &["check"]);
     assert_eq!(Some(3), output.status.code());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!has_terminal_controls(&stderr), "{stderr:?}");
