@@ -49,6 +49,19 @@ pub fn default_dir() -> Option<PathBuf> {
         .map(|base| base.join("confluent-connector"))
 }
 
+/// The cache folder to use: `explicit` if given, else [`default_dir`];
+/// without either, none, and a warning saying so.
+pub fn chosen_dir(explicit: Option<&Path>) -> Option<PathBuf> {
+    let dir = explicit.map(Path::to_path_buf).or_else(default_dir);
+    if dir.is_none() {
+        tracing::warn!(
+            "running without the compiled-component cache: neither XDG_CACHE_HOME nor HOME is \
+             set to an absolute path"
+        );
+    }
+    dir
+}
+
 /// The artifact's file name: the component's SHA-256 and the engine's
 /// compatibility hash, so a new component or a new wasmtime misses the cache.
 fn artifact_name(engine: &Engine, component: &[u8]) -> String {

@@ -12,7 +12,7 @@ use crate::bindings::types::{
 };
 use crate::credentials::Credentials;
 use crate::egress::{Denials, EgressHooks, EgressPolicy};
-use crate::error::RunError;
+use crate::error::{RunError, SettingsError};
 use crate::grants::{BaseUrl, Grants, Origin, PathPrefix};
 use crate::host::{HostState, ImportSink};
 use crate::limits::{GuestLimiter, Limits};
@@ -25,8 +25,9 @@ pub struct HostSettings {
     pub base_url: String,
     /// Further origins the guest may reach, without credentials.
     pub extra_grants: Vec<Origin>,
-    /// Path prefixes on the base URL's origin that receive the credentials,
-    /// beyond [`crate::grants::DEFAULT_CREDENTIAL_PATHS`] under the base URL's path.
+    /// Absolute path prefixes on the base URL's origin that receive the
+    /// credentials too, beyond [`crate::grants::DEFAULT_CREDENTIAL_PATHS`]
+    /// (which sit under the base URL's path; these do not).
     pub extra_credential_paths: Vec<PathPrefix>,
     /// The credentials to inject; `None` sends no `Authorization`.
     pub credentials: Option<Credentials>,
@@ -65,11 +66,8 @@ impl ConnectorHost {
     /// port and an optional path; the limits must be in range; and no
     /// document may hold the API secret.
     pub fn new(runtime: Arc<ConnectorRuntime>, settings: HostSettings) -> Result<Self, RunError> {
-        let base_url = BaseUrl::parse(&settings.base_url).map_err(|e| RunError::Host(e.into()))?;
-        settings
-            .limits
-            .check()
-            .map_err(|e| RunError::Host(e.into()))?;
+        let base_url = BaseUrl::parse(&settings.base_url).map_err(SettingsError::from)?;
+        settings.limits.check().map_err(SettingsError::from)?;
         let mut grants = Grants::new(&base_url, &settings.extra_credential_paths);
         for origin in settings.extra_grants {
             grants.grant(origin);
@@ -85,11 +83,7 @@ impl ConnectorHost {
                 document.name
             )));
         }
-        let policy = EgressPolicy {
-            grants,
-            credentials: settings.credentials,
-            limits: settings.limits,
-        };
+        let policy = EgressPolicy::new(grants, settings.credentials, settings.limits);
         let config = Config {
             base_url: base_url.as_str().to_string(),
             documents: settings.documents,
@@ -135,7 +129,7 @@ impl ConnectorHost {
         request: &ImportRequest,
         sink: ImportSink,
     ) -> Result<ImportSummary, RunError> {
-        if let (Some(state), Some(credentials)) = (&request.state, &self.policy.credentials)
+        if let (Some(state), Some(credentials)) = (&request.state, self.policy.credentials())
             && credentials.secret_appears_in(state)
         {
             return Err(RunError::SecretInInput("the import state".to_string()));
@@ -156,7 +150,7 @@ impl ConnectorHost {
         op: ProvisionOp,
         request: &ProvisionRequest,
     ) -> Result<ProvisionResult, RunError> {
-        if let Some(credentials) = &self.policy.credentials
+        if let Some(credentials) = self.policy.credentials()
             && texts_of(request).any(|text| credentials.secret_appears_in(text))
         {
             return Err(RunError::SecretInInput(

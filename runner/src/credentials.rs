@@ -104,27 +104,48 @@ impl Credentials {
     /// JSON text is also read string by string, so an escape (`\/` for `/`)
     /// cannot hide it.
     pub fn secret_appears_in(&self, text: &str) -> bool {
-        let holds = |text: &str| {
-            self.needles()
-                .iter()
-                .any(|needle| !needle.is_empty() && text.contains(needle.as_str()))
-        };
+        let forms = self.leak_forms();
+        let holds = |text: &str| forms.iter().any(|form| text.contains(form.as_str()));
         holds(text)
             || (text.contains('\\')
                 && serde_json::from_str::<serde_json::Value>(text)
                     .is_ok_and(|json| json_strings_any(&json, &holds)))
     }
 
-    /// What the secret looks like where it could leak: itself, and the
-    /// base64 of `key:secret` that the header carries.
-    pub(crate) fn needles(&self) -> [String; 2] {
+    /// What the secret looks like where it could leak: itself and the
+    /// base64 of `key:secret` that the header carries, each as it is,
+    /// JSON-escaped (`\/`, or every sign as `\u00XX`) and percent-encoded.
+    /// Empty when the secret is.
+    pub(crate) fn leak_forms(&self) -> Vec<String> {
         if self.secret.is_empty() {
-            return [String::new(), String::new()];
+            return Vec::new();
         }
-        [
-            self.secret.clone(),
-            self.authorization()["Basic ".len()..].to_string(),
-        ]
+        let header = self.authorization();
+        let mut forms = Vec::new();
+        for text in [self.secret.as_str(), &header["Basic ".len()..]] {
+            let signs_as = |encode: fn(char) -> String| -> String {
+                text.chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() {
+                            c.to_string()
+                        } else {
+                            encode(c)
+                        }
+                    })
+                    .collect()
+            };
+            forms.push(text.to_string());
+            for variant in [
+                text.replace('/', "\\/"),
+                signs_as(|c| format!("\\u{:04x}", u32::from(c))),
+                signs_as(|c| format!("%{:02X}", u32::from(c))),
+            ] {
+                if !forms.contains(&variant) {
+                    forms.push(variant);
+                }
+            }
+        }
+        forms
     }
 
     /// The `Authorization` header value: `Basic base64(key:secret)`.
@@ -173,6 +194,11 @@ mod tests {
         assert!(credentials.secret_appears_in(r#"{"api_key":"KEY","api_secret":"hunter2"}"#));
         assert!(credentials.secret_appears_in("Authorization: Basic S0VZOmh1bnRlcjI="));
         assert!(!credentials.secret_appears_in(r#"{"format":1,"key":"KEY"}"#));
+        let signed = Credentials::new("K", "a+b/c=");
+        for form in ["a%2Bb%2Fc%3D", "a\\u002bb\\u002fc\\u003d", "a+b\\/c="] {
+            assert!(signed.secret_appears_in(form), "{form}");
+        }
+        assert!(Credentials::new("K", "").leak_forms().is_empty());
         let slashed = Credentials::new("KEY1", "ab+cd/ef==SECRETxyz");
         for hidden in [
             r#"{"api_key":"KEY1","api_secret":"ab+cd\/ef==SECRETxyz"}"#,

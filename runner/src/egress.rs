@@ -24,12 +24,30 @@ use crate::screen::Screen;
 /// What the hooks enforce; shared by every request of an operation.
 #[derive(Debug, Clone)]
 pub struct EgressPolicy {
-    /// Where the guest may go, and which requests carry the credentials.
-    pub grants: Grants,
-    /// The credentials; `None` sends requests without `Authorization`.
-    pub credentials: Option<Credentials>,
-    /// Timeouts and body cap.
-    pub limits: Limits,
+    grants: Grants,
+    credentials: Option<Credentials>,
+    /// The forms of the credentials' secret, made once.
+    screen: Option<Screen>,
+    limits: Limits,
+}
+
+impl EgressPolicy {
+    /// Requests go where `grants` allow; `credentials` (`None`: requests go
+    /// without `Authorization`) go with those that the grants credential;
+    /// `limits` give the timeouts and the body cap.
+    pub fn new(grants: Grants, credentials: Option<Credentials>, limits: Limits) -> Self {
+        Self {
+            grants,
+            screen: credentials.as_ref().map(Screen::new),
+            credentials,
+            limits,
+        }
+    }
+
+    /// The credentials the host injects, if any.
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.credentials.as_ref()
+    }
 }
 
 /// Destinations the guest tried to reach and was refused, in order.
@@ -37,11 +55,10 @@ pub struct EgressPolicy {
 pub struct Denials(Arc<Mutex<Vec<String>>>);
 
 impl Denials {
-    fn record(&self, origin: String) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(origin);
+    /// Logs and keeps a refusal of `what`.
+    fn record(&self, what: String) {
+        tracing::warn!("egress denied: {what}");
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(what);
     }
 
     /// The first refused destination, if any.
@@ -117,21 +134,16 @@ impl WasiHttpHooks for EgressHooks {
             // denying) first would break its write, and it would see a reset
             // connection instead of the real outcome.
             let (mut request, body) = buffer_body(request).await?;
-            let screen = policy.credentials.as_ref().map(Screen::new);
-            if let Some(screen) = &screen
+            if let Some(screen) = &policy.screen
                 && carries_secret(screen, &request, &body)
             {
-                let shown = "a request carrying the host's credential".to_string();
-                tracing::warn!("egress denied: {shown}");
-                denials.record(shown);
+                denials.record("a request carrying the host's credential".to_string());
                 return Err(Error::HttpRequestDenied);
             }
             let admitted = match policy.grants.admit(request.uri()) {
                 Ok(admitted) => admitted,
                 Err(refusal) => {
-                    let shown = refusal.to_string();
-                    tracing::warn!("egress denied: {shown}");
-                    denials.record(shown);
+                    denials.record(refusal.to_string());
                     return Err(Error::HttpRequestDenied);
                 }
             };
@@ -183,19 +195,15 @@ impl WasiHttpHooks for EgressHooks {
             });
             // A credentialed response that echoes the credential never
             // reaches the guest, headers or body.
-            let withheld = format!("the response of {target} held the host's credential");
-            let response = match screen.filter(|_| admitted.credentialed) {
+            let withheld = format!("the response of {target} held the host's credential; withheld");
+            let response = match policy.screen.as_ref().filter(|_| admitted.credentialed) {
                 Some(screen) if screen.finds_in_headers(response.headers()) => {
-                    tracing::warn!("{withheld}; withheld");
                     denials.record(withheld);
                     return Err(Error::HttpRequestDenied);
                 }
-                Some(screen) => response.map(|body| {
-                    screen.body(body, move || {
-                        tracing::warn!("{withheld}; withheld");
-                        denials.record(withheld.clone());
-                    })
-                }),
+                Some(screen) => {
+                    response.map(|body| screen.body(body, move || denials.record(withheld.clone())))
+                }
                 None => response,
             };
             Ok((response, Box::new(io) as IoFuture))

@@ -20,6 +20,9 @@ pub enum RunError {
     /// The guest trapped, for example by running out of memory.
     #[error("the connector trapped: {0}")]
     Trap(String),
+    /// The host settings are unusable: a base URL or limits out of shape.
+    #[error("{0}")]
+    Settings(#[from] SettingsError),
     /// Text meant for the guest (a document, the import state, a request)
     /// holds the API secret; it is never handed over.
     #[error(
@@ -30,6 +33,17 @@ pub enum RunError {
     /// The host could not set up or run the operation.
     #[error(transparent)]
     Host(#[from] anyhow::Error),
+}
+
+/// Why [`crate::HostSettings`] were refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// The base URL is not scheme, host, port and a plain path.
+    #[error(transparent)]
+    BaseUrl(#[from] crate::grants::GrantError),
+    /// A limit is out of range.
+    #[error(transparent)]
+    Limits(#[from] crate::limits::LimitsError),
 }
 
 /// Renders a WIT connector error as a one-line message.

@@ -207,7 +207,7 @@ impl GrantError {
 /// error can quote a URL without quoting a credential, even a password that
 /// holds `/`, `?` or `#` (as base64 secrets do) and so seems to end the
 /// authority early.
-pub fn without_userinfo(text: &str) -> String {
+fn without_userinfo(text: &str) -> String {
     let Some((scheme, rest)) = text.split_once("://") else {
         return text.to_string();
     };
@@ -295,21 +295,6 @@ impl Grants {
         if origin != self.credential_origin && !self.plain_origins.contains(&origin) {
             self.plain_origins.push(origin);
         }
-    }
-
-    /// The origin that receives the credentials.
-    pub fn credential_origin(&self) -> &Origin {
-        &self.credential_origin
-    }
-
-    /// The path prefixes on the credential origin.
-    pub fn credential_paths(&self) -> &[PathPrefix] {
-        &self.credential_paths
-    }
-
-    /// The origins reached without credentials.
-    pub fn plain_origins(&self) -> &[Origin] {
-        &self.plain_origins
     }
 
     /// Admits a request to `uri`, or says why not.

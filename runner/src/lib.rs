@@ -26,7 +26,7 @@ pub mod limits;
 pub mod output;
 pub mod provision_json;
 pub mod runtime;
-pub mod screen;
+mod screen;
 mod sink_impl;
 pub mod state;
 pub mod text;

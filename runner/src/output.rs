@@ -10,7 +10,6 @@
 use std::io::{self, Write};
 
 use serde::Serialize;
-use serde_json::ser::{CompactFormatter, Formatter};
 use serde_json::{Map, Value};
 
 use crate::bindings::types::{Attribute, AttributeValue, ObjectKind, Record, Status};
@@ -106,48 +105,18 @@ fn table_cell(value: Option<&Value>) -> String {
     }
 }
 
-/// Compact JSON whose strings hold no character [`needs_escaping`] names:
-/// each is written as a `\uXXXX` escape, which decodes to the same
-/// character, so the value read back is exactly the value written.
-struct TerminalSafeFormatter;
-
-impl Formatter for TerminalSafeFormatter {
-    /// serde_json has already escaped the quote, the backslash and the C0
-    /// controls; this escapes the rest of what [`needs_escaping`] names.
-    fn write_string_fragment<W: ?Sized + Write>(
-        &mut self,
-        writer: &mut W,
-        fragment: &str,
-    ) -> io::Result<()> {
-        let mut plain_from = 0;
-        for (at, c) in fragment.char_indices() {
-            if needs_escaping(c) {
-                CompactFormatter.write_string_fragment(writer, &fragment[plain_from..at])?;
-                for unit in c.encode_utf16(&mut [0; 2]) {
-                    write!(writer, "\\u{unit:04x}")?;
-                }
-                plain_from = at + c.len_utf8();
-            }
-        }
-        CompactFormatter.write_string_fragment(writer, &fragment[plain_from..])
+/// JSON text that serde_json wrote, with every character [`needs_escaping`]
+/// names (the line breaks of an indented layout aside) written as its
+/// `\uXXXX` escape. Outside its strings JSON text is printable ASCII and
+/// layout, and serde_json has already escaped the C0 controls inside them,
+/// so each such character is inside a string, and the value read back is
+/// exactly the value written.
+fn terminal_safe(json: String) -> String {
+    if !json.chars().any(|c| c != '\n' && needs_escaping(c)) {
+        return json;
     }
-}
-
-/// Writes `value` as compact JSON through [`TerminalSafeFormatter`].
-pub fn write_json(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
-    let mut serializer = serde_json::Serializer::with_formatter(out, TerminalSafeFormatter);
-    value.serialize(&mut serializer).map_err(io::Error::from)
-}
-
-/// Writes `value` as indented JSON, a line at the end, with the same
-/// escapes as [`write_json`]. Outside its strings JSON text is printable
-/// ASCII and the indentation's line breaks, and serde_json has already
-/// escaped the C0 controls inside them, so every other character that
-/// [`needs_escaping`] names is inside a string and becomes its `\uXXXX`.
-pub fn write_json_pretty(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
-    let text = serde_json::to_string_pretty(value).map_err(io::Error::from)?;
-    let mut safe = String::with_capacity(text.len());
-    for c in text.chars() {
+    let mut safe = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
         if c != '\n' && needs_escaping(c) {
             for unit in c.encode_utf16(&mut [0; 2]) {
                 safe.push_str(&format!("\\u{unit:04x}"));
@@ -156,7 +125,26 @@ pub fn write_json_pretty(out: &mut dyn Write, value: &impl Serialize) -> io::Res
             safe.push(c);
         }
     }
-    writeln!(out, "{safe}")
+    safe
+}
+
+/// `value` as one line of compact, terminal-safe JSON.
+pub fn json_line(value: &impl Serialize) -> io::Result<String> {
+    Ok(terminal_safe(serde_json::to_string(value)?))
+}
+
+/// Writes `value` as compact, terminal-safe JSON (no line break after it).
+pub fn write_json(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
+    out.write_all(json_line(value)?.as_bytes())
+}
+
+/// Writes `value` as indented, terminal-safe JSON and a line break.
+pub fn write_json_pretty(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}",
+        terminal_safe(serde_json::to_string_pretty(value)?)
+    )
 }
 
 /// The first characters that make a spreadsheet read a cell as a formula

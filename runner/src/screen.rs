@@ -20,32 +20,30 @@ use wasmtime_wasi_http::{Error, WasiBody};
 
 use crate::credentials::Credentials;
 
-/// The forms of the secret to look for.
-#[derive(Debug, Clone)]
-pub struct Screen {
+/// The forms of the secret to look for ([`Credentials::leak_forms`]).
+#[derive(Clone)]
+pub(crate) struct Screen {
     finders: Arc<Vec<Finder<'static>>>,
     longest: usize,
 }
 
+impl std::fmt::Debug for Screen {
+    /// The forms are the secret: only their number is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Screen")
+            .field("forms", &self.finders.len())
+            .finish()
+    }
+}
+
 impl Screen {
-    /// The secret itself and the base64 that the header carries, each also
-    /// with `/` written `\/` as some JSON encoders write it.
-    pub fn new(credentials: &Credentials) -> Self {
-        let mut needles: Vec<String> = Vec::new();
-        for needle in credentials.needles() {
-            if needle.is_empty() {
-                continue;
-            }
-            let escaped = needle.replace('/', "\\/");
-            if escaped != needle {
-                needles.push(escaped);
-            }
-            needles.push(needle);
-        }
-        let longest = needles.iter().map(String::len).max().unwrap_or(0);
-        let finders = needles
-            .into_iter()
-            .map(|n| Finder::new(n.as_bytes()).into_owned())
+    /// A screen for the forms of `credentials`' secret.
+    pub(crate) fn new(credentials: &Credentials) -> Self {
+        let forms = credentials.leak_forms();
+        let longest = forms.iter().map(String::len).max().unwrap_or(0);
+        let finders = forms
+            .iter()
+            .map(|form| Finder::new(form.as_bytes()).into_owned())
             .collect();
         Self {
             finders: Arc::new(finders),
@@ -54,18 +52,22 @@ impl Screen {
     }
 
     /// Whether `bytes` hold a form of the secret.
-    pub fn finds(&self, bytes: &[u8]) -> bool {
+    pub(crate) fn finds(&self, bytes: &[u8]) -> bool {
         self.finders.iter().any(|f| f.find(bytes).is_some())
     }
 
     /// Whether any header value holds a form of the secret.
-    pub fn finds_in_headers(&self, headers: &hyper::HeaderMap) -> bool {
+    pub(crate) fn finds_in_headers(&self, headers: &hyper::HeaderMap) -> bool {
         headers.values().any(|value| self.finds(value.as_bytes()))
     }
 
     /// `body`, withheld (ending in an error) if it holds a form of the
     /// secret; `on_found` hears of it.
-    pub fn body(&self, body: WasiBody, on_found: impl Fn() + Send + Sync + 'static) -> WasiBody {
+    pub(crate) fn body(
+        &self,
+        body: WasiBody,
+        on_found: impl Fn() + Send + Sync + 'static,
+    ) -> WasiBody {
         ScreenedBody {
             inner: body,
             screen: self.clone(),
@@ -197,21 +199,22 @@ mod tests {
 
     #[tokio::test]
     async fn every_form_of_the_secret_is_withheld_even_split_across_frames() {
-        let header = Credentials::new("KEY1", "ab+cd/ef==SECRETxyz").authorization();
-        let base64 = &header["Basic ".len()..];
-        let escaped = base64.replace('/', "\\/");
-        for body in [
-            format!("{{\"echo\":\"{base64}\"}}"),
-            format!("{{\"echo\":\"{escaped}\"}}"),
-            "{\"secret\":\"ab+cd/ef==SECRETxyz\"}".to_string(),
-            "{\"secret\":\"ab+cd\\/ef==SECRETxyz\"}".to_string(),
-        ] {
+        let credentials = Credentials::new("KEY1", "ab+cd/ef==SECRETxyz");
+        for form in credentials.leak_forms() {
+            let body = format!("{{\"echo\":\"{form}\"}}");
             for split in 1..body.len() {
                 let (received, found) = through(&[&body[..split], &body[split..]]).await;
                 assert_eq!(None, received, "{body} split at {split}");
                 assert!(found);
             }
         }
+    }
+
+    #[test]
+    fn debug_never_shows_the_forms() {
+        let shown = format!("{:?}", screen());
+        let forms = Credentials::new("KEY1", "ab+cd/ef==SECRETxyz").leak_forms();
+        assert_eq!(format!("Screen {{ forms: {} }}", forms.len()), shown);
     }
 
     #[test]

@@ -5,9 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use connector_runner::ImportSink;
-use connector_runner::output::{RecordWriter, kind_name, record_json};
+use connector_runner::output::{RecordWriter, json_line, kind_name, record_json};
 use connector_runner::state::StateFile;
-use connector_runner::text::escape_controls;
 use connector_runner::types::{ImportRequest, ImportSummary, KindCounts, ObjectKind, Record};
 use tokio::sync::mpsc;
 
@@ -167,8 +166,9 @@ fn report(request: &ImportRequest, summary: &ImportSummary, list_orphans: bool) 
         );
         if list_orphans {
             for orphan in &summary.orphans {
-                let line = serde_json::Value::Object(record_json(&Record::Access(orphan.clone())));
-                eprintln!("  {}", escape_controls(&line.to_string()));
+                let line =
+                    json_line(&record_json(&Record::Access(orphan.clone()))).unwrap_or_default();
+                eprintln!("  {line}");
             }
         }
     }

@@ -16,8 +16,8 @@ use clap::{Args, CommandFactory as _, Parser, Subcommand};
 use connector_runner::bindings::types::ConnectorError;
 use connector_runner::credentials::CredentialsError;
 use connector_runner::files::{HostFileError, create_output};
-use connector_runner::grants::{GrantError, PathPrefix};
-use connector_runner::limits::{LimitsError, MAX_MEMORY_BYTES, MAX_OPERATION_TIMEOUT};
+use connector_runner::grants::PathPrefix;
+use connector_runner::limits::{MAX_MEMORY_BYTES, MAX_OPERATION_TIMEOUT};
 use connector_runner::output::Format;
 use connector_runner::provision_json::RequestError;
 use connector_runner::state::StateFileError;
@@ -201,20 +201,9 @@ impl GlobalArgs {
             Some(path) => path.clone(),
             None => default_component()?,
         };
-        let cache = match (&self.cache_dir, self.no_cache) {
-            (_, true) => None,
-            (Some(dir), false) => Some(dir.clone()),
-            (None, false) => {
-                let dir = connector_runner::cache::default_dir();
-                if dir.is_none() {
-                    tracing::warn!(
-                        "running without the compiled-component cache: neither XDG_CACHE_HOME \
-                         nor HOME is set to an absolute path"
-                    );
-                }
-                dir
-            }
-        };
+        let cache = (!self.no_cache)
+            .then(|| connector_runner::cache::chosen_dir(self.cache_dir.as_deref()))
+            .flatten();
         let runtime = ConnectorRuntime::load(&component, cache.as_deref())?;
         let settings = HostSettings {
             base_url: self.base_url.clone(),
@@ -263,8 +252,6 @@ pub fn exit_code(error: &anyhow::Error) -> ExitCode {
             || cause.is::<StateFileError>()
             || cause.is::<RequestError>()
             || cause.is::<HostFileError>()
-            || cause.is::<GrantError>()
-            || cause.is::<LimitsError>()
     };
     if error.chain().any(is_config) {
         return ExitCode::from(CONFIG);
@@ -273,8 +260,7 @@ pub fn exit_code(error: &anyhow::Error) -> ExitCode {
         return ExitCode::FAILURE;
     };
     ExitCode::from(match run_error {
-        RunError::EgressDenied(_) | RunError::SecretInInput(_) => CONFIG,
-        RunError::Host(inner) if inner.chain().any(is_config) => CONFIG,
+        RunError::EgressDenied(_) | RunError::SecretInInput(_) | RunError::Settings(_) => CONFIG,
         RunError::DeadlineExceeded(_) => TRANSIENT,
         RunError::Connector(error) => match error {
             ConnectorError::Config(_)
