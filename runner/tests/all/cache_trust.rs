@@ -83,10 +83,11 @@ fn cache_warnings(output: &Output) -> usize {
 fn cli_without_home_keeps_no_cache_in_the_temp_folder_and_still_works() {
     let name = artifact_name();
     let temp = tempfile::tempdir().unwrap();
-    // What another user of the machine could have prepared.
+    // A folder the cache's own checks would accept (ours, private), so only
+    // the rule "no temp folder without HOME" keeps the runner out of it.
     let shared = temp.path().join("confluent-connector");
     std::fs::create_dir(&shared).unwrap();
-    set_mode(&shared, 0o777);
+    set_mode(&shared, 0o700);
     std::fs::write(shared.join(&name), foreign_artifact()).unwrap();
     let planted = entries(&shared);
 
@@ -100,6 +101,11 @@ fn cli_without_home_keeps_no_cache_in_the_temp_folder_and_still_works() {
     assert_eq!(planted, entries(&shared), "nothing written there");
     assert_eq!(vec!["confluent-connector"], entries(temp.path()));
     assert_eq!(1, cache_warnings(&output), "one warning says why");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("neither XDG_CACHE_HOME nor HOME"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 #[test]
