@@ -76,9 +76,9 @@ pub struct Config {
 impl Config {
     /// Loads `documents` (name, JSON) over the defaults for `base_url`.
     pub fn load(base_url: &str, documents: &[(String, String)]) -> Result<Self, ConnectorError> {
-        let parsed = url::Url::parse(base_url).map_err(|e| {
-            ConnectorError::Config(format!("base URL '{base_url}' is not a URL: {e}"))
-        })?;
+        // The base URL is not quoted: it could hold a password.
+        let parsed = url::Url::parse(base_url)
+            .map_err(|e| ConnectorError::Config(format!("the base URL is not a URL: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https")
             || parsed.host().is_none()
             || has_userinfo(&parsed)
@@ -332,6 +332,10 @@ mod tests {
             "config error: base URL on http://127.0.0.1:9 must be an http or https URL with a host and no user or password",
             error
         );
+        for unparsable in ["http://u:secret@127.0.0.1:99999", "http://u:sec/ret@h/"] {
+            let error = Config::load(unparsable, &[]).unwrap_err().to_string();
+            assert!(!error.contains("sec"), "{error}");
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::expr::{self, Expr, Scope, Step};
 use crate::printable::quoted;
-use crate::urls::{has_userinfo, is_dot_segment};
+use crate::urls::{is_dot_segment, names_userinfo};
 
 /// What `${access_token}` renders to.
 pub const ACCESS_TOKEN_PLACEHOLDER: &str = "host-injected-credential";
@@ -151,7 +151,10 @@ impl Template {
     }
 
     /// Checks a URL template's fixed parts: a user or password before the
-    /// host is refused, as the host alone sets credentials.
+    /// host is refused, as the host alone sets credentials. The check reads
+    /// the text, not a parse of it, so a URL that only parses once rendered
+    /// (`https://u:p@h:${port}/x`) is refused too; substituted values are
+    /// percent-encoded and cannot add an `@`.
     pub fn check_url(&self) -> Result<(), String> {
         let sketch: String = self
             .parts
@@ -161,13 +164,13 @@ impl Template {
                 Part::Expression(..) => "x",
             })
             .collect();
-        match url::Url::parse(&sketch) {
-            Ok(url) if has_userinfo(&url) => Err(
-                "the URL names a user or password before its host; expected none, as the host alone sets credentials"
+        if names_userinfo(&sketch) {
+            return Err(
+                "the URL names a user or password before its host (an '@' before its query); expected none, as the host alone sets credentials"
                     .to_string(),
-            ),
-            _ => Ok(()),
+            );
         }
+        Ok(())
     }
 }
 
@@ -381,6 +384,20 @@ mod tests {
         let error = Template::parse(&long).unwrap_err();
         assert!(error.len() < 400, "{} bytes", error.len());
         assert!(error.contains("…"), "{error}");
+    }
+
+    #[test]
+    fn a_user_in_a_url_is_refused_even_where_the_url_only_parses_once_rendered() {
+        for url in [
+            "https://u:p@h/x",
+            "https://u:p@h:${user.port}/x",
+            "https://u:a/b@h/x",
+        ] {
+            assert!(Template::parse(url).unwrap().check_url().is_err(), "{url}");
+        }
+        for url in ["https://h/x?email=a@b", "https://h/users/${user.email}"] {
+            assert_eq!(Ok(()), Template::parse(url).unwrap().check_url(), "{url}");
+        }
     }
 
     #[test]

@@ -35,6 +35,16 @@ pub fn has_userinfo(url: &url::Url) -> bool {
     !url.username().is_empty() || url.password().is_some()
 }
 
+/// Whether the text of a URL has an `@` between its scheme and its query or
+/// fragment: a user or password, or something a client could read as one
+/// (a password holding `/` seems to end the authority early).
+pub fn names_userinfo(url: &str) -> bool {
+    url.split_once("://").is_some_and(|(_, rest)| {
+        let end = rest.find(['?', '#']).unwrap_or(rest.len());
+        rest[..end].contains('@')
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
