@@ -40,13 +40,6 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
     }
 }
 
-impl JsonObject {
-    /// The string field `name`; `Ok(None)` when absent or null and not `required`.
-    pub fn string(&self, name: &str, required: bool) -> Result<Option<String>, ApiError> {
-        string_field(&self.0, name, required)
-    }
-}
-
 /// The string field `name` of `object`.
 pub fn string_field(
     object: &Map<String, Value>,
