@@ -357,16 +357,14 @@ fn compile_call(
         .http_headers
         .iter()
         .map(|(name, value)| {
-            let at = format!("{path}.http.httpHeaders.{name}");
-            let value = template(at.clone(), value)?;
-            request_headers::check_name(name)
-                .and_then(|()| value.literals().try_for_each(request_headers::check_value))
-                .map_err(|e| error(at, e))?;
+            let value = template(format!("{path}.http.httpHeaders.{name}"), value)?;
             Ok((name.clone(), value))
         })
         .collect::<Result<_, ConfigError>>()?;
-    request_headers::check_size(fixed_header_bytes(&headers))
-        .map_err(|e| error(format!("{path}.http.httpHeaders"), e))?;
+    request_headers::check_templates(&headers).map_err(|(name, e)| {
+        let at = name.map_or(String::new(), |name| format!(".{name}"));
+        error(format!("{path}.http.httpHeaders{at}"), e)
+    })?;
     let list_field = if call.list_field.trim().is_empty() {
         Vec::new()
     } else {
@@ -410,14 +408,6 @@ fn compile_call(
         paging,
         dependent,
     })
-}
-
-/// The bytes of a call's header names and fixed header text.
-pub(crate) fn fixed_header_bytes(headers: &[(String, Template)]) -> usize {
-    headers
-        .iter()
-        .map(|(name, value)| name.len() + value.literals().map(str::len).sum::<usize>())
-        .sum()
 }
 
 fn compile_paging(path: &str, spec: &PaginationSpec) -> Result<Paging, ConfigError> {

@@ -9,7 +9,6 @@ use serde_json::Value;
 use crate::dates::DateFormat;
 use crate::error::ConfigError;
 use crate::http::MAX_REQUEST_BODY;
-use crate::import_doc::fixed_header_bytes;
 use crate::mapping::{ColumnMapping, Segment, parse_mapping, parse_path};
 use crate::request_headers;
 use crate::template::Template;
@@ -344,16 +343,18 @@ fn compile_call(
         .http_headers
         .iter()
         .map(|(name, value)| {
-            let field = format!("httpHeaders.{name}");
-            let value = template(&field, value)?;
-            request_headers::check_name(name)
-                .and_then(|()| value.literals().try_for_each(request_headers::check_value))
-                .map_err(|e| error(&field, e))?;
-            Ok((name.clone(), value))
+            Ok((
+                name.clone(),
+                template(&format!("httpHeaders.{name}"), value)?,
+            ))
         })
         .collect::<Result<_, ConfigError>>()?;
-    request_headers::check_size(fixed_header_bytes(&headers))
-        .map_err(|e| error("httpHeaders", e))?;
+    request_headers::check_templates(&headers).map_err(|(name, e)| {
+        let field = name.map_or("httpHeaders".to_string(), |name| {
+            format!("httpHeaders.{name}")
+        });
+        error(&field, e)
+    })?;
     Ok(ProvisionCall {
         name: spec.name.clone(),
         place: format!("{document}: call[{index}] ({})", spec.name),
