@@ -85,6 +85,14 @@ fn parse_query(raw: Option<String>) -> Query {
         .collect()
 }
 
+/// The first value of the query parameter `name`.
+fn query_param(query: &Query, name: &str) -> Option<String> {
+    query
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.clone())
+}
+
 /// The simulator's router.
 pub fn router(shared: Arc<Shared>) -> Router {
     let api = Router::new()
@@ -570,12 +578,7 @@ async fn list_invitations(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let query = parse_query(q);
-    let param = |name: &str| {
-        query
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    };
+    let param = |name: &str| query_param(&query, name);
     let (email, status, user, creator) = (
         param("email"),
         param("status"),
@@ -905,12 +908,7 @@ async fn list_role_bindings(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let query = parse_query(q);
-    let param = |name: &str| {
-        query
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    };
+    let param = |name: &str| query_param(&query, name);
     let Some(crn_pattern) = param("crn_pattern") else {
         return Err(ApiError::bad_parameter(
             "crn_pattern",
