@@ -55,7 +55,7 @@ fn provision(
     let config = load(&config)?;
     let request = convert::provision_request(request);
     let transport = WasiHttp::new();
-    let run = engine::operations::provision(&transport, &config, op, &request);
+    let run = engine::provision::provision(&transport, &config, op, &request);
     wstd::runtime::block_on(run)
         .map(convert::provision_result)
         .map_err(convert::error)
@@ -70,9 +70,12 @@ impl Guest for Connector {
 
     fn test_connection(config: Config) -> Result<ConnectionReport, ConnectorError> {
         let config = load(&config)?;
-        wstd::runtime::block_on(engine::check::test_connection(&WasiHttp::new(), &config))
-            .map(convert::report)
-            .map_err(convert::error)
+        wstd::runtime::block_on(engine::confluent::connection::test_connection(
+            &WasiHttp::new(),
+            &config,
+        ))
+        .map(convert::report)
+        .map_err(convert::error)
     }
 
     fn import(config: Config, request: ImportRequest) -> Result<ImportSummary, ConnectorError> {

@@ -1,6 +1,6 @@
 //! `describe`: what this connector is and what it supports.
 
-use crate::documents::Config;
+use crate::dialect::documents::Config;
 
 /// The operations a connector may support, as the WIT names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::http::{HttpRequest, HttpResponse, Transport, TransportError};
+use crate::client::{HttpRequest, HttpResponse, Transport, TransportError};
 
 /// Canned answers and the requests that asked for them.
 #[derive(Debug, Default)]

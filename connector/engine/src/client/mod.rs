@@ -1,6 +1,8 @@
 //! The one way out: a small [`Transport`] trait the wasm glue implements over
 //! `wasi:http`, and the mapping from HTTP outcomes to [`ConnectorError`].
 
+pub mod pages;
+
 use std::future::Future;
 use std::time::Duration;
 
@@ -99,7 +101,7 @@ pub fn api_headers() -> Vec<(String, String)> {
     vec![
         (
             "Authorization".to_string(),
-            crate::template::ACCESS_TOKEN_PLACEHOLDER.to_string(),
+            crate::dialect::template::ACCESS_TOKEN_PLACEHOLDER.to_string(),
         ),
         ("Accept".to_string(), "application/json".to_string()),
     ]

@@ -4,8 +4,8 @@
 //! configuration mistake, caught when it loads. Values are checked once
 //! rendered, before anything is sent.
 
+use crate::dialect::template::Template;
 use crate::printable::printable;
-use crate::template::Template;
 
 /// Headers a document may not set: those `wasmtime-wasi-http` forbids, `TE`,
 /// and `Content-Length`, which the host derives from the body.

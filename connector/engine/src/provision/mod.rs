@@ -11,12 +11,18 @@
 //! `customproperty3` is `User` (where the seed's import maps the account
 //! kind).
 
-use crate::access_provision;
-use crate::documents::Config;
+pub mod plan;
+
+pub use plan::{
+    AuditedTransport, HttpCall, Outcome, ProvisionOp, ProvisionRequest, ProvisionResult,
+    RenderedCall, rendered_call, request_bindings, run_plan,
+};
+
+use crate::client::Transport;
+use crate::confluent::access_provision;
+use crate::dialect::documents::Config;
 use crate::error::ConnectorError;
-use crate::http::Transport;
 use crate::model::AttributeValue;
-use crate::provision::{ProvisionOp, ProvisionRequest, ProvisionResult, run_plan};
 
 /// Runs one provisioning operation.
 pub async fn provision<T: Transport>(

@@ -8,26 +8,29 @@
 //! every kind has been read in full and the thresholds allow it, so a run
 //! that fails anywhere suspends, inactivates and removes nothing.
 
+pub mod changes;
+pub mod state;
+
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde_json::Value;
 
-use crate::changes::{Tracker, judge_vanished};
-use crate::documents::Config;
+use crate::client::pages::{Pager, Paging, with_largest_page_size};
+use crate::client::{HttpRequest, RetryPolicy, Transport, send_idempotent};
+use crate::dialect::documents::Config;
+use crate::dialect::import_doc::CallPlan;
+use crate::dialect::mapping::lookup;
+use crate::dialect::request_headers;
+use crate::dialect::template::{Bindings, UrlError, verbatim};
 use crate::error::ConnectorError;
-use crate::http::{HttpRequest, RetryPolicy, Transport, send_idempotent};
-use crate::import_doc::CallPlan;
-use crate::mapping::lookup;
+use crate::import::changes::{Tracker, judge_vanished};
+use crate::import::state::Snapshot;
 use crate::model::{
     Account, AttributeValue, Attributes, Entitlement, ImportRequest, ImportSummary, ObjectKind,
     Record, RecordSink, Status,
 };
-use crate::pagination::{Pager, Paging, with_largest_page_size};
-use crate::request_headers;
-use crate::state::Snapshot;
-use crate::template::{Bindings, UrlError, verbatim};
 
 /// Independent calls of one kind or entitlement type whose lists are read at
 /// once.
@@ -87,7 +90,9 @@ pub async fn import<T: Transport>(
         match kind {
             ObjectKind::Accounts => run.import_accounts(&delivery).await?,
             ObjectKind::Entitlements => run.import_entitlements(&delivery).await?,
-            ObjectKind::Access => crate::access::import_role_bindings(&run, &delivery).await?,
+            ObjectKind::Access => {
+                crate::confluent::access_import::import_role_bindings(&run, &delivery).await?
+            }
         }
         let (section, vanished, counts) = delivery.tracker.into_inner().finish();
         *run.summary.borrow_mut().counts_mut(kind) = counts;
@@ -457,8 +462,8 @@ fn key_of(call: &CallPlan, url: &str, row: &Attributes) -> Result<String, Connec
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dialect::import_doc::MAX_CALLS;
     use crate::fake_target::FakeTarget;
-    use crate::import_doc::MAX_CALLS;
 
     #[derive(Debug, Default)]
     struct Collect(Vec<Vec<Record>>);
@@ -574,7 +579,7 @@ mod tests {
             .collect();
         assert!(
             auth.iter()
-                .all(|a| a == crate::template::ACCESS_TOKEN_PLACEHOLDER),
+                .all(|a| a == crate::dialect::template::ACCESS_TOKEN_PLACEHOLDER),
             "{auth:?}"
         );
     }

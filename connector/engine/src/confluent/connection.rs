@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
-use crate::documents::Config;
+use crate::client::{HttpRequest, RetryPolicy, Transport, api_headers, send_idempotent};
+use crate::dialect::documents::Config;
 use crate::error::ConnectorError;
-use crate::http::{HttpRequest, RetryPolicy, Transport, api_headers, send_idempotent};
 use crate::model::{AttributeValue, Attributes};
 
 /// What a successful connection test learned.

@@ -1,6 +1,6 @@
 //! Binding templates: text with `${expression}` parts, parsed once when a
 //! document loads and rendered against the bindings of one call. The
-//! expressions are [`crate::expr`]'s.
+//! expressions are [`crate::dialect::expr`]'s.
 //!
 //! `${access_token}` never renders to a credential: the connector holds none.
 //! It renders to [`ACCESS_TOKEN_PLACEHOLDER`], and the host sets the real
@@ -8,9 +8,9 @@
 
 use serde_json::Value;
 
-use crate::expr::{self, Expr, Scope, Step};
+use crate::dialect::expr::{self, Expr, Scope, Step};
+use crate::dialect::urls::{is_dot_segment, names_userinfo};
 use crate::printable::quoted;
-use crate::urls::{is_dot_segment, names_userinfo};
 
 /// What `${access_token}` renders to.
 pub const ACCESS_TOKEN_PLACEHOLDER: &str = "host-injected-credential";

@@ -3,11 +3,11 @@
 
 use serde::de::DeserializeOwned;
 
+use crate::dialect::import_doc::{IMPORT_DOCUMENT, ImportDocument, ImportPlan};
+use crate::dialect::provision_doc::{ProvisionDocument, ProvisionPlan};
+use crate::dialect::urls::has_userinfo;
 use crate::error::{ConfigError, ConnectorError};
-use crate::import_doc::{IMPORT_DOCUMENT, ImportDocument, ImportPlan};
 use crate::printable::printable;
-use crate::provision_doc::{ProvisionDocument, ProvisionPlan};
-use crate::urls::has_userinfo;
 
 /// The origin the seed's documents are written against. URLs on it are
 /// rewritten to the configured base URL, so those documents work verbatim
@@ -19,31 +19,31 @@ pub const DEFAULT_BASE_URL: &str = "https://api.confluent.cloud";
 pub const DEFAULT_DOCUMENTS: &[(&str, &str)] = &[
     (
         "ConnectionJSON",
-        include_str!("../defaults/ConnectionJSON.json"),
+        include_str!("../../defaults/ConnectionJSON.json"),
     ),
     (
         IMPORT_DOCUMENT,
-        include_str!("../defaults/ImportAccountEntJSON.json"),
+        include_str!("../../defaults/ImportAccountEntJSON.json"),
     ),
     (
         "CreateAccountJSON",
-        include_str!("../defaults/CreateAccountJSON.json"),
+        include_str!("../../defaults/CreateAccountJSON.json"),
     ),
     (
         "UpdateAccountJSON",
-        include_str!("../defaults/UpdateAccountJSON.json"),
+        include_str!("../../defaults/UpdateAccountJSON.json"),
     ),
     (
         "RemoveAccountJSON",
-        include_str!("../defaults/RemoveAccountJSON.json"),
+        include_str!("../../defaults/RemoveAccountJSON.json"),
     ),
     (
         "CreateUserJSON",
-        include_str!("../defaults/CreateUserJSON.json"),
+        include_str!("../../defaults/CreateUserJSON.json"),
     ),
     (
         "RemoveUserJSON",
-        include_str!("../defaults/RemoveUserJSON.json"),
+        include_str!("../../defaults/RemoveUserJSON.json"),
     ),
 ];
 

@@ -11,18 +11,20 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
 
-use crate::documents::Config;
-use crate::error::ConnectorError;
-use crate::http::{
+use crate::client::{
     HttpRequest, HttpResponse, MAX_REQUEST_BODY, RetryPolicy, Transport, TransportError,
     check_status, transport_failure,
 };
-use crate::idempotency::recovery_for;
-use crate::mapping::lookup;
+use crate::confluent::natural_keys::recovery_for;
+use crate::dialect::documents::Config;
+use crate::dialect::mapping::lookup;
+use crate::dialect::provision_doc::{
+    BodyTemplate, ContentType, ProvisionCall, ProvisionPlan, ResponseRule,
+};
+use crate::dialect::request_headers;
+use crate::dialect::template::{Bindings, UrlError, json_escape, verbatim};
+use crate::error::ConnectorError;
 use crate::model::{AttributeValue, Attributes};
-use crate::provision_doc::{BodyTemplate, ContentType, ProvisionCall, ProvisionPlan, ResponseRule};
-use crate::request_headers;
-use crate::template::{Bindings, UrlError, json_escape, verbatim};
 
 /// The provisioning operations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -367,7 +369,7 @@ pub async fn run_plan<T: Transport>(
     let tree = Value::Object(responses);
     let account_id = match &plan.account_id_path {
         Some(path) => lookup(&tree, path)
-            .map(crate::expr::text_of)
+            .map(crate::dialect::expr::text_of)
             .filter(|id| !id.is_empty()),
         None => None,
     }
@@ -502,8 +504,8 @@ fn is_absent(url: &str, status: u16) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dialect::provision_doc::ProvisionDocument;
     use crate::fake_target::FakeTarget;
-    use crate::provision_doc::ProvisionDocument;
 
     const BASE: &str = "http://sim:1";
 

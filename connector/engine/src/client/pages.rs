@@ -14,10 +14,10 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
+use crate::dialect::mapping::{Segment, lookup};
+use crate::dialect::urls::has_userinfo;
 use crate::error::ConnectorError;
-use crate::mapping::{Segment, lookup};
 use crate::printable::quoted;
-use crate::urls::has_userinfo;
 
 /// The most pages one list may have: a backstop against a target that keeps
 /// handing out fresh links (100,000 pages of 100 is ten million records).
@@ -276,19 +276,19 @@ fn parse(url: &str) -> Result<url::Url, ConnectorError> {
 
 /// Walks a Confluent list (`data`, `metadata.next`) from `first_url` and
 /// returns the items `keep` accepts, stopping after the first when `first_only`.
-pub async fn find_in_list<T: crate::http::Transport>(
+pub async fn find_in_list<T: crate::client::Transport>(
     transport: &T,
     first_url: &str,
     headers: &[(String, String)],
     first_only: bool,
     keep: impl Fn(&Value) -> bool,
 ) -> Result<Vec<Value>, ConnectorError> {
-    let retry = crate::http::RetryPolicy::default();
+    let retry = crate::client::RetryPolicy::default();
     let mut found = Vec::new();
     let (mut pager, mut url) = Pager::start(&Paging::Automatic, first_url)?;
     loop {
-        let request = crate::http::HttpRequest::get(&url, headers.to_vec());
-        let response = crate::http::send_idempotent(transport, &retry, request).await?;
+        let request = crate::client::HttpRequest::get(&url, headers.to_vec());
+        let response = crate::client::send_idempotent(transport, &retry, request).await?;
         let body: Value = serde_json::from_slice(&response.body)
             .map_err(|e| invalid(format!("GET {}: the body is not JSON: {e}", quoted(&url))))?;
         let items = body
@@ -344,7 +344,7 @@ pub fn with_largest_page_size(url: &str, origin: &url::Origin) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mapping::parse_path;
+    use crate::dialect::mapping::parse_path;
     use serde_json::json;
 
     fn start(paging: &Paging, url: &str) -> (Pager, String) {

@@ -6,12 +6,12 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::dates::DateFormat;
+use crate::client::MAX_REQUEST_BODY;
+use crate::dialect::dates::DateFormat;
+use crate::dialect::mapping::{ColumnMapping, Segment, parse_mapping, parse_path};
+use crate::dialect::request_headers;
+use crate::dialect::template::Template;
 use crate::error::ConfigError;
-use crate::http::MAX_REQUEST_BODY;
-use crate::mapping::{ColumnMapping, Segment, parse_mapping, parse_path};
-use crate::request_headers;
-use crate::template::Template;
 
 /// A provisioning document as written.
 #[derive(Debug, Deserialize)]
@@ -98,9 +98,11 @@ impl ResponseRule {
     pub fn matches(&self, status: u16, body: &Value) -> bool {
         (self.statuses.is_empty() || self.statuses.contains(&status))
             && self.fields.iter().all(|(_, path, accepted)| {
-                crate::mapping::lookup(body, path).is_some_and(|found| {
+                crate::dialect::mapping::lookup(body, path).is_some_and(|found| {
                     accepted.iter().any(|a| {
-                        a == found || crate::expr::text_of(a) == crate::expr::text_of(found)
+                        a == found
+                            || crate::dialect::expr::text_of(a)
+                                == crate::dialect::expr::text_of(found)
                     })
                 })
             })
@@ -419,7 +421,7 @@ mod tests {
 
     #[test]
     fn the_seed_documents_compile() {
-        for (name, text) in crate::documents::DEFAULT_DOCUMENTS {
+        for (name, text) in crate::dialect::documents::DEFAULT_DOCUMENTS {
             if name.ends_with("AccountJSON") {
                 let document: ProvisionDocument = serde_json::from_str(text).unwrap();
                 ProvisionPlan::compile(name, &document).unwrap();

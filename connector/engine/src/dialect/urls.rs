@@ -5,7 +5,7 @@
 
 use percent_encoding::percent_decode_str;
 
-use crate::template::percent_encode;
+use crate::dialect::template::percent_encode;
 
 /// Encodes `value` as one whole path segment: refused when it is empty, `.`
 /// or `..`, percent-encoded otherwise (so `/`, `?` and `#` cannot end it).

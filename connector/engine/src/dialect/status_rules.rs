@@ -13,8 +13,8 @@
 
 use serde::Deserialize;
 
+use crate::dialect::import_doc::IMPORT_DOCUMENT;
 use crate::error::ConfigError;
-use crate::import_doc::IMPORT_DOCUMENT;
 use crate::model::Status;
 
 /// The block as written.

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use chrono::SecondsFormat;
 
-use crate::dates::{DateFormat, read_date, read_epoch};
+use crate::dialect::dates::{DateFormat, read_date, read_epoch};
 use crate::model::AttributeValue;
 
 /// The separator between a source path and its type.

@@ -15,10 +15,10 @@
 
 use serde_json::{Value, json};
 
+use crate::client::pages::{find_in_list, with_largest_page_size};
+use crate::client::{HttpRequest, HttpResponse, Transport};
+use crate::dialect::provision_doc::ContentType;
 use crate::error::ConnectorError;
-use crate::http::{HttpRequest, HttpResponse, Transport};
-use crate::pagination::{find_in_list, with_largest_page_size};
-use crate::provision_doc::ContentType;
 
 /// How to find what a create would have made.
 #[derive(Debug, Clone, PartialEq, Eq)]

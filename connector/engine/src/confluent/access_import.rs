@@ -24,11 +24,11 @@ use futures_util::future::try_join;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde_json::Value;
 
+use crate::client::pages::{Paging, with_largest_page_size};
+use crate::client::{Transport, api_headers};
 use crate::error::ConnectorError;
-use crate::http::{Transport, api_headers};
 use crate::import::{Delivery, ImportRun, fetch_pages};
 use crate::model::{Access, AttributeValue, Record, Status};
-use crate::pagination::{Paging, with_largest_page_size};
 
 /// The entitlement type of organizations, as the seed names it.
 pub const ORGANIZATION: &str = "organization";

@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 
+use crate::dialect::import_doc::ImportPlan;
+use crate::dialect::status_rules::Threshold;
 use crate::error::ConnectorError;
-use crate::import_doc::ImportPlan;
+use crate::import::state::{Section, Snapshot};
 use crate::model::{KindCounts, ObjectKind, Record, Status};
-use crate::state::{Section, Snapshot};
-use crate::status_rules::Threshold;
 
 /// Follows one kind's records through an import.
 #[derive(Debug)]

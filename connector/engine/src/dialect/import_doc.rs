@@ -4,13 +4,13 @@
 use indexmap::IndexMap;
 use serde::Deserialize;
 
-use crate::dates::DateFormat;
+use crate::client::pages::Paging;
+use crate::dialect::dates::DateFormat;
+use crate::dialect::mapping::{ColumnMapping, Segment, parse_mapping, parse_path};
+use crate::dialect::request_headers;
+use crate::dialect::status_rules::{StatusAndThresholdConfig, StatusRules};
+use crate::dialect::template::Template;
 use crate::error::ConfigError;
-use crate::mapping::{ColumnMapping, Segment, parse_mapping, parse_path};
-use crate::pagination::Paging;
-use crate::request_headers;
-use crate::status_rules::{StatusAndThresholdConfig, StatusRules};
-use crate::template::Template;
 
 /// The document's name, as host platforms store it.
 pub const IMPORT_DOCUMENT: &str = "ImportAccountEntJSON";

@@ -15,20 +15,20 @@
 
 use serde_json::{Value, json};
 
-use crate::access::{ENVIRONMENT, ORGANIZATION};
-use crate::crn;
-use crate::documents::Config;
+use crate::client::pages::{find_in_list, with_largest_page_size};
+use crate::client::{HttpRequest, RetryPolicy, Transport, api_headers, send_idempotent};
+use crate::confluent::access_import::{ENVIRONMENT, ORGANIZATION};
+use crate::confluent::crn;
+use crate::dialect::documents::Config;
+use crate::dialect::provision_doc::ContentType;
+use crate::dialect::urls::path_segment;
 use crate::error::ConnectorError;
-use crate::http::{HttpRequest, RetryPolicy, Transport, api_headers, send_idempotent};
 use crate::model::AttributeValue;
-use crate::pagination::{find_in_list, with_largest_page_size};
 use crate::printable::printable;
+use crate::provision::plan::{CallRules, send_call};
 use crate::provision::{
-    AuditedTransport, CallRules, Outcome, ProvisionRequest, ProvisionResult, RenderedCall,
-    rendered_call, send_call,
+    AuditedTransport, Outcome, ProvisionRequest, ProvisionResult, RenderedCall, rendered_call,
 };
-use crate::provision_doc::ContentType;
-use crate::urls::path_segment;
 
 /// What an access request names.
 struct Grant {
