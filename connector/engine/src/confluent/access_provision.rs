@@ -25,7 +25,7 @@ use crate::dialect::urls::path_segment;
 use crate::error::ConnectorError;
 use crate::model::AttributeValue;
 use crate::printable::printable;
-use crate::provision::plan::{CallRules, send_call};
+use crate::provision::judge::{CallRules, send_call};
 use crate::provision::{
     AuditedTransport, Outcome, ProvisionRequest, ProvisionResult, RenderedCall, rendered_call,
 };

@@ -1,91 +1,115 @@
-//! Which document, or built-in, serves each provisioning operation.
+//! Provisioning: runs a document's calls in order, each rendered from the
+//! request's bindings and the earlier calls' responses, and writes the
+//! account back through `accountIdPath` and `responseColsToPropsMap`.
 //!
-//! | operation | served by |
-//! |---|---|
-//! | create-account | `CreateUserJSON` (an invitation) when the request is for a user, else `CreateAccountJSON` (a service account) |
-//! | update-account | `UpdateAccountJSON` |
-//! | remove-account | `RemoveUserJSON` for a user id (`u-…`), else `RemoveAccountJSON` |
-//! | add-access, remove-access | `AddAccessJSON` / `RemoveAccessJSON` when given, else the built-in role-binding logic |
+//! Every call goes through an [`AuditedTransport`], so the result lists each
+//! HTTP exchange (method, URL, status, duration) and nothing else: headers and
+//! bodies are not kept, and the credential is the host's alone.
 //!
-//! A request is for a user when its `kind` attribute is `user`, or its
-//! `customproperty3` is `User` (where the seed's import maps the account
-//! kind).
+//! [`dispatch`] chooses a document's plan or a target's built-in for each
+//! operation; [`plan`] runs a plan's calls; [`render`] renders a call, or
+//! only shows it in a dry run; [`judge`] sends one call and judges its
+//! response; [`audit`] keeps the list of exchanges.
 
+pub mod audit;
+pub mod dispatch;
+pub mod judge;
 pub mod plan;
+pub mod render;
 
-pub use plan::{
-    AuditedTransport, HttpCall, Outcome, ProvisionOp, ProvisionRequest, ProvisionResult,
-    RenderedCall, rendered_call, request_bindings, run_plan,
-};
+pub use audit::AuditedTransport;
+pub use dispatch::provision;
+pub use plan::{request_bindings, run_plan};
+pub use render::rendered_call;
 
-use crate::client::Transport;
-use crate::confluent::access_provision;
-use crate::dialect::documents::Config;
-use crate::error::ConnectorError;
-use crate::model::AttributeValue;
+use crate::model::Attributes;
 
-/// Runs one provisioning operation.
-pub async fn provision<T: Transport>(
-    transport: &T,
-    config: &Config,
-    op: ProvisionOp,
-    request: &ProvisionRequest,
-) -> Result<ProvisionResult, ConnectorError> {
-    let plans = &config.provisioning;
-    let needs_account = |operation: &str| {
-        if request.account_id.as_deref().is_none_or(str::is_empty) {
-            return Err(ConnectorError::Config(format!(
-                "{operation} needs an account id; the request has none"
-            )));
-        }
-        Ok(())
-    };
-    match op {
-        ProvisionOp::CreateAccount if is_user(request) => {
-            run_plan(transport, config, &plans.create_user, request).await
-        }
-        ProvisionOp::CreateAccount => {
-            run_plan(transport, config, &plans.create_account, request).await
-        }
-        ProvisionOp::UpdateAccount => {
-            needs_account("update-account")?;
-            run_plan(transport, config, &plans.update_account, request).await
-        }
-        ProvisionOp::RemoveAccount => {
-            needs_account("remove-account")?;
-            let plan = if request
-                .account_id
-                .as_deref()
-                .is_some_and(|id| id.starts_with("u-"))
-            {
-                &plans.remove_user
-            } else {
-                &plans.remove_account
-            };
-            run_plan(transport, config, plan, request).await
-        }
-        ProvisionOp::AddAccess => match &plans.add_access {
-            Some(plan) => run_plan(transport, config, plan, request).await,
-            None => access_provision::add_access(transport, config, request).await,
-        },
-        ProvisionOp::RemoveAccess => match &plans.remove_access {
-            Some(plan) => run_plan(transport, config, plan, request).await,
-            None => access_provision::remove_access(transport, config, request).await,
-        },
-    }
+/// The provisioning operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProvisionOp {
+    /// `create-account`.
+    CreateAccount,
+    /// `update-account`.
+    UpdateAccount,
+    /// `remove-account`.
+    RemoveAccount,
+    /// `add-access`.
+    AddAccess,
+    /// `remove-access`.
+    RemoveAccess,
 }
 
-/// Whether a create is for a user rather than a service account.
-fn is_user(request: &ProvisionRequest) -> bool {
-    request
-        .user
-        .iter()
-        .chain(&request.account)
-        .any(|(name, value)| {
-            let AttributeValue::Text(text) = value else {
-                return false;
-            };
-            (name == "kind" && text.eq_ignore_ascii_case("user"))
-                || (name == "customproperty3" && text == "User")
-        })
+/// A provisioning request, as a host platform sends one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProvisionRequest {
+    /// The host's request id, for `${requestid}`.
+    pub request_id: Option<String>,
+    /// The target account's id.
+    pub account_id: Option<String>,
+    /// The identity's attributes, for `${user.*}`.
+    pub user: Attributes,
+    /// The account's attributes, for `${account.*}`.
+    pub account: Attributes,
+    /// The entitlement type, for access.
+    pub ent_type: Option<String>,
+    /// The entitlement id, for access.
+    pub entitlement_id: Option<String>,
+    /// The role, for access.
+    pub role: Option<String>,
+    /// Render every call and send none.
+    pub dry_run: bool,
+}
+
+/// How an operation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It did what was asked.
+    Done,
+    /// What it was asked to create was already there.
+    AlreadyExisted,
+    /// What it was asked to remove was already gone.
+    AlreadyAbsent,
+    /// Nothing was sent (`dry-run`).
+    DryRun,
+}
+
+/// One HTTP exchange, for the audit list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpCall {
+    /// The method.
+    pub method: String,
+    /// The URL.
+    pub url: String,
+    /// The status, when a response came.
+    pub status: Option<u16>,
+    /// How long it took.
+    pub duration_ms: u64,
+}
+
+/// A call as a dry run renders it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedCall {
+    /// The method.
+    pub method: String,
+    /// The URL.
+    pub url: String,
+    /// Headers, without `Authorization`.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Option<String>,
+}
+
+/// What an operation returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvisionResult {
+    /// The account's id.
+    pub account_id: Option<String>,
+    /// The account's attributes as the responses give them.
+    pub attributes: Attributes,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// The HTTP calls made.
+    pub calls: Vec<HttpCall>,
+    /// The calls a dry run rendered.
+    pub rendered: Vec<RenderedCall>,
 }
