@@ -228,7 +228,7 @@ pub fn descriptor(descriptor: engine::describe::Descriptor) -> wit::Descriptor {
     }
 }
 
-pub fn report(report: engine::confluent::connection::ConnectionReport) -> wit::ConnectionReport {
+pub fn report(report: engine::target::ConnectionReport) -> wit::ConnectionReport {
     wit::ConnectionReport {
         target: report.target,
         details: attributes(report.details),

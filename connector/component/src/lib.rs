@@ -20,8 +20,12 @@ struct Connector;
 
 /// Loads the config, printing its warnings to stderr (the host's log).
 fn load(config: &Config) -> Result<engine::Config, ConnectorError> {
-    let loaded = engine::Config::load(&config.base_url, &convert::documents(config))
-        .map_err(convert::error)?;
+    let loaded = engine::Config::load(
+        &engine::confluent::Confluent,
+        &config.base_url,
+        &convert::documents(config),
+    )
+    .map_err(convert::error)?;
     for warning in &loaded.warnings {
         eprintln!("warning: {warning}");
     }
@@ -70,12 +74,9 @@ impl Guest for Connector {
 
     fn test_connection(config: Config) -> Result<ConnectionReport, ConnectorError> {
         let config = load(&config)?;
-        wstd::runtime::block_on(engine::confluent::connection::test_connection(
-            &WasiHttp::new(),
-            &config,
-        ))
-        .map(convert::report)
-        .map_err(convert::error)
+        wstd::runtime::block_on(engine::target::test_connection(&WasiHttp::new(), &config))
+            .map(convert::report)
+            .map_err(convert::error)
     }
 
     fn import(config: Config, request: ImportRequest) -> Result<ImportSummary, ConnectorError> {

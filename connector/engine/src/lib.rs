@@ -15,6 +15,7 @@ pub mod import;
 pub mod model;
 pub mod printable;
 pub mod provision;
+pub mod target;
 
 pub use client::{HttpRequest, HttpResponse, Transport, TransportError};
 pub use dialect::documents::Config;

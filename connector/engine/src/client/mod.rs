@@ -1,239 +1,222 @@
-//! The one way out: a small [`Transport`] trait the wasm glue implements over
-//! `wasi:http`, and the mapping from HTTP outcomes to [`ConnectorError`].
+//! The engine's one HTTP client: it owns the transport, the retry policy and
+//! the target's reading of statuses and error bodies; it walks pages, reads
+//! JSON, and, for a create whose response was lost, looks up what the create
+//! made before it tries again.
 
 pub mod pages;
+pub mod recovery;
+pub mod retry;
+pub mod status;
+pub mod transport;
 
-use std::future::Future;
-use std::time::Duration;
+use std::ops::ControlFlow;
+
+use serde_json::Value;
+
+pub use recovery::{Recovery, Search};
+pub use retry::RetryPolicy;
+pub use transport::{
+    DynTransport, HttpRequest, HttpResponse, MAX_REQUEST_BODY, Transport, TransportError,
+};
 
 use crate::error::ConnectorError;
-use crate::printable::printable;
+use crate::printable::quoted;
+use crate::target::Target;
+use pages::{Pager, Paging};
 
-/// An HTTP request the connector wants sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpRequest {
-    /// `GET`, `POST`, ….
-    pub method: String,
-    /// An absolute URL.
-    pub url: String,
-    /// Header names and values, in order.
-    pub headers: Vec<(String, String)>,
-    /// The body, if any.
-    pub body: Option<Vec<u8>>,
+/// Sends the engine's requests to one target.
+#[derive(Clone, Copy)]
+pub struct Client<'a> {
+    transport: &'a dyn DynTransport,
+    target: &'a dyn Target,
+    retry: RetryPolicy,
 }
 
-impl HttpRequest {
-    /// A GET of `url` with `headers`.
-    pub fn get(url: impl Into<String>, headers: Vec<(String, String)>) -> Self {
+impl std::fmt::Debug for Client<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("target", &self.target)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What an exchange ended with.
+#[derive(Debug)]
+pub enum Exchange {
+    /// The target's response (any status but a retryable one).
+    Answered(HttpResponse),
+    /// A create's response was lost and the object it made was found: a 200
+    /// response holding it, as if the create had answered.
+    Found(HttpResponse),
+}
+
+impl<'a> Client<'a> {
+    /// A client of `target` over `transport`, with the default retry policy.
+    pub fn new(transport: &'a dyn DynTransport, target: &'a dyn Target) -> Self {
         Self {
-            method: "GET".to_string(),
-            url: url.into(),
-            headers,
-            body: None,
+            transport,
+            target,
+            retry: RetryPolicy::default(),
         }
     }
-}
 
-/// The largest request body the host sends (1 MiB); the connector refuses
-/// to render a larger one rather than have the host refuse it.
-pub const MAX_REQUEST_BODY: usize = 1 << 20;
-
-/// A complete HTTP response.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpResponse {
-    /// The status code.
-    pub status: u16,
-    /// Header names (lowercase) and values.
-    pub headers: Vec<(String, String)>,
-    /// The whole body.
-    pub body: Vec<u8>,
-}
-
-impl HttpResponse {
-    /// The first value of header `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+    /// The same client over another transport (such as one that audits).
+    pub fn over(self, transport: &'a dyn DynTransport) -> Self {
+        Self { transport, ..self }
     }
-}
 
-/// Why a request got no response.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TransportError {
-    /// The host refused the destination.
-    #[error("request to {0} was denied by the host")]
-    Denied(String),
-    /// A connect, first-byte or between-bytes timeout.
-    #[error("timed out: {0}")]
-    Timeout(String),
-    /// The connection failed or broke, including mid-body.
-    #[error("connection failed: {0}")]
-    Connection(String),
-    /// The host refused to send the request as it was built: a header it
-    /// forbids, a body over its cap, an invalid URI or method. Sending it
-    /// again would fail the same way.
-    #[error("the host refused the request: {0}")]
-    Refused(String),
-    /// The response could not be read.
-    #[error("{0}")]
-    Protocol(String),
-}
+    /// The target this client talks to.
+    pub fn target(&self) -> &'a dyn Target {
+        self.target
+    }
 
-/// Sends HTTP requests. The component implements it over `wasi:http`; tests
-/// implement it in memory.
-pub trait Transport {
-    /// Sends `request` and reads the whole response.
-    fn send(
+    /// The transport this client sends through.
+    pub fn transport(&self) -> &'a dyn DynTransport {
+        self.transport
+    }
+
+    /// Checks a response's status, turning failures into the matching error
+    /// with the detail the target's error body gives.
+    pub fn check_status(
         &self,
-        request: HttpRequest,
-    ) -> impl Future<Output = Result<HttpResponse, TransportError>>;
-
-    /// Waits `duration` (between retries).
-    fn sleep(&self, duration: Duration) -> impl Future<Output = ()>;
-}
-
-/// The headers of the connector's own Confluent calls (the built-in access
-/// import and provisioning, the connection check): the credential
-/// placeholder the host replaces, and `Accept: application/json`.
-pub fn api_headers() -> Vec<(String, String)> {
-    vec![
-        (
-            "Authorization".to_string(),
-            crate::dialect::template::ACCESS_TOKEN_PLACEHOLDER.to_string(),
-        ),
-        ("Accept".to_string(), "application/json".to_string()),
-    ]
-}
-
-/// Turns a transport failure into a connector error, naming the request.
-pub fn transport_failure(method: &str, url: &str, error: TransportError) -> ConnectorError {
-    match error {
-        TransportError::Denied(origin) => ConnectorError::EgressDenied(origin),
-        TransportError::Timeout(_) | TransportError::Connection(_) => {
-            ConnectorError::Transient(format!("{method} {url}: {error}"))
-        }
-        TransportError::Refused(_) => ConnectorError::Config(format!("{method} {url}: {error}")),
-        TransportError::Protocol(_) => {
-            ConnectorError::InvalidResponse(format!("{method} {url}: {error}"))
-        }
+        method: &str,
+        url: &str,
+        response: &HttpResponse,
+    ) -> Result<(), ConnectorError> {
+        status::check_status(self.target, method, url, response)
     }
-}
 
-/// Checks a response's status, turning failures into the matching error.
-pub fn check_status(
-    method: &str,
-    url: &str,
-    response: &HttpResponse,
-) -> Result<(), ConnectorError> {
-    let status = response.status;
-    if (200..300).contains(&status) {
-        return Ok(());
-    }
-    let detail = format!(
-        "{method} {url} returned {status}{}",
-        error_detail(&response.body)
-    );
-    Err(match status {
-        401 => ConnectorError::AuthFailed(detail),
-        403 => ConnectorError::Forbidden(detail),
-        404 => ConnectorError::NotFound(detail),
-        409 => ConnectorError::Conflict(detail),
-        429 => ConnectorError::RateLimited {
-            retry_after_seconds: response
-                .header("retry-after")
-                .and_then(|v| v.trim().parse().ok()),
-            detail,
-        },
-        408 | 500..=599 => ConnectorError::Transient(detail),
-        400 | 422 => ConnectorError::Config(format!("the target rejected the request: {detail}")),
-        _ => ConnectorError::InvalidResponse(detail),
-    })
-}
-
-/// The error text a Confluent body carries: `errors[0].detail` in the
-/// `Failure` shape, or `message` in the role-binding shape.
-fn error_detail(body: &[u8]) -> String {
-    let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) else {
-        return String::new();
-    };
-    let text = json
-        .pointer("/errors/0/detail")
-        .or_else(|| json.pointer("/errors/0/title"))
-        .or_else(|| json.get("message"))
-        .and_then(|v| v.as_str());
-    text.map(|t| format!(": {}", printable(t)))
-        .unwrap_or_default()
-}
-
-/// How often, and how patiently, idempotent requests are retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts in all, the first included.
-    pub attempts: u32,
-    /// The wait before the first retry; it doubles each time.
-    pub base_delay: Duration,
-    /// No wait is longer, whatever `Retry-After` says.
-    pub max_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    /// Four attempts over about 3.5 s: enough for a 5xx blip or a one-second
-    /// rate-limit window, short enough to fail fast when the target is down.
-    fn default() -> Self {
-        Self {
-            attempts: 4,
-            base_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(10),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// The wait before retry number `retry` (1-based) after `error`.
-    pub fn delay(&self, retry: u32, error: &ConnectorError) -> Duration {
-        let backoff = self
-            .base_delay
-            .saturating_mul(1 << retry.saturating_sub(1).min(16));
-        let asked = match error {
-            ConnectorError::RateLimited {
-                retry_after_seconds: Some(s),
-                ..
-            } => Duration::from_secs(u64::from(*s)),
-            _ => Duration::ZERO,
-        };
-        backoff.max(asked).min(self.max_delay)
-    }
-}
-
-/// Sends an idempotent request, retrying transient failures and rate limits.
-pub async fn send_idempotent<T: Transport>(
-    transport: &T,
-    policy: &RetryPolicy,
-    request: HttpRequest,
-) -> Result<HttpResponse, ConnectorError> {
-    let mut attempt = 1;
-    loop {
-        let outcome = match transport.send(request.clone()).await {
-            Ok(response) => {
-                check_status(&request.method, &request.url, &response).map(|()| response)
+    /// Sends `request`, retrying transient failures and rate limits, and
+    /// fails on a status other than 2xx. For requests that are safe to send
+    /// again: reads, and deletes by id.
+    pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse, ConnectorError> {
+        match self.exchange(&request, None).await? {
+            Exchange::Answered(response) | Exchange::Found(response) => {
+                self.check_status(&request.method, &request.url, &response)?;
+                Ok(response)
             }
-            Err(error) => Err(transport_failure(&request.method, &request.url, error)),
-        };
-        match outcome {
-            Err(error) if error.is_retryable() && attempt < policy.attempts => {
-                transport.sleep(policy.delay(attempt, &error)).await;
-                attempt += 1;
-            }
-            outcome => return outcome,
         }
+    }
+
+    /// Sends `request` with the retries its method allows and returns the
+    /// response whatever its status, unless that status is one to retry.
+    /// A failure that may have left the request applied is retried only
+    /// after `recovery` found nothing; a `POST` without one is not retried.
+    pub async fn exchange(
+        &self,
+        request: &HttpRequest,
+        recovery: Option<&Recovery>,
+    ) -> Result<Exchange, ConnectorError> {
+        let mut attempt = 1;
+        loop {
+            let failure = match self.transport.send_boxed(request.clone()).await {
+                Err(e) => status::transport_failure(&request.method, &request.url, e),
+                Ok(response) => match self.check_status(&request.method, &request.url, &response) {
+                    Err(failure) if failure.is_retryable() => failure,
+                    _ => return Ok(Exchange::Answered(response)),
+                },
+            };
+            // A request refused (a denied origin, a request the host will
+            // not send) or a response that cannot be read ends as it is.
+            if !failure.is_retryable() {
+                return Err(failure);
+            }
+            // The request may have been applied before the failure: a create
+            // looks for what it would have made before it tries again.
+            if let Some(recovery) = recovery {
+                // Boxed: the lookup sends requests through this very method.
+                if let Some(found) = Box::pin(self.recover(recovery)).await? {
+                    return Ok(Exchange::Found(found));
+                }
+            } else if request.method == "POST" {
+                return Err(failure.with_note(
+                    "a POST with no way to look up what it made is not retried, as it may have been applied",
+                ));
+            }
+            if attempt >= self.retry.attempts {
+                return Err(failure);
+            }
+            self.transport
+                .sleep_boxed(self.retry.delay(attempt, &failure))
+                .await;
+            attempt += 1;
+        }
+    }
+
+    /// GETs `url` and reads its body as JSON.
+    pub async fn get_json(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+    ) -> Result<Value, ConnectorError> {
+        let response = self.send(HttpRequest::get(url, headers.to_vec())).await?;
+        serde_json::from_slice(&response.body).map_err(|e| {
+            ConnectorError::InvalidResponse(format!(
+                "GET {}: the body is not JSON: {e}",
+                quoted(url)
+            ))
+        })
+    }
+
+    /// GETs `first_url` and every page after it as `paging` says, handing
+    /// each page's URL and JSON to `on_page`, which returns how many records
+    /// it held, or that no more pages are wanted.
+    pub async fn pages(
+        &self,
+        paging: &Paging,
+        first_url: &str,
+        headers: &[(String, String)],
+        mut on_page: impl AsyncFnMut(&str, &Value) -> Result<ControlFlow<(), usize>, ConnectorError>,
+    ) -> Result<(), ConnectorError> {
+        let (mut pager, mut url) = Pager::start(paging, first_url)?;
+        loop {
+            let body = self.get_json(&url, headers).await?;
+            let ControlFlow::Continue(records) = on_page(&url, &body).await? else {
+                return Ok(());
+            };
+            match pager.next(&url, &body, records)? {
+                Some(next) => url = next,
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// Walks one of the target's own lists from `first_url` and returns the
+    /// items `keep` accepts, stopping after the first when `first_only`.
+    pub async fn find_in_list(
+        &self,
+        first_url: &str,
+        headers: &[(String, String)],
+        first_only: bool,
+        keep: impl Fn(&Value) -> bool,
+    ) -> Result<Vec<Value>, ConnectorError> {
+        let mut found = Vec::new();
+        self.pages(&Paging::Automatic, first_url, headers, async |_, body| {
+            let items = self.target.list_items(body).map_or(&[][..], Vec::as_slice);
+            for item in items.iter().filter(|item| keep(item)) {
+                found.push(item.clone());
+                if first_only {
+                    return Ok(ControlFlow::Break(()));
+                }
+            }
+            Ok(ControlFlow::Continue(items.len()))
+        })
+        .await?;
+        Ok(found)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+    use crate::confluent::Confluent;
+
+    fn check(method: &str, url: &str, response: &HttpResponse) -> Result<(), ConnectorError> {
+        status::check_status(&Confluent, method, url, response)
+    }
 
     fn response(status: u16, body: &str) -> HttpResponse {
         HttpResponse {
@@ -250,35 +233,35 @@ mod tests {
             Err(ConnectorError::AuthFailed(
                 "GET u returned 401: Valid authentication credentials must be provided".into()
             )),
-            check_status("GET", "u", &response(401, failure))
+            check("GET", "u", &response(401, failure))
         );
         let rb = r#"{"error_code":40301,"message":"Either unauthorized"}"#;
         assert_eq!(
             Err(ConnectorError::Forbidden(
                 "GET u returned 403: Either unauthorized".into()
             )),
-            check_status("GET", "u", &response(403, rb))
+            check("GET", "u", &response(403, rb))
         );
         assert!(matches!(
-            check_status("GET", "u", &response(429, "")),
+            check("GET", "u", &response(429, "")),
             Err(ConnectorError::RateLimited {
                 retry_after_seconds: Some(7),
                 ..
             })
         ));
         assert!(matches!(
-            check_status("GET", "u", &response(503, "")),
+            check("GET", "u", &response(503, "")),
             Err(ConnectorError::Transient(_))
         ));
         assert!(matches!(
-            check_status("GET", "u", &response(404, "")),
+            check("GET", "u", &response(404, "")),
             Err(ConnectorError::NotFound(_))
         ));
         assert!(matches!(
-            check_status("GET", "u", &response(409, "")),
+            check("GET", "u", &response(409, "")),
             Err(ConnectorError::Conflict(_))
         ));
-        assert_eq!(Ok(()), check_status("GET", "u", &response(204, "")));
+        assert_eq!(Ok(()), check("GET", "u", &response(204, "")));
     }
 
     #[test]

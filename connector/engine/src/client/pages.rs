@@ -274,73 +274,6 @@ fn parse(url: &str) -> Result<url::Url, ConnectorError> {
     url::Url::parse(url).map_err(|e| invalid(format!("'{}' is not a URL: {e}", quoted(url))))
 }
 
-/// Walks a Confluent list (`data`, `metadata.next`) from `first_url` and
-/// returns the items `keep` accepts, stopping after the first when `first_only`.
-pub async fn find_in_list<T: crate::client::Transport>(
-    transport: &T,
-    first_url: &str,
-    headers: &[(String, String)],
-    first_only: bool,
-    keep: impl Fn(&Value) -> bool,
-) -> Result<Vec<Value>, ConnectorError> {
-    let retry = crate::client::RetryPolicy::default();
-    let mut found = Vec::new();
-    let (mut pager, mut url) = Pager::start(&Paging::Automatic, first_url)?;
-    loop {
-        let request = crate::client::HttpRequest::get(&url, headers.to_vec());
-        let response = crate::client::send_idempotent(transport, &retry, request).await?;
-        let body: Value = serde_json::from_slice(&response.body)
-            .map_err(|e| invalid(format!("GET {}: the body is not JSON: {e}", quoted(&url))))?;
-        let items = body
-            .get("data")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for item in &items {
-            if keep(item) {
-                found.push(item.clone());
-                if first_only {
-                    return Ok(found);
-                }
-            }
-        }
-        match pager.next(&url, &body, items.len())? {
-            Some(next) => url = next,
-            None => return Ok(found),
-        }
-    }
-}
-
-/// The largest page Confluent serves on most lists.
-pub const CONFLUENT_MAX_PAGE: u32 = 100;
-/// The largest page Confluent serves on role bindings.
-pub const ROLE_BINDING_MAX_PAGE: u32 = 1000;
-
-/// Asks a Confluent list on `origin` for its largest page, unless the URL
-/// already names a `page_size`. Other URLs are left alone.
-pub fn with_largest_page_size(url: &str, origin: &url::Origin) -> String {
-    let Ok(mut parsed) = url::Url::parse(url) else {
-        return url.to_string();
-    };
-    let confluent_list =
-        parsed.path().starts_with("/iam/v2/") || parsed.path().starts_with("/org/v2/");
-    if parsed.origin() != *origin
-        || !confluent_list
-        || parsed.query_pairs().any(|(k, _)| k == "page_size")
-    {
-        return url.to_string();
-    }
-    let size = if parsed.path().starts_with("/iam/v2/role-bindings") {
-        ROLE_BINDING_MAX_PAGE
-    } else {
-        CONFLUENT_MAX_PAGE
-    };
-    parsed
-        .query_pairs_mut()
-        .append_pair("page_size", &size.to_string());
-    parsed.to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -563,26 +496,5 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.len() < 400 && error.contains("zzz…"), "{error}");
-    }
-
-    #[test]
-    fn confluent_lists_ask_for_their_largest_page() {
-        let origin = url::Url::parse("http://h:1").unwrap().origin();
-        assert_eq!(
-            "http://h:1/iam/v2/users?page_size=100",
-            with_largest_page_size("http://h:1/iam/v2/users", &origin)
-        );
-        assert_eq!(
-            "http://h:1/iam/v2/role-bindings?crn_pattern=c&page_size=1000",
-            with_largest_page_size("http://h:1/iam/v2/role-bindings?crn_pattern=c", &origin)
-        );
-        assert_eq!(
-            "http://h:1/iam/v2/users?page_size=5",
-            with_largest_page_size("http://h:1/iam/v2/users?page_size=5", &origin)
-        );
-        assert_eq!(
-            "http://other/iam/v2/users",
-            with_largest_page_size("http://other/iam/v2/users", &origin)
-        );
     }
 }

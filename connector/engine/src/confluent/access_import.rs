@@ -18,17 +18,20 @@
 //! their full CRN as an attribute. That is two page chains, read side by
 //! side, after the one-page organizations list.
 
-use std::cell::RefCell;
+use std::ops::ControlFlow;
 
 use futures_util::future::try_join;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde_json::Value;
 
-use crate::client::pages::{Paging, with_largest_page_size};
-use crate::client::{Transport, api_headers};
+use crate::client::Client;
+use crate::client::pages::Paging;
+use crate::confluent::{Confluent, api_headers};
+use crate::dialect::documents::Config;
 use crate::error::ConnectorError;
-use crate::import::{Delivery, ImportRun, fetch_pages};
+use crate::import::PageSink;
 use crate::model::{Access, AttributeValue, Record, Status};
+use crate::target::Target;
 
 /// The entitlement type of organizations, as the seed names it.
 pub const ORGANIZATION: &str = "organization";
@@ -47,23 +50,17 @@ pub fn patterns_for_organization(crn: &str) -> [String; 2] {
 }
 
 /// Imports every role binding of the organization as access links.
-pub(crate) async fn import_role_bindings<T: Transport>(
-    run: &ImportRun<'_, T>,
-    delivery: &Delivery<'_, '_, T>,
+pub(crate) async fn import_role_bindings(
+    client: Client<'_>,
+    config: &Config,
+    pages: &dyn PageSink,
 ) -> Result<(), ConnectorError> {
     let headers = api_headers();
-    let config = run.config;
-    let organizations = RefCell::new(Vec::new());
-    let first = with_largest_page_size(
-        &format!("{}/org/v2/organizations", config.base_url()),
-        &config.origin(),
-    );
-    fetch_pages(
-        run,
-        &Paging::Automatic,
-        first,
-        &headers,
-        async |url, body| {
+    let largest_page = |url: &str| Confluent.with_largest_page(url, &config.origin());
+    let mut organizations = Vec::new();
+    let first = largest_page(&format!("{}/org/v2/organizations", config.base_url()));
+    client
+        .pages(&Paging::Automatic, &first, &headers, async |url, body| {
             let items = list(url, body)?;
             for item in items {
                 let crn = item
@@ -75,13 +72,12 @@ pub(crate) async fn import_role_bindings<T: Transport>(
                             format!("an item has no metadata.resource_name: {item}"),
                         )
                     })?;
-                organizations.borrow_mut().push(crn.to_string());
+                organizations.push(crn.to_string());
             }
-            delivery.counted_page();
-            Ok(items.len())
-        },
-    )
-    .await?;
+            pages.counted_page();
+            Ok(ControlFlow::Continue(items.len()))
+        })
+        .await?;
 
     let bindings_matching = |pattern: String| {
         let headers = &headers;
@@ -89,27 +85,22 @@ pub(crate) async fn import_role_bindings<T: Transport>(
             let mut url = url::Url::parse(&format!("{}/iam/v2/role-bindings", config.base_url()))
                 .map_err(|e| ConnectorError::Config(format!("base URL: {e}")))?;
             url.query_pairs_mut().append_pair("crn_pattern", &pattern);
-            let first = with_largest_page_size(url.as_str(), &config.origin());
-            fetch_pages(
-                run,
-                &Paging::Automatic,
-                first,
-                headers,
-                async |url, body| {
+            let first = largest_page(url.as_str());
+            client
+                .pages(&Paging::Automatic, &first, headers, async |url, body| {
                     let items = list(url, body)?;
                     let links = items
                         .iter()
                         .map(|binding| to_access(binding).map(Record::Access))
                         .collect::<Result<Vec<_>, _>>()
                         .map_err(|e| invalid(url, e))?;
-                    delivery.page(links)?;
-                    Ok(items.len())
-                },
-            )
-            .await
+                    pages.page(links)?;
+                    Ok(ControlFlow::Continue(items.len()))
+                })
+                .await
         }
     };
-    stream::iter(organizations.into_inner())
+    stream::iter(organizations)
         .map(|crn| {
             let [at, beneath] = patterns_for_organization(&crn);
             try_join(bindings_matching(at), bindings_matching(beneath))

@@ -15,9 +15,9 @@
 
 use serde_json::{Value, json};
 
-use crate::client::pages::{find_in_list, with_largest_page_size};
-use crate::client::{HttpRequest, RetryPolicy, Transport, api_headers, send_idempotent};
+use crate::client::{Client, HttpRequest};
 use crate::confluent::access_import::{ENVIRONMENT, ORGANIZATION};
+use crate::confluent::api_headers;
 use crate::confluent::crn;
 use crate::dialect::documents::Config;
 use crate::dialect::provision_doc::ContentType;
@@ -75,26 +75,24 @@ fn grant(request: &ProvisionRequest, operation: &str) -> Result<Grant, Connector
 }
 
 /// An access request checked, with the CRN it binds and the audit so far.
-struct Scoped<'t, T> {
+struct Scoped {
     grant: Grant,
     crn: String,
-    transport: AuditedTransport<'t, T>,
     rendered: Vec<RenderedCall>,
     dry_run: bool,
 }
 
-impl<'t, T: Transport> Scoped<'t, T> {
+impl Scoped {
     /// Checks `request` and works out the CRN: the organization's, or the
     /// environment's under the organization, whose id the organizations list
     /// gives (a dry run renders that call instead).
     async fn new(
-        transport: &'t T,
+        client: Client<'_>,
         config: &Config,
         request: &ProvisionRequest,
         operation: &str,
     ) -> Result<Self, ConnectorError> {
         let grant = grant(request, operation)?;
-        let transport = AuditedTransport::new(transport);
         let mut rendered = Vec::new();
         let organization = if grant.ent_type == ORGANIZATION {
             grant.entitlement_id.clone()
@@ -108,8 +106,7 @@ impl<'t, T: Transport> Scoped<'t, T> {
                 "<organization id>".to_string()
             } else {
                 let url = organizations.url.clone();
-                let response =
-                    send_idempotent(&transport, &RetryPolicy::default(), organizations).await?;
+                let response = client.send(organizations).await?;
                 let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
                 let id = body
                     .pointer("/data/0/id")
@@ -130,14 +127,18 @@ impl<'t, T: Transport> Scoped<'t, T> {
         Ok(Self {
             grant,
             crn,
-            transport,
             rendered,
             dry_run: request.dry_run,
         })
     }
 
     /// The result: the account, the role, the CRN and the bindings touched.
-    fn finish(self, outcome: Outcome, binding_ids: &[String]) -> ProvisionResult {
+    fn finish(
+        self,
+        outcome: Outcome,
+        binding_ids: &[String],
+        audited: &AuditedTransport<'_>,
+    ) -> ProvisionResult {
         let text = |s: &str| AttributeValue::Text(s.to_string());
         let mut attributes = Vec::new();
         if !binding_ids.is_empty() {
@@ -149,19 +150,21 @@ impl<'t, T: Transport> Scoped<'t, T> {
             account_id: Some(self.grant.account_id),
             attributes,
             outcome,
-            calls: self.transport.calls(),
+            calls: audited.calls(),
             rendered: self.rendered,
         }
     }
 }
 
 /// Grants the request's role on its entitlement.
-pub async fn add_access<T: Transport>(
-    transport: &T,
+pub async fn add_access(
+    client: Client<'_>,
     config: &Config,
     request: &ProvisionRequest,
 ) -> Result<ProvisionResult, ConnectorError> {
-    let mut scoped = Scoped::new(transport, config, request, "add-access").await?;
+    let audited = AuditedTransport::new(client.transport());
+    let client = client.over(&audited);
+    let mut scoped = Scoped::new(client, config, request, "add-access").await?;
     let mut headers = api_headers();
     headers.push(("Content-Type".into(), ContentType::Json.mime().into()));
     let post = HttpRequest {
@@ -180,15 +183,14 @@ pub async fn add_access<T: Transport>(
     };
     if scoped.dry_run {
         scoped.rendered.push(rendered_call(&post));
-        return Ok(scoped.finish(Outcome::DryRun, &[]));
+        return Ok(scoped.finish(Outcome::DryRun, &[], &audited));
     }
     let rules = CallRules {
         place: "add-access",
         success: None,
         unsuccess: None,
     };
-    let (response, outcome) =
-        send_call(&scoped.transport, &rules, post, Some(ContentType::Json)).await?;
+    let (response, outcome) = send_call(client, &rules, post, Some(ContentType::Json)).await?;
     let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
     let id: Vec<String> = body
         .get("id")
@@ -196,16 +198,18 @@ pub async fn add_access<T: Transport>(
         .map(str::to_string)
         .into_iter()
         .collect();
-    Ok(scoped.finish(outcome, &id))
+    Ok(scoped.finish(outcome, &id, &audited))
 }
 
 /// Revokes the request's role on its entitlement.
-pub async fn remove_access<T: Transport>(
-    transport: &T,
+pub async fn remove_access(
+    client: Client<'_>,
     config: &Config,
     request: &ProvisionRequest,
 ) -> Result<ProvisionResult, ConnectorError> {
-    let mut scoped = Scoped::new(transport, config, request, "remove-access").await?;
+    let audited = AuditedTransport::new(client.transport());
+    let client = client.over(&audited);
+    let mut scoped = Scoped::new(client, config, request, "remove-access").await?;
     let principal = crn::principal(&scoped.grant.account_id);
     let mut list = url::Url::parse(&format!("{}/iam/v2/role-bindings", config.base_url()))
         .map_err(|e| ConnectorError::Config(format!("base URL: {e}")))?;
@@ -213,7 +217,9 @@ pub async fn remove_access<T: Transport>(
         .append_pair("principal", &principal)
         .append_pair("role_name", &scoped.grant.role)
         .append_pair("crn_pattern", &scoped.crn);
-    let first = with_largest_page_size(list.as_str(), &config.origin());
+    let first = client
+        .target()
+        .with_largest_page(list.as_str(), &config.origin());
     // `segment` is an id encoded by `path_segment`, or a dry run's placeholder.
     let delete = |segment: &str| HttpRequest {
         method: "DELETE".into(),
@@ -228,7 +234,7 @@ pub async fn remove_access<T: Transport>(
         scoped.rendered.push(rendered_call(&delete(
             "<id of each binding whose CRN is exactly the entitlement's>",
         )));
-        return Ok(scoped.finish(Outcome::DryRun, &[]));
+        return Ok(scoped.finish(Outcome::DryRun, &[], &audited));
     }
     let field = |item: &Value, name: &str| {
         item.get(name)
@@ -236,8 +242,8 @@ pub async fn remove_access<T: Transport>(
             .unwrap_or_default()
             .to_string()
     };
-    let matches: Vec<String> =
-        find_in_list(&scoped.transport, &first, &api_headers(), false, |item| {
+    let matches: Vec<String> = client
+        .find_in_list(&first, &api_headers(), false, |item| {
             field(item, "principal") == principal
                 && field(item, "role_name") == scoped.grant.role
                 && field(item, "crn_pattern") == scoped.crn
@@ -266,24 +272,41 @@ pub async fn remove_access<T: Transport>(
     };
     let mut outcome = Outcome::AlreadyAbsent;
     for segment in &segments {
-        let (_, deleted) = send_call(&scoped.transport, &rules, delete(segment), None).await?;
+        let (_, deleted) = send_call(client, &rules, delete(segment), None).await?;
         if deleted == Outcome::Done {
             outcome = Outcome::Done;
         }
     }
-    Ok(scoped.finish(outcome, &matches))
+    Ok(scoped.finish(outcome, &matches, &audited))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::confluent::Confluent;
     use crate::fake_target::FakeTarget;
 
     const BASE: &str = "http://sim:1";
     const ORGS: &str = "http://sim:1/org/v2/organizations";
 
     fn config() -> Config {
-        Config::load(BASE, &[]).unwrap()
+        Config::load(&Confluent, BASE, &[]).unwrap()
+    }
+
+    async fn add_access(
+        transport: &FakeTarget,
+        config: &Config,
+        request: &ProvisionRequest,
+    ) -> Result<ProvisionResult, ConnectorError> {
+        super::add_access(Client::new(transport, &Confluent), config, request).await
+    }
+
+    async fn remove_access(
+        transport: &FakeTarget,
+        config: &Config,
+        request: &ProvisionRequest,
+    ) -> Result<ProvisionResult, ConnectorError> {
+        super::remove_access(Client::new(transport, &Confluent), config, request).await
     }
 
     fn request(

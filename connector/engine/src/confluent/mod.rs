@@ -1,8 +1,228 @@
-//! Every fact about Confluent Cloud: role bindings as access, CRNs, the
-//! natural keys of idempotent creates and the connection check.
+//! Every fact about Confluent Cloud: its lists and error bodies, role
+//! bindings as access (imported and provisioned), CRNs, the natural keys of
+//! idempotent creates, the connection check and the seed's documents.
 
 pub mod access_import;
 pub mod access_provision;
 pub mod connection;
 pub mod crn;
 pub mod natural_keys;
+
+use serde_json::Value;
+
+use crate::client::{Client, HttpRequest, Recovery};
+use crate::dialect::documents::Config;
+use crate::dialect::import_doc::IMPORT_DOCUMENT;
+use crate::import::PageSink;
+use crate::model::AttributeValue;
+use crate::provision::{ProvisionRequest, ProvisionResult};
+use crate::target::{ConnectionReport, Pending, Target};
+
+/// The origin the seed's documents are written against. URLs on it are
+/// rewritten to the configured base URL, so those documents work verbatim
+/// against any Confluent Cloud endpoint, including a simulator.
+pub const DEFAULT_BASE_URL: &str = "https://api.confluent.cloud";
+
+/// The built-in documents: the seed's, byte for byte, and the user
+/// lifecycle the seed leaves out (`CreateUserJSON`, `RemoveUserJSON`).
+pub const DEFAULT_DOCUMENTS: &[(&str, &str)] = &[
+    (
+        "ConnectionJSON",
+        include_str!("../../defaults/ConnectionJSON.json"),
+    ),
+    (
+        IMPORT_DOCUMENT,
+        include_str!("../../defaults/ImportAccountEntJSON.json"),
+    ),
+    (
+        "CreateAccountJSON",
+        include_str!("../../defaults/CreateAccountJSON.json"),
+    ),
+    (
+        "UpdateAccountJSON",
+        include_str!("../../defaults/UpdateAccountJSON.json"),
+    ),
+    (
+        "RemoveAccountJSON",
+        include_str!("../../defaults/RemoveAccountJSON.json"),
+    ),
+    (
+        "CreateUserJSON",
+        include_str!("../../defaults/CreateUserJSON.json"),
+    ),
+    (
+        "RemoveUserJSON",
+        include_str!("../../defaults/RemoveUserJSON.json"),
+    ),
+];
+
+/// The largest page Confluent serves on most lists.
+pub const MAX_PAGE: u32 = 100;
+/// The largest page Confluent serves on role bindings.
+pub const ROLE_BINDING_MAX_PAGE: u32 = 1000;
+
+/// Confluent Cloud, as the engine's [`Target`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Confluent;
+
+/// The headers of the connector's own Confluent calls (the built-in access
+/// import and provisioning, the connection check): the credential
+/// placeholder the host replaces, and `Accept: application/json`.
+pub fn api_headers() -> Vec<(String, String)> {
+    vec![
+        (
+            "Authorization".to_string(),
+            crate::dialect::template::ACCESS_TOKEN_PLACEHOLDER.to_string(),
+        ),
+        ("Accept".to_string(), "application/json".to_string()),
+    ]
+}
+
+impl Target for Confluent {
+    fn name(&self) -> &'static str {
+        "confluent-cloud"
+    }
+
+    fn default_base_url(&self) -> &'static str {
+        DEFAULT_BASE_URL
+    }
+
+    fn default_documents(&self) -> &'static [(&'static str, &'static str)] {
+        DEFAULT_DOCUMENTS
+    }
+
+    /// Asks an `/iam/v2/` or `/org/v2/` list on `origin` for its largest
+    /// page, unless the URL already names a `page_size`.
+    fn with_largest_page(&self, url: &str, origin: &url::Origin) -> String {
+        let Ok(mut parsed) = url::Url::parse(url) else {
+            return url.to_string();
+        };
+        let confluent_list =
+            parsed.path().starts_with("/iam/v2/") || parsed.path().starts_with("/org/v2/");
+        if parsed.origin() != *origin
+            || !confluent_list
+            || parsed.query_pairs().any(|(k, _)| k == "page_size")
+        {
+            return url.to_string();
+        }
+        let size = if parsed.path().starts_with("/iam/v2/role-bindings") {
+            ROLE_BINDING_MAX_PAGE
+        } else {
+            MAX_PAGE
+        };
+        parsed
+            .query_pairs_mut()
+            .append_pair("page_size", &size.to_string());
+        parsed.to_string()
+    }
+
+    /// A list's `data`.
+    fn list_items<'v>(&self, body: &'v Value) -> Option<&'v Vec<Value>> {
+        body.get("data").and_then(Value::as_array)
+    }
+
+    /// `errors[0].detail` (or `title`) in the `Failure` shape, or `message`
+    /// in the role-binding shape.
+    fn error_detail<'v>(&self, body: &'v Value) -> Option<&'v str> {
+        body.pointer("/errors/0/detail")
+            .or_else(|| body.pointer("/errors/0/title"))
+            .or_else(|| body.get("message"))
+            .and_then(Value::as_str)
+    }
+
+    /// 404, or the 403 Confluent answers for a role binding it does not
+    /// have.
+    fn already_absent(&self, url: &str, status: u16) -> bool {
+        status == 404 || (status == 403 && url.contains("/iam/v2/role-bindings/"))
+    }
+
+    fn natural_key(&self, request: &HttpRequest) -> Option<Recovery> {
+        natural_keys::recovery_for(self, request)
+    }
+
+    /// Its `kind` attribute is `user`, or its `customproperty3` is `User`
+    /// (where the seed's import maps the account kind).
+    fn creates_a_user(&self, request: &ProvisionRequest) -> bool {
+        request
+            .user
+            .iter()
+            .chain(&request.account)
+            .any(|(name, value)| {
+                let AttributeValue::Text(text) = value else {
+                    return false;
+                };
+                (name == "kind" && text.eq_ignore_ascii_case("user"))
+                    || (name == "customproperty3" && text == "User")
+            })
+    }
+
+    /// User ids start `u-`, service accounts' `sa-`.
+    fn is_user_id(&self, account_id: &str) -> bool {
+        account_id.starts_with("u-")
+    }
+
+    fn test_connection<'a>(
+        &'a self,
+        client: Client<'a>,
+        config: &'a Config,
+    ) -> Pending<'a, ConnectionReport> {
+        Box::pin(connection::test_connection(client, config))
+    }
+
+    fn import_access<'a>(
+        &'a self,
+        client: Client<'a>,
+        config: &'a Config,
+        pages: &'a dyn PageSink,
+    ) -> Pending<'a, ()> {
+        Box::pin(access_import::import_role_bindings(client, config, pages))
+    }
+
+    fn add_access<'a>(
+        &'a self,
+        client: Client<'a>,
+        config: &'a Config,
+        request: &'a ProvisionRequest,
+    ) -> Pending<'a, ProvisionResult> {
+        Box::pin(access_provision::add_access(client, config, request))
+    }
+
+    fn remove_access<'a>(
+        &'a self,
+        client: Client<'a>,
+        config: &'a Config,
+        request: &'a ProvisionRequest,
+    ) -> Pending<'a, ProvisionResult> {
+        Box::pin(access_provision::remove_access(client, config, request))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_largest_page_size(url: &str, origin: &url::Origin) -> String {
+        Confluent.with_largest_page(url, origin)
+    }
+
+    #[test]
+    fn confluent_lists_ask_for_their_largest_page() {
+        let origin = url::Url::parse("http://h:1").unwrap().origin();
+        assert_eq!(
+            "http://h:1/iam/v2/users?page_size=100",
+            with_largest_page_size("http://h:1/iam/v2/users", &origin)
+        );
+        assert_eq!(
+            "http://h:1/iam/v2/role-bindings?crn_pattern=c&page_size=1000",
+            with_largest_page_size("http://h:1/iam/v2/role-bindings?crn_pattern=c", &origin)
+        );
+        assert_eq!(
+            "http://h:1/iam/v2/users?page_size=5",
+            with_largest_page_size("http://h:1/iam/v2/users?page_size=5", &origin)
+        );
+        assert_eq!(
+            "http://other/iam/v2/users",
+            with_largest_page_size("http://other/iam/v2/users", &origin)
+        );
+    }
+}

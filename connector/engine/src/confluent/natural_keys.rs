@@ -15,34 +15,12 @@
 
 use serde_json::{Value, json};
 
-use crate::client::pages::{find_in_list, with_largest_page_size};
-use crate::client::{HttpRequest, HttpResponse, Transport};
-use crate::dialect::provision_doc::ContentType;
-use crate::error::ConnectorError;
-
-/// How to find what a create would have made.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recovery {
-    searches: Vec<Search>,
-    headers: Vec<(String, String)>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Search {
-    /// The first page of a list.
-    url: String,
-    /// JSON pointers into an item and the values they must hold.
-    fields: Vec<(&'static str, String)>,
-    ignore_case: bool,
-    /// Turns a found user into the shape of an invitation.
-    as_invitation: bool,
-}
+use crate::client::{HttpRequest, Recovery, Search};
+use crate::confluent::Confluent;
+use crate::target::Target;
 
 /// The recovery for a create, if its collection has a natural key.
-pub fn recovery_for(request: &HttpRequest, content_type: Option<ContentType>) -> Option<Recovery> {
-    if request.method != "POST" || content_type != Some(ContentType::Json) {
-        return None;
-    }
+pub fn recovery_for(confluent: &Confluent, request: &HttpRequest) -> Option<Recovery> {
     let mut url = url::Url::parse(&request.url).ok()?;
     let body: Value = serde_json::from_slice(request.body.as_deref()?).ok()?;
     let field = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_string);
@@ -53,7 +31,7 @@ pub fn recovery_for(request: &HttpRequest, content_type: Option<ContentType>) ->
         for (name, value) in params {
             url.query_pairs_mut().append_pair(name, value);
         }
-        with_largest_page_size(url.as_str(), &url.origin())
+        confluent.with_largest_page(url.as_str(), &url.origin())
     };
     let searches = if path.ends_with("/iam/v2/service-accounts") {
         let name = field("display_name")?;
@@ -61,7 +39,7 @@ pub fn recovery_for(request: &HttpRequest, content_type: Option<ContentType>) ->
             url: list(&url, &[("display_name", &name)]),
             fields: vec![("/display_name", name)],
             ignore_case: false,
-            as_invitation: false,
+            reshape: None,
         }]
     } else if path.ends_with("/iam/v2/invitations") {
         let email = field("email")?;
@@ -72,13 +50,13 @@ pub fn recovery_for(request: &HttpRequest, content_type: Option<ContentType>) ->
                 url: list(&url, &[]),
                 fields: vec![("/email", email.clone())],
                 ignore_case: true,
-                as_invitation: false,
+                reshape: None,
             },
             Search {
                 url: list(&users, &[]),
                 fields: vec![("/email", email)],
                 ignore_case: true,
-                as_invitation: true,
+                reshape: Some(user_as_invitation),
             },
         ]
     } else if path.ends_with("/iam/v2/role-bindings") {
@@ -102,7 +80,7 @@ pub fn recovery_for(request: &HttpRequest, content_type: Option<ContentType>) ->
                 ("/crn_pattern", crn),
             ],
             ignore_case: false,
-            as_invitation: false,
+            reshape: None,
         }]
     } else {
         return None;
@@ -118,57 +96,9 @@ pub fn recovery_for(request: &HttpRequest, content_type: Option<ContentType>) ->
     Some(Recovery { searches, headers })
 }
 
-impl Recovery {
-    /// Looks for what the create would have made; a found object comes back
-    /// as a 200 response holding it, as if the create had answered.
-    pub async fn find<T: Transport>(
-        &self,
-        transport: &T,
-    ) -> Result<Option<HttpResponse>, ConnectorError> {
-        let found = self.lookup(transport).await?;
-        Ok(found.map(|object| HttpResponse {
-            status: 200,
-            headers: Vec::new(),
-            body: object.to_string().into_bytes(),
-        }))
-    }
-
-    /// The object the create would have made, if it exists.
-    pub async fn lookup<T: Transport>(
-        &self,
-        transport: &T,
-    ) -> Result<Option<Value>, ConnectorError> {
-        for search in &self.searches {
-            let found = find_in_list(transport, &search.url, &self.headers, true, |item| {
-                search.matches(item)
-            })
-            .await?;
-            if let Some(found) = found.first() {
-                return Ok(Some(if search.as_invitation {
-                    json!({"email": found["email"], "user": {"id": found["id"]}})
-                } else {
-                    found.clone()
-                }));
-            }
-        }
-        Ok(None)
-    }
-}
-
-impl Search {
-    fn matches(&self, item: &Value) -> bool {
-        self.fields.iter().all(|(pointer, wanted)| {
-            item.pointer(pointer)
-                .and_then(Value::as_str)
-                .is_some_and(|found| {
-                    if self.ignore_case {
-                        found.eq_ignore_ascii_case(wanted)
-                    } else {
-                        found == wanted
-                    }
-                })
-        })
-    }
+/// A found user in the shape of the invitation that made it.
+fn user_as_invitation(user: &Value) -> Value {
+    json!({"email": user["email"], "user": {"id": user["id"]}})
 }
 
 #[cfg(test)]
@@ -190,11 +120,11 @@ mod tests {
     #[test]
     fn creates_with_a_natural_key_can_be_looked_up() {
         let recovery = recovery_for(
+            &Confluent,
             &post(
                 "http://h:1/iam/v2/service-accounts",
                 json!({"display_name": "svc a"}),
             ),
-            Some(ContentType::Json),
         )
         .unwrap();
         assert_eq!(
@@ -206,19 +136,19 @@ mod tests {
             recovery.headers
         );
         let binding = recovery_for(
+            &Confluent,
             &post(
                 "http://h:1/iam/v2/role-bindings",
                 json!({"principal": "User:sa-1", "role_name": "R", "crn_pattern": "crn://c/o=1"}),
             ),
-            Some(ContentType::Json),
         )
         .unwrap();
         assert!(binding.searches[0].url.contains(
             "principal=User%3Asa-1&role_name=R&crn_pattern=crn%3A%2F%2Fc%2Fo%3D1&page_size=1000"
         ));
         let invite = recovery_for(
+            &Confluent,
             &post("http://h:1/iam/v2/invitations", json!({"email": "a@b"})),
-            Some(ContentType::Json),
         )
         .unwrap();
         assert_eq!(2, invite.searches.len());
@@ -227,12 +157,12 @@ mod tests {
                 .url
                 .starts_with("http://h:1/iam/v2/users?")
         );
-        assert_eq!(
-            None,
+        assert!(
             recovery_for(
+                &Confluent,
                 &post("http://h:1/api/things", json!({"display_name": "a"})),
-                Some(ContentType::Json)
             )
+            .is_none()
         );
     }
 }

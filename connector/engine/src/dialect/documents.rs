@@ -8,44 +8,7 @@ use crate::dialect::provision_doc::{ProvisionDocument, ProvisionPlan};
 use crate::dialect::urls::has_userinfo;
 use crate::error::{ConfigError, ConnectorError};
 use crate::printable::printable;
-
-/// The origin the seed's documents are written against. URLs on it are
-/// rewritten to the configured base URL, so those documents work verbatim
-/// against any Confluent Cloud endpoint, including a simulator.
-pub const DEFAULT_BASE_URL: &str = "https://api.confluent.cloud";
-
-/// The built-in documents: the seed's, byte for byte, and the user
-/// lifecycle the seed leaves out (`CreateUserJSON`, `RemoveUserJSON`).
-pub const DEFAULT_DOCUMENTS: &[(&str, &str)] = &[
-    (
-        "ConnectionJSON",
-        include_str!("../../defaults/ConnectionJSON.json"),
-    ),
-    (
-        IMPORT_DOCUMENT,
-        include_str!("../../defaults/ImportAccountEntJSON.json"),
-    ),
-    (
-        "CreateAccountJSON",
-        include_str!("../../defaults/CreateAccountJSON.json"),
-    ),
-    (
-        "UpdateAccountJSON",
-        include_str!("../../defaults/UpdateAccountJSON.json"),
-    ),
-    (
-        "RemoveAccountJSON",
-        include_str!("../../defaults/RemoveAccountJSON.json"),
-    ),
-    (
-        "CreateUserJSON",
-        include_str!("../../defaults/CreateUserJSON.json"),
-    ),
-    (
-        "RemoveUserJSON",
-        include_str!("../../defaults/RemoveUserJSON.json"),
-    ),
-];
+use crate::target::Target;
 
 /// Document names the connector reads; any other name is a config error.
 const KNOWN_DOCUMENTS: &[&str] = &[
@@ -63,6 +26,7 @@ const KNOWN_DOCUMENTS: &[&str] = &[
 /// A loaded, checked configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
+    target: &'static dyn Target,
     base_url: url::Url,
     /// The compiled import document.
     pub import: ImportPlan,
@@ -74,8 +38,13 @@ pub struct Config {
 }
 
 impl Config {
-    /// Loads `documents` (name, JSON) over the defaults for `base_url`.
-    pub fn load(base_url: &str, documents: &[(String, String)]) -> Result<Self, ConnectorError> {
+    /// Loads `documents` (name, JSON) over `target`'s defaults for
+    /// `base_url`.
+    pub fn load(
+        target: &'static dyn Target,
+        base_url: &str,
+        documents: &[(String, String)],
+    ) -> Result<Self, ConnectorError> {
         // The base URL is not quoted: it could hold a password.
         let parsed = url::Url::parse(base_url)
             .map_err(|e| ConnectorError::Config(format!("the base URL is not a URL: {e}")))?;
@@ -103,7 +72,8 @@ impl Config {
                 .find(|(n, _)| n == name)
                 .map(|(_, json)| json.as_str())
                 .or_else(|| {
-                    DEFAULT_DOCUMENTS
+                    target
+                        .default_documents()
                         .iter()
                         .find(|(n, _)| *n == name)
                         .map(|(_, json)| *json)
@@ -138,11 +108,17 @@ impl Config {
             remove_access: plan("RemoveAccessJSON")?,
         };
         Ok(Self {
+            target,
             base_url: parsed,
             import,
             provisioning,
             warnings,
         })
+    }
+
+    /// The target system the configuration is for.
+    pub fn target(&self) -> &'static dyn Target {
+        self.target
     }
 
     /// The configured base URL, without a trailing slash.
@@ -155,9 +131,10 @@ impl Config {
         self.base_url.origin()
     }
 
-    /// Rewrites a URL on [`DEFAULT_BASE_URL`] onto the configured base URL.
+    /// Rewrites a URL on the target's default base URL (the one its default
+    /// documents are written for) onto the configured base URL.
     pub fn resolve_url(&self, url: &str) -> String {
-        match url.strip_prefix(DEFAULT_BASE_URL) {
+        match url.strip_prefix(self.target.default_base_url()) {
             Some(rest) if rest.is_empty() || rest.starts_with('/') || rest.starts_with('?') => {
                 format!("{}{rest}", self.base_url())
             }
@@ -214,13 +191,14 @@ pub fn parse_document<T: DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::confluent::Confluent;
 
     fn load(documents: &[(&str, &str)]) -> Result<Config, ConnectorError> {
         let documents: Vec<_> = documents
             .iter()
             .map(|(n, j)| (n.to_string(), j.to_string()))
             .collect();
-        Config::load("http://127.0.0.1:9", &documents)
+        Config::load(&Confluent, "http://127.0.0.1:9", &documents)
     }
 
     #[test]
@@ -325,7 +303,7 @@ mod tests {
 
     #[test]
     fn a_base_url_with_a_user_or_password_is_refused_without_echoing_it() {
-        let error = Config::load("http://u:secret@127.0.0.1:9", &[])
+        let error = Config::load(&Confluent, "http://u:secret@127.0.0.1:9", &[])
             .unwrap_err()
             .to_string();
         assert_eq!(
@@ -333,7 +311,9 @@ mod tests {
             error
         );
         for unparsable in ["http://u:secret@127.0.0.1:99999", "http://u:sec/ret@h/"] {
-            let error = Config::load(unparsable, &[]).unwrap_err().to_string();
+            let error = Config::load(&Confluent, unparsable, &[])
+                .unwrap_err()
+                .to_string();
             assert!(!error.contains("sec"), "{error}");
         }
     }

@@ -421,7 +421,7 @@ mod tests {
 
     #[test]
     fn the_seed_documents_compile() {
-        for (name, text) in crate::dialect::documents::DEFAULT_DOCUMENTS {
+        for (name, text) in crate::confluent::DEFAULT_DOCUMENTS {
             if name.ends_with("AccountJSON") {
                 let document: ProvisionDocument = serde_json::from_str(text).unwrap();
                 ProvisionPlan::compile(name, &document).unwrap();

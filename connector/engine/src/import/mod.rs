@@ -13,12 +13,13 @@ pub mod state;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
+use std::ops::ControlFlow;
 
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde_json::Value;
 
-use crate::client::pages::{Pager, Paging, with_largest_page_size};
-use crate::client::{HttpRequest, RetryPolicy, Transport, send_idempotent};
+use crate::client::pages::Paging;
+use crate::client::{Client, Transport};
 use crate::dialect::documents::Config;
 use crate::dialect::import_doc::CallPlan;
 use crate::dialect::mapping::lookup;
@@ -68,9 +69,8 @@ pub async fn import<T: Transport>(
     };
     let mut next = previous.clone();
     let run = ImportRun {
-        transport,
+        client: Client::new(transport, config.target()),
         config,
-        retry: RetryPolicy::default(),
         sink: RefCell::new(sink),
         summary: RefCell::new(ImportSummary::default()),
     };
@@ -91,7 +91,8 @@ pub async fn import<T: Transport>(
             ObjectKind::Accounts => run.import_accounts(&delivery).await?,
             ObjectKind::Entitlements => run.import_entitlements(&delivery).await?,
             ObjectKind::Access => {
-                crate::confluent::access_import::import_role_bindings(&run, &delivery).await?
+                let target = config.target();
+                target.import_access(run.client, config, &delivery).await?;
             }
         }
         let (section, vanished, counts) = delivery.tracker.into_inner().finish();
@@ -123,19 +124,29 @@ pub async fn import<T: Transport>(
 }
 
 /// One import's shared parts; the concurrent calls of a kind borrow it.
-pub(crate) struct ImportRun<'a, T> {
-    pub(crate) transport: &'a T,
-    pub(crate) config: &'a Config,
-    pub(crate) retry: RetryPolicy,
+struct ImportRun<'a> {
+    client: Client<'a>,
+    config: &'a Config,
     sink: RefCell<&'a mut dyn RecordSink>,
     summary: RefCell<ImportSummary>,
 }
 
+/// Where a kind's records go, a page at a time: the import's own calls
+/// deliver to it, and so does a target's built-in access import.
+pub trait PageSink {
+    /// Delivers one page's records and reports progress.
+    fn page(&self, records: Vec<Record>) -> Result<(), ConnectorError>;
+
+    /// Counts a page read that held no records of the kind (such as the
+    /// list of organizations before their role bindings).
+    fn counted_page(&self);
+}
+
 /// Where the mapped records of one kind go: past the orphan check (access),
 /// through the tracker, to the sink.
-pub(crate) struct Delivery<'a, 'r, T> {
+struct Delivery<'a, 'r> {
     kind: ObjectKind,
-    run: &'r ImportRun<'a, T>,
+    run: &'r ImportRun<'a>,
     /// The kinds imported before this one, to find orphaned access links.
     ends: &'r Snapshot,
     tracker: RefCell<Tracker<'r>>,
@@ -144,9 +155,8 @@ pub(crate) struct Delivery<'a, 'r, T> {
     pages: Cell<u64>,
 }
 
-impl<T> Delivery<'_, '_, T> {
-    /// Delivers one page's records and reports progress.
-    pub(crate) fn page(&self, records: Vec<Record>) -> Result<(), ConnectorError> {
+impl PageSink for Delivery<'_, '_> {
+    fn page(&self, records: Vec<Record>) -> Result<(), ConnectorError> {
         let mut due = Vec::new();
         for record in records {
             if let Record::Access(link) = &record
@@ -164,8 +174,7 @@ impl<T> Delivery<'_, '_, T> {
         Ok(())
     }
 
-    /// Counts a page read and reports progress.
-    pub(crate) fn counted_page(&self) {
+    fn counted_page(&self) {
         self.pages.set(self.pages.get() + 1);
         self.run.summary.borrow_mut().pages += 1;
         let present = self.tracker.borrow().counts.present;
@@ -175,7 +184,9 @@ impl<T> Delivery<'_, '_, T> {
             .borrow_mut()
             .progress(self.kind, present, pages);
     }
+}
 
+impl Delivery<'_, '_> {
     /// An access link whose account or entitlement this run or the state
     /// does not know. Nothing is an orphan of a kind never imported.
     fn is_orphan(&self, link: &crate::model::Access) -> bool {
@@ -194,7 +205,7 @@ impl<T> Delivery<'_, '_, T> {
     }
 }
 
-impl<T> ImportRun<'_, T> {
+impl ImportRun<'_> {
     /// Hands a batch to the sink.
     fn emit(&self, batch: Vec<Record>) -> Result<(), ConnectorError> {
         if batch.is_empty() {
@@ -207,8 +218,8 @@ impl<T> ImportRun<'_, T> {
     }
 }
 
-impl<T: Transport> ImportRun<'_, T> {
-    async fn import_accounts(&self, delivery: &Delivery<'_, '_, T>) -> Result<(), ConnectorError> {
+impl ImportRun<'_> {
+    async fn import_accounts(&self, delivery: &Delivery<'_, '_>) -> Result<(), ConnectorError> {
         let make = |id, attributes| {
             Record::Account(Account {
                 id,
@@ -225,10 +236,7 @@ impl<T: Transport> ImportRun<'_, T> {
         .await
     }
 
-    async fn import_entitlements(
-        &self,
-        delivery: &Delivery<'_, '_, T>,
-    ) -> Result<(), ConnectorError> {
+    async fn import_entitlements(&self, delivery: &Delivery<'_, '_>) -> Result<(), ConnectorError> {
         stream::iter(&self.config.import.ent_types)
             .map(|ent_type| {
                 let make = move |id, attributes| {
@@ -256,7 +264,7 @@ impl<T: Transport> ImportRun<'_, T> {
         calls: &[CallPlan],
         binding: &str,
         make: &dyn Fn(String, Attributes) -> Record,
-        delivery: &Delivery<'_, '_, T>,
+        delivery: &Delivery<'_, '_>,
     ) -> Result<(), ConnectorError> {
         stream::iter(calls.iter().enumerate().filter(|(_, c)| !c.dependent))
             .map(|(at, call)| {
@@ -277,14 +285,17 @@ impl<T: Transport> ImportRun<'_, T> {
         dependents: &[&CallPlan],
         binding: &str,
         make: &dyn Fn(String, Attributes) -> Record,
-        delivery: &Delivery<'_, '_, T>,
+        delivery: &Delivery<'_, '_>,
     ) -> Result<(), ConnectorError> {
         let (url, headers) = self.render(call, &Bindings::default())?;
         let first = match call.paging {
-            Paging::Automatic => with_largest_page_size(&url, &self.config.origin()),
+            Paging::Automatic => self
+                .client
+                .target()
+                .with_largest_page(&url, &self.config.origin()),
             _ => url,
         };
-        fetch_pages(self, &call.paging, first, &headers, async |url, body| {
+        let on_page = async |url: &str, body: &Value| {
             let rows = map_rows(call, url, body)?;
             let count = rows.len();
             let rows: Vec<Attributes> = stream::iter(rows)
@@ -297,9 +308,11 @@ impl<T: Transport> ImportRun<'_, T> {
                 .map(|row| Ok(make(key_of(call, url, &row)?, row)))
                 .collect::<Result<Vec<_>, ConnectorError>>()?;
             delivery.page(records)?;
-            Ok(count)
-        })
-        .await
+            Ok(ControlFlow::Continue(count))
+        };
+        self.client
+            .pages(&call.paging, &first, &headers, on_page)
+            .await
     }
 
     /// Renders a call's URL and headers. A dependent call's values come from
@@ -351,13 +364,10 @@ impl<T: Transport> ImportRun<'_, T> {
             let mut bindings = Bindings::default();
             bindings.bind(binding, attributes_json(&row));
             let (url, headers) = self.render(call, &bindings)?;
-            let response =
-                send_idempotent(self.transport, &self.retry, HttpRequest::get(&url, headers)).await;
-            let response = match response {
+            let body = match self.client.get_json(&url, &headers).await {
                 Err(ConnectorError::NotFound(_)) => continue,
                 other => other?,
             };
-            let body = parse_json(&url, &response.body)?;
             let item = match lookup(&body, &call.list_field) {
                 Some(Value::Array(items)) => items.first().cloned().unwrap_or(Value::Null),
                 Some(item) => item.clone(),
@@ -391,34 +401,6 @@ fn attributes_json(row: &Attributes) -> Value {
         })
         .collect::<serde_json::Map<_, _>>()
         .into()
-}
-
-fn parse_json(url: &str, body: &[u8]) -> Result<Value, ConnectorError> {
-    serde_json::from_slice(body).map_err(|e| {
-        ConnectorError::InvalidResponse(format!("GET {url}: the body is not JSON: {e}"))
-    })
-}
-
-/// GETs `first_url` and every page after it as `paging` says, handing each
-/// page's JSON to `on_page`, which returns how many records it held.
-pub(crate) async fn fetch_pages<T: Transport>(
-    run: &ImportRun<'_, T>,
-    paging: &Paging,
-    first_url: String,
-    headers: &[(String, String)],
-    mut on_page: impl AsyncFnMut(&str, &Value) -> Result<usize, ConnectorError>,
-) -> Result<(), ConnectorError> {
-    let (mut pager, mut url) = Pager::start(paging, &first_url)?;
-    loop {
-        let request = HttpRequest::get(&url, headers.to_vec());
-        let response = send_idempotent(run.transport, &run.retry, request).await?;
-        let body = parse_json(&url, &response.body)?;
-        let records = on_page(&url, &body).await?;
-        match pager.next(&url, &body, records)? {
-            Some(next) => url = next,
-            None => return Ok(()),
-        }
-    }
 }
 
 /// One page's rows, mapped but not yet keyed.
@@ -462,6 +444,8 @@ fn key_of(call: &CallPlan, url: &str, row: &Attributes) -> Result<String, Connec
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::RetryPolicy;
+    use crate::confluent::Confluent;
     use crate::dialect::import_doc::MAX_CALLS;
     use crate::fake_target::FakeTarget;
 
@@ -484,7 +468,7 @@ mod tests {
     const BASE: &str = "http://sim:1";
 
     fn config() -> Config {
-        Config::load(BASE, &[]).unwrap()
+        Config::load(&Confluent, BASE, &[]).unwrap()
     }
 
     fn request(kinds: &[ObjectKind], state: Option<&str>, incremental: bool) -> ImportRequest {
@@ -885,6 +869,7 @@ mod tests {
             }}
         });
         let config = Config::load(
+            &Confluent,
             BASE,
             &[("ImportAccountEntJSON".into(), document.to_string())],
         )
@@ -966,6 +951,7 @@ mod tests {
             serde_json::json!({"entitlementParams": {"entTypes": ent_types}})
         };
         let config = Config::load(
+            &Confluent,
             BASE,
             &[("ImportAccountEntJSON".into(), document.to_string())],
         )
@@ -1013,6 +999,7 @@ mod tests {
             }}
         });
         let config = Config::load(
+            &Confluent,
             BASE,
             &[("ImportAccountEntJSON".into(), document.to_string())],
         )
@@ -1058,6 +1045,7 @@ mod tests {
             }}}
         });
         let config = Config::load(
+            &Confluent,
             BASE,
             &[("ImportAccountEntJSON".into(), document.to_string())],
         )

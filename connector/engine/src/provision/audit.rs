@@ -4,19 +4,26 @@
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
-use crate::client::{HttpRequest, HttpResponse, Transport, TransportError};
+use crate::client::{DynTransport, HttpRequest, HttpResponse, Transport, TransportError};
 use crate::provision::HttpCall;
 
 /// A transport that notes every exchange.
-#[derive(Debug)]
-pub struct AuditedTransport<'a, T> {
-    inner: &'a T,
+pub struct AuditedTransport<'a> {
+    inner: &'a dyn DynTransport,
     calls: RefCell<Vec<HttpCall>>,
 }
 
-impl<'a, T: Transport> AuditedTransport<'a, T> {
+impl std::fmt::Debug for AuditedTransport<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditedTransport")
+            .field("calls", &self.calls)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> AuditedTransport<'a> {
     /// Audits `inner`.
-    pub fn new(inner: &'a T) -> Self {
+    pub fn new(inner: &'a dyn DynTransport) -> Self {
         Self {
             inner,
             calls: RefCell::new(Vec::new()),
@@ -29,11 +36,11 @@ impl<'a, T: Transport> AuditedTransport<'a, T> {
     }
 }
 
-impl<T: Transport> Transport for AuditedTransport<'_, T> {
+impl Transport for AuditedTransport<'_> {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let (method, url) = (request.method.clone(), request.url.clone());
         let started = Instant::now();
-        let outcome = self.inner.send(request).await;
+        let outcome = self.inner.send_boxed(request).await;
         self.calls.borrow_mut().push(HttpCall {
             method,
             url,
@@ -44,6 +51,6 @@ impl<T: Transport> Transport for AuditedTransport<'_, T> {
     }
 
     async fn sleep(&self, duration: Duration) {
-        self.inner.sleep(duration).await;
+        self.inner.sleep_boxed(duration).await;
     }
 }

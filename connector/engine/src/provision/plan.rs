@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::client::Transport;
+use crate::client::Client;
 use crate::dialect::documents::Config;
 use crate::dialect::mapping::lookup;
 use crate::dialect::provision_doc::ProvisionPlan;
@@ -67,13 +67,14 @@ fn attribute_json(value: &AttributeValue) -> Value {
 }
 
 /// Runs `plan` for `request`.
-pub async fn run_plan<T: Transport>(
-    transport: &T,
+pub async fn run_plan(
+    client: Client<'_>,
     config: &Config,
     plan: &ProvisionPlan,
     request: &ProvisionRequest,
 ) -> Result<ProvisionResult, ConnectorError> {
-    let audited = AuditedTransport::new(transport);
+    let audited = AuditedTransport::new(client.transport());
+    let client = client.over(&audited);
     let mut bindings = request_bindings(config, request);
     if request.dry_run {
         bindings = bindings.with_response_placeholders();
@@ -97,7 +98,7 @@ pub async fn run_plan<T: Transport>(
             unsuccess: call.unsuccess.as_ref(),
         };
         let (response, call_outcome) =
-            send_call(&audited, &rules, ready.request, ready.content_type).await?;
+            send_call(client, &rules, ready.request, ready.content_type).await?;
         if call_outcome != Outcome::Done {
             outcome = call_outcome;
         }
@@ -147,13 +148,24 @@ pub async fn run_plan<T: Transport>(
 mod tests {
     use super::*;
     use crate::client::TransportError;
+    use crate::confluent::Confluent;
     use crate::dialect::provision_doc::ProvisionDocument;
     use crate::fake_target::FakeTarget;
 
     const BASE: &str = "http://sim:1";
 
+    async fn run_plan(
+        transport: &FakeTarget,
+        config: &Config,
+        plan: &ProvisionPlan,
+        request: &ProvisionRequest,
+    ) -> Result<ProvisionResult, ConnectorError> {
+        let client = Client::new(transport, config.target());
+        super::run_plan(client, config, plan, request).await
+    }
+
     fn plan(document: Value) -> (Config, ProvisionPlan) {
-        let config = Config::load(BASE, &[]).unwrap();
+        let config = Config::load(&Confluent, BASE, &[]).unwrap();
         let parsed: ProvisionDocument = serde_json::from_value(document).unwrap();
         (
             config,
@@ -285,7 +297,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_request_value_that_is_not_one_path_segment_is_a_config_error() {
-        let config = Config::load(BASE, &[]).unwrap();
+        let config = Config::load(&Confluent, BASE, &[]).unwrap();
         for id in ["..", ".", ""] {
             for dry_run in [false, true] {
                 let transport = FakeTarget::default();
