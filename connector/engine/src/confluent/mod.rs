@@ -8,11 +8,20 @@ pub mod connection;
 pub mod crn;
 pub mod natural_keys;
 
+/// A built-in document: its name and the JSON of `defaults/<name>.json`.
+macro_rules! seed {
+    ($name:literal) => {
+        (
+            $name,
+            include_str!(concat!("../../defaults/", $name, ".json")),
+        )
+    };
+}
+
 use serde_json::Value;
 
 use crate::client::{Client, HttpRequest, Recovery};
 use crate::dialect::documents::Config;
-use crate::dialect::import_doc::IMPORT_DOCUMENT;
 use crate::import::PageSink;
 use crate::model::AttributeValue;
 use crate::provision::{ProvisionRequest, ProvisionResult};
@@ -26,34 +35,13 @@ pub const DEFAULT_BASE_URL: &str = "https://api.confluent.cloud";
 /// The built-in documents: the seed's, byte for byte, and the user
 /// lifecycle the seed leaves out (`CreateUserJSON`, `RemoveUserJSON`).
 pub const DEFAULT_DOCUMENTS: &[(&str, &str)] = &[
-    (
-        "ConnectionJSON",
-        include_str!("../../defaults/ConnectionJSON.json"),
-    ),
-    (
-        IMPORT_DOCUMENT,
-        include_str!("../../defaults/ImportAccountEntJSON.json"),
-    ),
-    (
-        "CreateAccountJSON",
-        include_str!("../../defaults/CreateAccountJSON.json"),
-    ),
-    (
-        "UpdateAccountJSON",
-        include_str!("../../defaults/UpdateAccountJSON.json"),
-    ),
-    (
-        "RemoveAccountJSON",
-        include_str!("../../defaults/RemoveAccountJSON.json"),
-    ),
-    (
-        "CreateUserJSON",
-        include_str!("../../defaults/CreateUserJSON.json"),
-    ),
-    (
-        "RemoveUserJSON",
-        include_str!("../../defaults/RemoveUserJSON.json"),
-    ),
+    seed!("ConnectionJSON"),
+    seed!("ImportAccountEntJSON"),
+    seed!("CreateAccountJSON"),
+    seed!("UpdateAccountJSON"),
+    seed!("RemoveAccountJSON"),
+    seed!("CreateUserJSON"),
+    seed!("RemoveUserJSON"),
 ];
 
 /// The largest page Confluent serves on most lists.
