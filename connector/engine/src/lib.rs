@@ -1,7 +1,15 @@
-//! The Confluent Cloud identity connector's logic, free of any WebAssembly or
-//! HTTP runtime: the Saviynt-style config dialect, binding templates,
-//! attribute mapping, pagination, import and connection checks. It reaches
-//! the network only through the [`http::Transport`] its caller provides.
+//! The identity connector's logic, free of any WebAssembly or HTTP runtime.
+//!
+//! | folder | what it holds |
+//! |---|---|
+//! | [`dialect`] | the Saviynt-style documents and their language: import and provisioning documents, status rules, templates, expressions, mapping, dates |
+//! | [`import`] | the import run, change tracking against the state, and the state |
+//! | [`provision`] | the operation dispatcher, the plan runner, rendering and dry runs, response judging, the audit list |
+//! | [`client`] | the one HTTP client: transport, retries, status mapping, paging, JSON, lost-create recovery |
+//! | [`confluent`] | every fact about Confluent Cloud, as the [`target::Target`] the engine serves |
+//!
+//! The engine reaches the network only through the [`client::Transport`]
+//! its caller provides.
 #![deny(missing_docs)]
 
 pub mod client;

@@ -1,7 +1,8 @@
 //! Walking a list across pages.
 //!
-//! Confluent's lists carry `metadata.next`, an opaque absolute URL, and the
-//! last page has none; that is the automatic mode. The Saviynt forms serve
+//! The automatic mode follows `metadata.next`, an opaque absolute URL that
+//! the last page lacks (the target is asked for its largest page, see
+//! [`crate::target::Target::with_largest_page`]). The Saviynt forms serve
 //! other APIs: a next-URL path in the body, an offset and batch size, or a page
 //! number. Whatever the form, the pager follows links only on the origin of
 //! the first request, never one naming a user or password before its host
@@ -29,7 +30,7 @@ pub const MAX_NEXT_LINK: usize = 8 * 1024;
 /// How a call's list continues, from its `pagination` block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Paging {
-    /// Confluent's `metadata.next`, with the largest page size asked for.
+    /// `metadata.next`, with the target's largest page size asked for.
     Automatic,
     /// `pagination.nextUrl.nextUrlPath`: the next URL at a path in the body.
     NextUrl(Vec<Segment>),
