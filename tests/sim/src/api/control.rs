@@ -1,0 +1,84 @@
+//! The control API under `/_sim/`: state, request log, faults and CRN matching.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::{LoggedRequest, Shared, lock};
+use crate::crn::CrnMatching;
+use crate::errors::ApiError;
+use crate::faults::Faults;
+use crate::model::Resource;
+use crate::store::Collection;
+
+/// Everything the simulator holds, in the API's own JSON shapes.
+pub fn state_json(shared: &Shared) -> Value {
+    let store = lock(&shared.store);
+    let org_id = store.org_id();
+    fn all<T: Resource>(c: &Collection<T>, origin: &str, org_id: &str) -> Vec<Value> {
+        c.iter().map(|r| r.to_json(origin, org_id)).collect()
+    }
+    json!({
+        "organizations": store.organization.iter().map(|o| o.to_json(&shared.origin, org_id)).collect::<Vec<_>>(),
+        "users": all(&store.users, &shared.origin, org_id),
+        "service_accounts": all(&store.service_accounts, &shared.origin, org_id),
+        "invitations": all(&store.invitations, &shared.origin, org_id),
+        "environments": all(&store.environments, &shared.origin, org_id),
+        "role_bindings": all(&store.role_bindings, &shared.origin, org_id),
+    })
+}
+
+pub(super) async fn sim_state(State(s): State<Arc<Shared>>) -> Json<Value> {
+    Json(state_json(&s))
+}
+
+pub(super) async fn sim_requests(State(s): State<Arc<Shared>>) -> Json<Vec<LoggedRequest>> {
+    Json(lock(&s.log).clone())
+}
+
+pub(super) async fn sim_clear_requests(State(s): State<Arc<Shared>>) -> StatusCode {
+    lock(&s.log).clear();
+    StatusCode::NO_CONTENT
+}
+
+pub(super) async fn sim_faults(State(s): State<Arc<Shared>>) -> Json<Faults> {
+    Json(lock(&s.faults).clone())
+}
+
+/// The `/_sim/crn-matching` document.
+#[derive(Debug, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CrnMatchingDocument {
+    mode: CrnMatching,
+}
+
+pub(super) async fn sim_crn_matching(State(s): State<Arc<Shared>>) -> Json<CrnMatchingDocument> {
+    Json(CrnMatchingDocument {
+        mode: *lock(&s.crn_matching),
+    })
+}
+
+pub(super) async fn sim_set_crn_matching(
+    State(s): State<Arc<Shared>>,
+    body: Bytes,
+) -> Result<Json<CrnMatchingDocument>, ApiError> {
+    let document: CrnMatchingDocument = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_body(format!("the CRN matching document is invalid: {e}")))?;
+    *lock(&s.crn_matching) = document.mode;
+    Ok(Json(document))
+}
+
+pub(super) async fn sim_set_faults(
+    State(s): State<Arc<Shared>>,
+    body: Bytes,
+) -> Result<Json<Faults>, ApiError> {
+    let faults: Faults = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_body(format!("the faults document is invalid: {e}")))?;
+    *lock(&s.faults) = faults.clone();
+    Ok(Json(faults))
+}

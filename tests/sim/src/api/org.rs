@@ -1,0 +1,223 @@
+//! `org/v2`: the organization and its environments.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::Value;
+
+use super::{ListSpec, Shared, created, list, lock, parse_query};
+use crate::body::{JsonObject, string_field};
+use crate::errors::ApiError;
+use crate::model::{Environment, Resource};
+use crate::pagination::{self, NextLinkStyle, collect_page, envelope, page_request};
+use crate::store::{stamps_now, touch};
+
+pub(super) async fn list_organizations(
+    State(s): State<Arc<Shared>>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let query = parse_query(q);
+    let path = "/org/v2/organizations";
+    let request = page_request(&query, pagination::STANDARD, &s.page_tokens, path, &[])?;
+    let store = lock(&s.store);
+    // The one organization is position 1.
+    let orgs = store
+        .organization
+        .iter()
+        .map(|org| (1, org))
+        .filter(|(position, _)| request.after.is_none_or(|after| *position > after));
+    let page = collect_page(
+        orgs,
+        &request,
+        &s.page_tokens,
+        store.organization.iter().count(),
+        |org| org.to_json(&s.origin, &org.id),
+    );
+    Ok(Json(envelope(
+        "org/v2",
+        "OrganizationList",
+        &s.origin,
+        path,
+        &query,
+        page,
+        &NextLinkStyle::default(),
+    )))
+}
+
+pub(super) async fn get_organization(
+    State(s): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let store = lock(&s.store);
+    match &store.organization {
+        Some(org) if org.id == id => Ok(Json(org.to_json(&s.origin, &org.id))),
+        _ => Err(ApiError::not_found("Organization", &id)),
+    }
+}
+
+/// The specs' pattern for an organization's `display_name`:
+/// `^[^<>#%'*^`{|}~\"]{1,31}$`.
+fn valid_organization_name(name: &str) -> bool {
+    (1..=31).contains(&name.chars().count())
+        && !name.contains([
+            '<', '>', '#', '%', '\'', '*', '^', '`', '{', '|', '}', '~', '"',
+        ])
+}
+
+pub(super) async fn patch_organization(
+    State(s): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    let display_name = string_field(&body, "display_name", false)?;
+    if let Some(name) = display_name
+        .as_deref()
+        .filter(|n| !valid_organization_name(n))
+    {
+        return Err(ApiError::bad_body(format!(
+            "'display_name' must be 1 to 31 characters without <>#%'*^`{{|}}~\", got '{name}'"
+        )));
+    }
+    let jit_enabled = match body.get("jit_enabled") {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(enabled)) => Some(*enabled),
+        Some(other) => {
+            return Err(ApiError::bad_body(format!(
+                "'jit_enabled' must be a boolean, got {other}"
+            )));
+        }
+    };
+    let mut store = lock(&s.store);
+    let org = store
+        .organization
+        .as_mut()
+        .filter(|org| org.id == id)
+        .ok_or_else(|| ApiError::not_found("Organization", &id))?;
+    if let Some(display_name) = display_name {
+        org.display_name = display_name;
+    }
+    if let Some(jit_enabled) = jit_enabled {
+        org.jit_enabled = jit_enabled;
+    }
+    touch(&mut org.stamps);
+    Ok(Json(org.to_json(&s.origin, &org.id)))
+}
+
+pub(super) async fn list_environments(
+    State(s): State<Arc<Shared>>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let query = parse_query(q);
+    let store = lock(&s.store);
+    let spec = ListSpec {
+        api_version: "org/v2",
+        kind: "EnvironmentList",
+        path: "/org/v2/environments",
+        limits: pagination::STANDARD,
+        filters: &[],
+    };
+    list(
+        &s,
+        &store,
+        &store.environments,
+        spec,
+        &query,
+        |_| true,
+        false,
+    )
+}
+
+fn governance_package(body: &serde_json::Map<String, Value>) -> Result<Option<String>, ApiError> {
+    match body.get("stream_governance_config") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(config)) => string_field(config, "package", true),
+        Some(_) => Err(ApiError::bad_body(
+            "'stream_governance_config' must be an object",
+        )),
+    }
+}
+
+pub(super) async fn create_environment(
+    State(s): State<Arc<Shared>>,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let display_name = string_field(&body, "display_name", true)?.unwrap_or_default();
+    let package = governance_package(&body)?.unwrap_or_else(|| "ESSENTIALS".to_string());
+    let mut store = lock(&s.store);
+    if let Some(existing) = store
+        .environments
+        .iter()
+        .find(|env| env.display_name == display_name)
+    {
+        return Err(ApiError::conflict(
+            format!("Environment name is already in use: '{display_name}'"),
+            format!("{}/org/v2/environments/{}", s.origin, existing.id),
+        ));
+    }
+    let env = Environment {
+        id: store.new_id("env"),
+        display_name,
+        governance_package: package,
+        stamps: stamps_now(),
+    };
+    let json = env.to_json(&s.origin, store.org_id());
+    let path = format!("/org/v2/environments/{}", env.id);
+    let seq = store.next_seq();
+    store.environments.insert(seq, env);
+    Ok(created(&s, &path, json))
+}
+
+pub(super) async fn get_environment(
+    State(s): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let store = lock(&s.store);
+    let env = store
+        .environments
+        .get(&id)
+        .ok_or_else(|| ApiError::not_found("Environment", &id))?;
+    Ok(Json(env.to_json(&s.origin, store.org_id())))
+}
+
+pub(super) async fn patch_environment(
+    State(s): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject,
+) -> Result<Json<Value>, ApiError> {
+    let display_name = string_field(&body, "display_name", false)?;
+    let package = governance_package(&body)?;
+    let mut store = lock(&s.store);
+    let env = store
+        .environments
+        .get_mut(&id)
+        .ok_or_else(|| ApiError::not_found("Environment", &id))?;
+    if let Some(display_name) = display_name {
+        env.display_name = display_name;
+    }
+    if let Some(package) = package {
+        env.governance_package = package;
+    }
+    touch(&mut env.stamps);
+    let env = env.clone();
+    Ok(Json(env.to_json(&s.origin, store.org_id())))
+}
+
+pub(super) async fn delete_environment(
+    State(s): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let mut store = lock(&s.store);
+    let env = store
+        .environments
+        .remove(&id)
+        .ok_or_else(|| ApiError::not_found("Environment", &id))?;
+    let crn = env.crn(store.org_id());
+    let scoped = format!("{crn}/");
+    store
+        .role_bindings
+        .remove_where(|rb| rb.crn_pattern == crn || rb.crn_pattern.starts_with(&scoped));
+    Ok(StatusCode::NO_CONTENT)
+}
