@@ -86,6 +86,51 @@ impl<T: Resource> Collection<T> {
     }
 }
 
+/// Records of one type as the API finds, counts and pages them: a
+/// [`Collection`], or a single record (the organization) at position 1.
+pub trait Records<T: 'static> {
+    /// The record with this id.
+    fn find(&self, id: &str) -> Option<&T>;
+    /// How many records there are.
+    fn count(&self) -> usize;
+    /// Every record, in order.
+    fn every(&self) -> impl Iterator<Item = &T>;
+    /// The records after position `after`, in order, with their positions.
+    fn following(&self, after: Option<u64>) -> impl Iterator<Item = (u64, &T)>;
+}
+
+impl<T: Resource + 'static> Records<T> for Collection<T> {
+    fn find(&self, id: &str) -> Option<&T> {
+        self.get(id)
+    }
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn every(&self) -> impl Iterator<Item = &T> {
+        self.iter()
+    }
+    fn following(&self, after: Option<u64>) -> impl Iterator<Item = (u64, &T)> {
+        self.after(after)
+    }
+}
+
+impl<T: Resource + 'static> Records<T> for Option<T> {
+    fn find(&self, id: &str) -> Option<&T> {
+        self.as_ref().filter(|record| record.id() == id)
+    }
+    fn count(&self) -> usize {
+        self.iter().count()
+    }
+    fn every(&self) -> impl Iterator<Item = &T> {
+        self.iter()
+    }
+    fn following(&self, after: Option<u64>) -> impl Iterator<Item = (u64, &T)> {
+        self.iter()
+            .map(|record| (1, record))
+            .filter(move |(position, _)| after.is_none_or(|after| *position > after))
+    }
+}
+
 /// Everything the simulated organization holds.
 #[derive(Debug, Default)]
 pub struct Store {

@@ -9,27 +9,32 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{LoggedRequest, Shared, lock};
+use super::{LoggedRequest, Served, Shared, lock};
 use crate::crn::CrnMatching;
 use crate::errors::ApiError;
 use crate::faults::Faults;
-use crate::model::Resource;
-use crate::store::Collection;
+use crate::model::{Environment, Invitation, Organization, RoleBinding, ServiceAccount, User};
+use crate::store::{Records, Store};
 
 /// Everything the simulator holds, in the API's own JSON shapes.
 pub fn state_json(shared: &Shared) -> Value {
-    let store = lock(&shared.store);
-    let org_id = store.org_id();
-    fn all<T: Resource>(c: &Collection<T>, origin: &str, org_id: &str) -> Vec<Value> {
-        c.iter().map(|r| r.to_json(origin, org_id)).collect()
+    fn all<R: Served>(store: &Store, origin: &str) -> Vec<Value> {
+        let org_id = store.org_id();
+        R::records(store)
+            .every()
+            .map(|r| r.to_json(origin, org_id))
+            .collect()
     }
-    json!({
-        "organizations": store.organization.iter().map(|o| o.to_json(&shared.origin, org_id)).collect::<Vec<_>>(),
-        "users": all(&store.users, &shared.origin, org_id),
-        "service_accounts": all(&store.service_accounts, &shared.origin, org_id),
-        "invitations": all(&store.invitations, &shared.origin, org_id),
-        "environments": all(&store.environments, &shared.origin, org_id),
-        "role_bindings": all(&store.role_bindings, &shared.origin, org_id),
+    shared.with_store(|store| {
+        let origin = &shared.origin;
+        json!({
+            "organizations": all::<Organization>(store, origin),
+            "users": all::<User>(store, origin),
+            "service_accounts": all::<ServiceAccount>(store, origin),
+            "invitations": all::<Invitation>(store, origin),
+            "environments": all::<Environment>(store, origin),
+            "role_bindings": all::<RoleBinding>(store, origin),
+        })
     })
 }
 

@@ -3,44 +3,96 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, State};
 use axum::response::Response;
 use serde_json::Value;
 
-use super::{ListSpec, Shared, created, list, lock, parse_query, query_param};
+use super::{Keep, Query, Served, Shared, created, lock, query_param};
 use crate::body::{JsonObject, string_field};
 use crate::errors::ApiError;
 use crate::model::{Invitation, Resource, ServiceAccount, User};
-use crate::pagination;
-use crate::store::{stamps_now, touch};
+use crate::store::{Collection, Store, stamps_now, touch};
 
-pub(super) async fn list_users(
-    State(s): State<Arc<Shared>>,
-    RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
-    let query = parse_query(q);
-    let store = lock(&s.store);
-    let spec = ListSpec {
-        api_version: "iam/v2",
-        kind: "UserList",
-        path: "/iam/v2/users",
-        limits: pagination::STANDARD,
-        filters: &[],
-    };
-    list(&s, &store, &store.users, spec, &query, |_| true, false)
+impl Served for User {
+    type Records = Collection<Self>;
+    fn records(store: &Store) -> &Collection<Self> {
+        &store.users
+    }
+    fn records_mut(store: &mut Store) -> &mut Collection<Self> {
+        &mut store.users
+    }
+    /// A user takes their role bindings and their invitations along.
+    fn cascade(&self, store: &mut Store) {
+        store.remove_bindings_of(&self.id);
+        store
+            .invitations
+            .remove_where(|invitation| invitation.email == self.email);
+    }
 }
 
-pub(super) async fn get_user(
-    State(s): State<Arc<Shared>>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let store = lock(&s.store);
-    let user = store
-        .users
-        .get(&id)
-        .ok_or_else(|| ApiError::not_found("User", &id))?;
-    Ok(Json(user.to_json(&s.origin, store.org_id())))
+impl Served for ServiceAccount {
+    type Records = Collection<Self>;
+    const FILTERS: &'static [&'static str] = &["display_name"];
+    fn records(store: &Store) -> &Collection<Self> {
+        &store.service_accounts
+    }
+    fn records_mut(store: &mut Store) -> &mut Collection<Self> {
+        &mut store.service_accounts
+    }
+    /// Any of the repeatable `display_name`s.
+    fn selection<'q>(query: &'q Query, _: &Shared) -> Result<Option<Keep<'q, Self>>, ApiError> {
+        let names: Vec<&str> = query
+            .iter()
+            .filter(|(name, _)| name == "display_name")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        if names.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Box::new(move |sa: &Self| {
+            names.contains(&sa.display_name.as_str())
+        })))
+    }
+    /// An account takes its role bindings along.
+    fn cascade(&self, store: &mut Store) {
+        store.remove_bindings_of(&self.id);
+    }
+}
+
+impl Served for Invitation {
+    type Records = Collection<Self>;
+    const FILTERS: &'static [&'static str] = &["email", "status", "user", "creator"];
+    fn records(store: &Store) -> &Collection<Self> {
+        &store.invitations
+    }
+    fn records_mut(store: &mut Store) -> &mut Collection<Self> {
+        &mut store.invitations
+    }
+    /// Exact, case-sensitive `email`, `status`, `user` and `creator`, combined
+    /// with AND.
+    fn selection<'q>(query: &'q Query, _: &Shared) -> Result<Option<Keep<'q, Self>>, ApiError> {
+        let param = |name: &str| query_param(query, name);
+        let (email, status, user, creator) = (
+            param("email"),
+            param("status"),
+            param("user"),
+            param("creator"),
+        );
+        if email.is_none() && status.is_none() && user.is_none() && creator.is_none() {
+            return Ok(None);
+        }
+        let exact =
+            |wanted: &Option<String>, value: &str| wanted.as_deref().is_none_or(|w| w == value);
+        Ok(Some(Box::new(move |invitation: &Self| {
+            exact(&email, &invitation.email)
+                && exact(&status, &invitation.status)
+                && exact(&user, &invitation.user_id)
+                && exact(
+                    &creator,
+                    invitation.creator_id.as_deref().unwrap_or_default(),
+                )
+        })))
+    }
 }
 
 pub(super) async fn patch_user(
@@ -62,53 +114,7 @@ pub(super) async fn patch_user(
     Ok(Json(user.to_json(&s.origin, store.org_id())))
 }
 
-pub(super) async fn delete_user(
-    State(s): State<Arc<Shared>>,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    let mut store = lock(&s.store);
-    let user = store
-        .users
-        .remove(&id)
-        .ok_or_else(|| ApiError::not_found("User", &id))?;
-    store.remove_bindings_of(&id);
-    store
-        .invitations
-        .remove_where(|invitation| invitation.email == user.email);
-    Ok(StatusCode::NO_CONTENT)
-}
-
 // ---- service accounts ----------------------------------------------------
-
-pub(super) async fn list_service_accounts(
-    State(s): State<Arc<Shared>>,
-    RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
-    let query = parse_query(q);
-    let names: Vec<&str> = query
-        .iter()
-        .filter(|(name, _)| name == "display_name")
-        .map(|(_, v)| v.as_str())
-        .collect();
-    let store = lock(&s.store);
-    let spec = ListSpec {
-        api_version: "iam/v2",
-        kind: "ServiceAccountList",
-        path: "/iam/v2/service-accounts",
-        limits: pagination::STANDARD,
-        filters: &["display_name"],
-    };
-    let keep = |sa: &ServiceAccount| names.is_empty() || names.contains(&sa.display_name.as_str());
-    list(
-        &s,
-        &store,
-        &store.service_accounts,
-        spec,
-        &query,
-        keep,
-        !names.is_empty(),
-    )
-}
 
 pub(super) async fn create_service_account(
     State(s): State<Arc<Shared>>,
@@ -141,18 +147,6 @@ pub(super) async fn create_service_account(
     let seq = store.next_seq();
     store.service_accounts.insert(seq, sa);
     Ok(created(&s, &path, json))
-}
-
-pub(super) async fn get_service_account(
-    State(s): State<Arc<Shared>>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let store = lock(&s.store);
-    let sa = store
-        .service_accounts
-        .get(&id)
-        .ok_or_else(|| ApiError::not_found("ServiceAccount", &id))?;
-    Ok(Json(sa.to_json(&s.origin, store.org_id())))
 }
 
 pub(super) async fn patch_service_account(
@@ -189,54 +183,7 @@ pub(super) async fn patch_service_account(
     Ok(Json(sa.to_json(&s.origin, store.org_id())))
 }
 
-pub(super) async fn delete_service_account(
-    State(s): State<Arc<Shared>>,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    let mut store = lock(&s.store);
-    store
-        .service_accounts
-        .remove(&id)
-        .ok_or_else(|| ApiError::not_found("ServiceAccount", &id))?;
-    store.remove_bindings_of(&id);
-    Ok(StatusCode::NO_CONTENT)
-}
-
 // ---- invitations ---------------------------------------------------------
-
-pub(super) async fn list_invitations(
-    State(s): State<Arc<Shared>>,
-    RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
-    let query = parse_query(q);
-    let param = |name: &str| query_param(&query, name);
-    let (email, status, user, creator) = (
-        param("email"),
-        param("status"),
-        param("user"),
-        param("creator"),
-    );
-    let filtered = email.is_some() || status.is_some() || user.is_some() || creator.is_some();
-    let exact = |wanted: &Option<String>, value: &str| wanted.as_deref().is_none_or(|w| w == value);
-    let keep = |invitation: &Invitation| {
-        exact(&email, &invitation.email)
-            && exact(&status, &invitation.status)
-            && exact(&user, &invitation.user_id)
-            && exact(
-                &creator,
-                invitation.creator_id.as_deref().unwrap_or_default(),
-            )
-    };
-    let store = lock(&s.store);
-    let spec = ListSpec {
-        api_version: "iam/v2",
-        kind: "InvitationList",
-        path: "/iam/v2/invitations",
-        limits: pagination::STANDARD,
-        filters: &["email", "status", "user", "creator"],
-    };
-    list(&s, &store, &store.invitations, spec, &query, keep, filtered)
-}
 
 pub(super) async fn create_invitation(
     State(s): State<Arc<Shared>>,
@@ -297,28 +244,4 @@ pub(super) async fn create_invitation(
     let seq = store.next_seq();
     store.invitations.insert(seq, invitation);
     Ok(created(&s, &path, json))
-}
-
-pub(super) async fn get_invitation(
-    State(s): State<Arc<Shared>>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let store = lock(&s.store);
-    let invitation = store
-        .invitations
-        .get(&id)
-        .ok_or_else(|| ApiError::not_found("Invitation", &id))?;
-    Ok(Json(invitation.to_json(&s.origin, store.org_id())))
-}
-
-pub(super) async fn delete_invitation(
-    State(s): State<Arc<Shared>>,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    let mut store = lock(&s.store);
-    store
-        .invitations
-        .remove(&id)
-        .ok_or_else(|| ApiError::not_found("Invitation", &id))?;
-    Ok(StatusCode::NO_CONTENT)
 }

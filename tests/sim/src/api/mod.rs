@@ -1,7 +1,7 @@
 //! The HTTP surface: the router, the state every request shares, and the
-//! helpers the resource handlers share. The handlers live in one module per
-//! resource family; the gate every API request passes and `/_sim/` have
-//! their own.
+//! handlers every resource's endpoints share, written once over [`Served`].
+//! What differs between resources lives in one module per family; the gate
+//! every API request passes and `/_sim/` have their own.
 
 mod control;
 mod gate;
@@ -11,7 +11,7 @@ mod role_bindings;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
@@ -23,11 +23,13 @@ use crate::body::MAX_BODY_BYTES;
 use crate::crn::CrnMatching;
 use crate::errors::ApiError;
 use crate::faults::{Faults, RateLimiter};
-use crate::model::Resource;
-use crate::pagination::{
-    NextLinkStyle, PageLimits, PageTokens, collect_page, envelope, page_request,
+use crate::model::{
+    Environment, Invitation, Organization, Resource, RoleBinding, ServiceAccount, User,
 };
-use crate::store::{Collection, Store};
+use crate::pagination::{
+    self, NextLinkStyle, PageLimits, PageTokens, collect_page, envelope, page_request,
+};
+use crate::store::{Collection, Records, Store};
 
 pub use control::state_json;
 pub use gate::{LoggedRequest, MAX_URI_BYTES};
@@ -53,6 +55,13 @@ pub struct Shared {
     pub api_secret: String,
     /// `http://127.0.0.1:PORT`, set once bound.
     pub origin: String,
+}
+
+impl Shared {
+    /// Runs `f` on the data under the store's lock, the one place it is taken.
+    pub fn with_store<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
+        f(&mut lock(&self.store))
+    }
 }
 
 /// Locks a mutex, surviving a panicked holder (the data stays usable).
@@ -81,53 +90,53 @@ fn query_param(query: &Query, name: &str) -> Option<String> {
 /// The simulator's router.
 pub fn router(shared: Arc<Shared>) -> Router {
     let api = Router::new()
-        .route("/iam/v2/users", get(iam::list_users))
+        .route(User::PATH, get(list::<User>))
         .route(
-            "/iam/v2/users/{id}",
-            get(iam::get_user)
+            &item_path::<User>(),
+            get(get_one::<User>)
                 .patch(iam::patch_user)
-                .delete(iam::delete_user),
+                .delete(delete::<User>),
         )
         .route(
-            "/iam/v2/service-accounts",
-            get(iam::list_service_accounts).post(iam::create_service_account),
+            ServiceAccount::PATH,
+            get(list::<ServiceAccount>).post(iam::create_service_account),
         )
         .route(
-            "/iam/v2/service-accounts/{id}",
-            get(iam::get_service_account)
+            &item_path::<ServiceAccount>(),
+            get(get_one::<ServiceAccount>)
                 .patch(iam::patch_service_account)
-                .delete(iam::delete_service_account),
+                .delete(delete::<ServiceAccount>),
         )
         .route(
-            "/iam/v2/invitations",
-            get(iam::list_invitations).post(iam::create_invitation),
+            Invitation::PATH,
+            get(list::<Invitation>).post(iam::create_invitation),
         )
         .route(
-            "/iam/v2/invitations/{id}",
-            get(iam::get_invitation).delete(iam::delete_invitation),
+            &item_path::<Invitation>(),
+            get(get_one::<Invitation>).delete(delete::<Invitation>),
         )
-        .route("/org/v2/organizations", get(org::list_organizations))
+        .route(Organization::PATH, get(list::<Organization>))
         .route(
-            "/org/v2/organizations/{id}",
-            get(org::get_organization).patch(org::patch_organization),
-        )
-        .route(
-            "/org/v2/environments",
-            get(org::list_environments).post(org::create_environment),
+            &item_path::<Organization>(),
+            get(get_one::<Organization>).patch(org::patch_organization),
         )
         .route(
-            "/org/v2/environments/{id}",
-            get(org::get_environment)
+            Environment::PATH,
+            get(list::<Environment>).post(org::create_environment),
+        )
+        .route(
+            &item_path::<Environment>(),
+            get(get_one::<Environment>)
                 .patch(org::patch_environment)
-                .delete(org::delete_environment),
+                .delete(delete::<Environment>),
         )
         .route(
-            "/iam/v2/role-bindings",
-            get(role_bindings::list_role_bindings).post(role_bindings::create_role_binding),
+            RoleBinding::PATH,
+            get(list::<RoleBinding>).post(role_bindings::create_role_binding),
         )
         .route(
-            "/iam/v2/role-bindings/{id}",
-            get(role_bindings::get_role_binding).delete(role_bindings::delete_role_binding),
+            &item_path::<RoleBinding>(),
+            get(get_one::<RoleBinding>).delete(delete::<RoleBinding>),
         )
         .route("/_sim/state", get(control::sim_state))
         .route(
@@ -153,6 +162,11 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
+/// Where the API serves one `R`: `PATH/{id}`.
+fn item_path<R: Resource>() -> String {
+    format!("{}/{{id}}", R::PATH)
+}
+
 async fn unknown_path(uri: Uri) -> ApiError {
     ApiError::unknown_path(uri.path())
 }
@@ -161,61 +175,105 @@ async fn wrong_method(method: Method, uri: Uri) -> ApiError {
     ApiError::method_not_allowed(method.as_str(), uri.path())
 }
 
-// ---- list helpers -------------------------------------------------------
+/// Which records a list's query keeps.
+type Keep<'q, R> = Box<dyn Fn(&R) -> bool + 'q>;
 
-struct ListSpec {
-    api_version: &'static str,
-    kind: &'static str,
-    path: &'static str,
-    limits: PageLimits,
-    /// The query parameters that filter this list; a page token is bound to
+/// A resource as the API serves it: where the store keeps it, and what its
+/// endpoints do beyond what the handlers below do for every resource.
+trait Served: Resource + Sized + 'static {
+    /// The store's records of this type.
+    type Records: Records<Self>;
+    /// The list's page-size rules.
+    const LIMITS: PageLimits = pagination::STANDARD;
+    /// The query parameters that filter the list; a page token is bound to
     /// their values.
-    filters: &'static [&'static str],
+    const FILTERS: &'static [&'static str] = &[];
+    /// Whether `DELETE` answers 200 with the deleted record instead of 204.
+    const DELETE_ECHOES: bool = false;
+    /// This type's records in `store`.
+    fn records(store: &Store) -> &Self::Records;
+    /// The same, to change.
+    fn records_mut(store: &mut Store) -> &mut Self::Records;
+    /// What the list's `query` keeps, or `None` for every record.
+    fn selection<'q>(
+        _query: &'q Query,
+        _shared: &Shared,
+    ) -> Result<Option<Keep<'q, Self>>, ApiError> {
+        Ok(None)
+    }
+    /// The answer for an id that names no record: a 404.
+    fn missing(id: &str) -> Response {
+        ApiError::not_found(Self::KIND, id).into_response()
+    }
+    /// Removes what goes with this record, just deleted: nothing by default.
+    fn cascade(&self, _store: &mut Store) {}
 }
 
-fn list<T: Resource>(
-    shared: &Shared,
-    store: &Store,
-    collection: &Collection<T>,
-    spec: ListSpec,
-    query: &Query,
-    keep: impl Fn(&T) -> bool,
-    filtered: bool,
+/// `GET PATH`: one page of the records the query keeps.
+async fn list<R: Served>(
+    State(s): State<Arc<Shared>>,
+    RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let request = page_request(
-        query,
-        spec.limits,
-        &shared.page_tokens,
-        spec.path,
-        spec.filters,
-    )?;
-    let total = if filtered {
-        collection.iter().filter(|r| keep(r)).count()
-    } else {
-        collection.len()
-    };
-    let org_id = store.org_id();
-    let page = collect_page(
-        collection.after(request.after).filter(|(_, r)| keep(r)),
-        &request,
-        &shared.page_tokens,
-        total,
-        |r| r.to_json(&shared.origin, org_id),
-    );
-    let faults = lock(&shared.faults);
+    let query = parse_query(q);
+    let keep = R::selection(&query, &s)?;
+    let request = page_request(&query, R::LIMITS, &s.page_tokens, R::PATH, R::FILTERS)?;
+    let kept = |record: &R| keep.as_ref().is_none_or(|keep| keep(record));
+    let page = s.with_store(|store| {
+        let records = R::records(store);
+        let total = if keep.is_some() {
+            records.every().filter(|r| kept(r)).count()
+        } else {
+            records.count()
+        };
+        let org_id = store.org_id();
+        collect_page(
+            records.following(request.after).filter(|(_, r)| kept(r)),
+            &request,
+            &s.page_tokens,
+            total,
+            |r| r.to_json(&s.origin, org_id),
+        )
+    });
+    let faults = lock(&s.faults);
     let style = NextLinkStyle {
         loop_back: faults.loop_next,
         foreign_origin: faults.next_origin.clone(),
     };
     Ok(Json(envelope(
-        spec.api_version,
-        spec.kind,
-        &shared.origin,
-        spec.path,
-        query,
+        R::API_VERSION,
+        &format!("{}List", R::KIND),
+        &s.origin,
+        R::PATH,
+        &query,
         page,
         &style,
     )))
+}
+
+/// `GET PATH/{id}`.
+async fn get_one<R: Served>(State(s): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    s.with_store(|store| match R::records(store).find(&id) {
+        Some(record) => Json(record.to_json(&s.origin, store.org_id())).into_response(),
+        None => R::missing(&id),
+    })
+}
+
+/// `DELETE PATH/{id}`, for resources kept in a [`Collection`].
+async fn delete<R: Served<Records = Collection<R>>>(
+    State(s): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Response {
+    s.with_store(|store| {
+        let Some(record) = R::records_mut(store).remove(&id) else {
+            return R::missing(&id);
+        };
+        record.cascade(store);
+        if R::DELETE_ECHOES {
+            Json(record.to_json(&s.origin, store.org_id())).into_response()
+        } else {
+            StatusCode::NO_CONTENT.into_response()
+        }
+    })
 }
 
 fn created(shared: &Shared, path: &str, body: Value) -> Response {

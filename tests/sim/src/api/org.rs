@@ -3,58 +3,41 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, State};
 use axum::response::Response;
 use serde_json::Value;
 
-use super::{ListSpec, Shared, created, list, lock, parse_query};
+use super::{Served, Shared, created, lock};
 use crate::body::{JsonObject, string_field};
 use crate::errors::ApiError;
-use crate::model::{Environment, Resource};
-use crate::pagination::{self, NextLinkStyle, collect_page, envelope, page_request};
-use crate::store::{stamps_now, touch};
+use crate::model::{Environment, Organization, Resource};
+use crate::store::{Collection, Store, stamps_now, touch};
 
-pub(super) async fn list_organizations(
-    State(s): State<Arc<Shared>>,
-    RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
-    let query = parse_query(q);
-    let path = "/org/v2/organizations";
-    let request = page_request(&query, pagination::STANDARD, &s.page_tokens, path, &[])?;
-    let store = lock(&s.store);
-    // The one organization is position 1.
-    let orgs = store
-        .organization
-        .iter()
-        .map(|org| (1, org))
-        .filter(|(position, _)| request.after.is_none_or(|after| *position > after));
-    let page = collect_page(
-        orgs,
-        &request,
-        &s.page_tokens,
-        store.organization.iter().count(),
-        |org| org.to_json(&s.origin, &org.id),
-    );
-    Ok(Json(envelope(
-        "org/v2",
-        "OrganizationList",
-        &s.origin,
-        path,
-        &query,
-        page,
-        &NextLinkStyle::default(),
-    )))
+impl Served for Organization {
+    type Records = Option<Self>;
+    fn records(store: &Store) -> &Option<Self> {
+        &store.organization
+    }
+    fn records_mut(store: &mut Store) -> &mut Option<Self> {
+        &mut store.organization
+    }
 }
 
-pub(super) async fn get_organization(
-    State(s): State<Arc<Shared>>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let store = lock(&s.store);
-    match &store.organization {
-        Some(org) if org.id == id => Ok(Json(org.to_json(&s.origin, &org.id))),
-        _ => Err(ApiError::not_found("Organization", &id)),
+impl Served for Environment {
+    type Records = Collection<Self>;
+    fn records(store: &Store) -> &Collection<Self> {
+        &store.environments
+    }
+    fn records_mut(store: &mut Store) -> &mut Collection<Self> {
+        &mut store.environments
+    }
+    /// An environment takes the role bindings on it and under it along.
+    fn cascade(&self, store: &mut Store) {
+        let crn = self.crn(store.org_id());
+        let scoped = format!("{crn}/");
+        store
+            .role_bindings
+            .remove_where(|rb| rb.crn_pattern == crn || rb.crn_pattern.starts_with(&scoped));
     }
 }
 
@@ -106,30 +89,6 @@ pub(super) async fn patch_organization(
     Ok(Json(org.to_json(&s.origin, &org.id)))
 }
 
-pub(super) async fn list_environments(
-    State(s): State<Arc<Shared>>,
-    RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
-    let query = parse_query(q);
-    let store = lock(&s.store);
-    let spec = ListSpec {
-        api_version: "org/v2",
-        kind: "EnvironmentList",
-        path: "/org/v2/environments",
-        limits: pagination::STANDARD,
-        filters: &[],
-    };
-    list(
-        &s,
-        &store,
-        &store.environments,
-        spec,
-        &query,
-        |_| true,
-        false,
-    )
-}
-
 fn governance_package(body: &serde_json::Map<String, Value>) -> Result<Option<String>, ApiError> {
     match body.get("stream_governance_config") {
         None | Some(Value::Null) => Ok(None),
@@ -170,18 +129,6 @@ pub(super) async fn create_environment(
     Ok(created(&s, &path, json))
 }
 
-pub(super) async fn get_environment(
-    State(s): State<Arc<Shared>>,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let store = lock(&s.store);
-    let env = store
-        .environments
-        .get(&id)
-        .ok_or_else(|| ApiError::not_found("Environment", &id))?;
-    Ok(Json(env.to_json(&s.origin, store.org_id())))
-}
-
 pub(super) async fn patch_environment(
     State(s): State<Arc<Shared>>,
     Path(id): Path<String>,
@@ -203,21 +150,4 @@ pub(super) async fn patch_environment(
     touch(&mut env.stamps);
     let env = env.clone();
     Ok(Json(env.to_json(&s.origin, store.org_id())))
-}
-
-pub(super) async fn delete_environment(
-    State(s): State<Arc<Shared>>,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    let mut store = lock(&s.store);
-    let env = store
-        .environments
-        .remove(&id)
-        .ok_or_else(|| ApiError::not_found("Environment", &id))?;
-    let crn = env.crn(store.org_id());
-    let scoped = format!("{crn}/");
-    store
-        .role_bindings
-        .remove_where(|rb| rb.crn_pattern == crn || rb.crn_pattern.starts_with(&scoped));
-    Ok(StatusCode::NO_CONTENT)
 }

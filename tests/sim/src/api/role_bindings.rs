@@ -2,47 +2,53 @@
 
 use std::sync::Arc;
 
-use axum::Json;
-use axum::extract::{Path, RawQuery, State};
-use axum::response::{IntoResponse, Response};
-use serde_json::Value;
+use axum::extract::State;
+use axum::response::Response;
 
-use super::{ListSpec, Shared, created, list, lock, parse_query, query_param};
+use super::{Keep, Query, Served, Shared, created, lock, query_param};
 use crate::body::{JsonObject, string_field};
 use crate::errors::{ApiError, role_binding_forbidden};
 use crate::model::{Resource, RoleBinding};
-use crate::pagination;
-use crate::store::stamps_now;
+use crate::pagination::{self, PageLimits};
+use crate::store::{Collection, Store, stamps_now};
 
-pub(super) async fn list_role_bindings(
-    State(s): State<Arc<Shared>>,
-    RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
-    let query = parse_query(q);
-    let param = |name: &str| query_param(&query, name);
-    let Some(crn_pattern) = param("crn_pattern") else {
-        return Err(ApiError::bad_parameter(
-            "crn_pattern",
-            "crn_pattern is required",
-        ));
-    };
-    let principal = param("principal");
-    let role_name = param("role_name");
-    let matching = *lock(&s.crn_matching);
-    let keep = |rb: &RoleBinding| {
-        matching.matches(&crn_pattern, &rb.crn_pattern)
-            && principal.as_ref().is_none_or(|p| &rb.principal == p)
-            && role_name.as_ref().is_none_or(|r| &rb.role_name == r)
-    };
-    let store = lock(&s.store);
-    let spec = ListSpec {
-        api_version: "iam/v2",
-        kind: "RoleBindingList",
-        path: "/iam/v2/role-bindings",
-        limits: pagination::ROLE_BINDINGS,
-        filters: &["crn_pattern", "principal", "role_name"],
-    };
-    list(&s, &store, &store.role_bindings, spec, &query, keep, true)
+impl Served for RoleBinding {
+    type Records = Collection<Self>;
+    const LIMITS: PageLimits = pagination::ROLE_BINDINGS;
+    const FILTERS: &'static [&'static str] = &["crn_pattern", "principal", "role_name"];
+    const DELETE_ECHOES: bool = true;
+    fn records(store: &Store) -> &Collection<Self> {
+        &store.role_bindings
+    }
+    fn records_mut(store: &mut Store) -> &mut Collection<Self> {
+        &mut store.role_bindings
+    }
+    /// The required `crn_pattern`, read as `/_sim/crn-matching` says, and the
+    /// exact `principal` and `role_name`.
+    fn selection<'q>(
+        query: &'q Query,
+        shared: &Shared,
+    ) -> Result<Option<Keep<'q, Self>>, ApiError> {
+        let param = |name: &str| query_param(query, name);
+        let Some(crn_pattern) = param("crn_pattern") else {
+            return Err(ApiError::bad_parameter(
+                "crn_pattern",
+                "crn_pattern is required",
+            ));
+        };
+        let principal = param("principal");
+        let role_name = param("role_name");
+        let matching = *lock(&shared.crn_matching);
+        Ok(Some(Box::new(move |rb: &Self| {
+            matching.matches(&crn_pattern, &rb.crn_pattern)
+                && principal.as_ref().is_none_or(|p| &rb.principal == p)
+                && role_name.as_ref().is_none_or(|r| &rb.role_name == r)
+        })))
+    }
+    /// 403, as the real service answers an unknown or deleted binding.
+    fn missing(_id: &str) -> Response {
+        role_binding_forbidden()
+    }
 }
 
 pub(super) async fn create_role_binding(
@@ -91,26 +97,4 @@ pub(super) async fn create_role_binding(
     let seq = store.next_seq();
     store.role_bindings.insert(seq, rb);
     Ok(created(&s, &path, json))
-}
-
-pub(super) async fn get_role_binding(
-    State(s): State<Arc<Shared>>,
-    Path(id): Path<String>,
-) -> Response {
-    let store = lock(&s.store);
-    match store.role_bindings.get(&id) {
-        Some(rb) => Json(rb.to_json(&s.origin, store.org_id())).into_response(),
-        None => role_binding_forbidden(),
-    }
-}
-
-pub(super) async fn delete_role_binding(
-    State(s): State<Arc<Shared>>,
-    Path(id): Path<String>,
-) -> Response {
-    let mut store = lock(&s.store);
-    match store.role_bindings.remove(&id) {
-        Some(rb) => Json(rb.to_json(&s.origin, store.org_id())).into_response(),
-        None => role_binding_forbidden(),
-    }
 }
