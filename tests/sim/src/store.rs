@@ -91,6 +91,8 @@ impl<T: Resource> Collection<T> {
 pub trait Records<T: 'static> {
     /// The record with this id.
     fn find(&self, id: &str) -> Option<&T>;
+    /// The record with this id, to change in place.
+    fn find_mut(&mut self, id: &str) -> Option<&mut T>;
     /// How many records there are.
     fn count(&self) -> usize;
     /// Every record, in order.
@@ -102,6 +104,9 @@ pub trait Records<T: 'static> {
 impl<T: Resource + 'static> Records<T> for Collection<T> {
     fn find(&self, id: &str) -> Option<&T> {
         self.get(id)
+    }
+    fn find_mut(&mut self, id: &str) -> Option<&mut T> {
+        self.get_mut(id)
     }
     fn count(&self) -> usize {
         self.len()
@@ -117,6 +122,9 @@ impl<T: Resource + 'static> Records<T> for Collection<T> {
 impl<T: Resource + 'static> Records<T> for Option<T> {
     fn find(&self, id: &str) -> Option<&T> {
         self.as_ref().filter(|record| record.id() == id)
+    }
+    fn find_mut(&mut self, id: &str) -> Option<&mut T> {
+        self.as_mut().filter(|record| record.id() == id)
     }
     fn count(&self) -> usize {
         self.iter().count()

@@ -2,12 +2,11 @@
 
 use std::sync::Arc;
 
-use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use super::{Keep, Query, Served, Shared, created, lock, query_param};
+use super::{Keep, Named, Patched, Query, Served, Shared, created, lock, query_param};
 use crate::body::{JsonObject, string_field};
 use crate::errors::ApiError;
 use crate::model::{Invitation, Resource, ServiceAccount, User};
@@ -59,6 +58,57 @@ impl Served for ServiceAccount {
     }
 }
 
+impl Patched for User {
+    /// The new `full_name`.
+    type Patch = Option<String>;
+    fn read_patch(body: &Map<String, Value>) -> Result<Self::Patch, ApiError> {
+        string_field(body, "full_name", false)
+    }
+    fn apply(&mut self, full_name: Self::Patch) {
+        if let Some(full_name) = full_name {
+            self.full_name = full_name;
+        }
+        touch(&mut self.stamps);
+    }
+}
+
+impl Named for ServiceAccount {
+    const NAME_IN_USE: &'static str = "Service name";
+    fn name(&self) -> &str {
+        &self.display_name
+    }
+}
+
+impl Patched for ServiceAccount {
+    /// The new `description` and `display_name`.
+    type Patch = (Option<String>, Option<String>);
+    fn read_patch(body: &Map<String, Value>) -> Result<Self::Patch, ApiError> {
+        let description = string_field(body, "description", false)?;
+        Ok((description, string_field(body, "display_name", false)?))
+    }
+    /// A `display_name` another account has is a 409.
+    fn check_patch(
+        store: &Store,
+        id: &str,
+        (_, display_name): &Self::Patch,
+        origin: &str,
+    ) -> Result<(), ApiError> {
+        match display_name {
+            Some(name) => Self::check_name(store, name, Some(id), origin),
+            None => Ok(()),
+        }
+    }
+    fn apply(&mut self, (description, display_name): Self::Patch) {
+        if let Some(description) = description {
+            self.description = description;
+        }
+        if let Some(display_name) = display_name {
+            self.display_name = display_name;
+        }
+        touch(&mut self.stamps);
+    }
+}
+
 impl Served for Invitation {
     type Records = Collection<Self>;
     const FILTERS: &'static [&'static str] = &["email", "status", "user", "creator"];
@@ -95,25 +145,6 @@ impl Served for Invitation {
     }
 }
 
-pub(super) async fn patch_user(
-    State(s): State<Arc<Shared>>,
-    Path(id): Path<String>,
-    JsonObject(body): JsonObject,
-) -> Result<Json<Value>, ApiError> {
-    let full_name = string_field(&body, "full_name", false)?;
-    let mut store = lock(&s.store);
-    let user = store
-        .users
-        .get_mut(&id)
-        .ok_or_else(|| ApiError::not_found("User", &id))?;
-    if let Some(full_name) = full_name {
-        user.full_name = full_name;
-    }
-    touch(&mut user.stamps);
-    let user = user.clone();
-    Ok(Json(user.to_json(&s.origin, store.org_id())))
-}
-
 // ---- service accounts ----------------------------------------------------
 
 pub(super) async fn create_service_account(
@@ -147,40 +178,6 @@ pub(super) async fn create_service_account(
     let seq = store.next_seq();
     store.service_accounts.insert(seq, sa);
     Ok(created(&s, &path, json))
-}
-
-pub(super) async fn patch_service_account(
-    State(s): State<Arc<Shared>>,
-    Path(id): Path<String>,
-    JsonObject(body): JsonObject,
-) -> Result<Json<Value>, ApiError> {
-    let description = string_field(&body, "description", false)?;
-    let display_name = string_field(&body, "display_name", false)?;
-    let mut store = lock(&s.store);
-    if store.service_accounts.get(&id).is_none() {
-        return Err(ApiError::not_found("ServiceAccount", &id));
-    }
-    if let Some(name) = &display_name
-        && let Some(existing) = store
-            .service_accounts
-            .iter()
-            .find(|sa| &sa.display_name == name && sa.id != id)
-    {
-        return Err(ApiError::conflict(
-            format!("Service name is already in use: '{name}'"),
-            format!("{}/iam/v2/service-accounts/{}", s.origin, existing.id),
-        ));
-    }
-    let sa = store.service_accounts.get_mut(&id).expect("checked above");
-    if let Some(description) = description {
-        sa.description = description;
-    }
-    if let Some(display_name) = display_name {
-        sa.display_name = display_name;
-    }
-    touch(&mut sa.stamps);
-    let sa = sa.clone();
-    Ok(Json(sa.to_json(&s.origin, store.org_id())))
 }
 
 // ---- invitations ---------------------------------------------------------

@@ -17,14 +17,14 @@ use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::body::MAX_BODY_BYTES;
+use crate::body::{JsonObject, MAX_BODY_BYTES};
 use crate::crn::CrnMatching;
 use crate::errors::ApiError;
 use crate::faults::{Faults, RateLimiter};
 use crate::model::{
-    Environment, Invitation, Organization, Resource, RoleBinding, ServiceAccount, User,
+    Environment, Invitation, Organization, Resource, RoleBinding, ServiceAccount, User, url,
 };
 use crate::pagination::{
     self, NextLinkStyle, PageLimits, PageTokens, collect_page, envelope, page_request,
@@ -94,7 +94,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route(
             &item_path::<User>(),
             get(get_one::<User>)
-                .patch(iam::patch_user)
+                .patch(patch::<User>)
                 .delete(delete::<User>),
         )
         .route(
@@ -104,7 +104,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route(
             &item_path::<ServiceAccount>(),
             get(get_one::<ServiceAccount>)
-                .patch(iam::patch_service_account)
+                .patch(patch::<ServiceAccount>)
                 .delete(delete::<ServiceAccount>),
         )
         .route(
@@ -118,7 +118,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route(Organization::PATH, get(list::<Organization>))
         .route(
             &item_path::<Organization>(),
-            get(get_one::<Organization>).patch(org::patch_organization),
+            get(get_one::<Organization>).patch(patch::<Organization>),
         )
         .route(
             Environment::PATH,
@@ -127,7 +127,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route(
             &item_path::<Environment>(),
             get(get_one::<Environment>)
-                .patch(org::patch_environment)
+                .patch(patch::<Environment>)
                 .delete(delete::<Environment>),
         )
         .route(
@@ -209,6 +209,53 @@ trait Served: Resource + Sized + 'static {
     fn cascade(&self, _store: &mut Store) {}
 }
 
+/// A resource that `PATCH` changes in place.
+trait Patched: Served + Clone {
+    /// The changes a body asks for.
+    type Patch;
+    /// Reads and checks the changes, before the store is touched.
+    fn read_patch(body: &Map<String, Value>) -> Result<Self::Patch, ApiError>;
+    /// Refuses changes to the record `id` that clash with another record:
+    /// none by default.
+    fn check_patch(
+        _store: &Store,
+        _id: &str,
+        _patch: &Self::Patch,
+        _origin: &str,
+    ) -> Result<(), ApiError> {
+        Ok(())
+    }
+    /// Makes the changes and marks the record updated.
+    fn apply(&mut self, patch: Self::Patch);
+}
+
+/// A resource whose name is unique in the organization.
+trait Named: Served {
+    /// How the 409 for a name in use calls it, such as `Service name`.
+    const NAME_IN_USE: &'static str;
+    /// The record's name.
+    fn name(&self) -> &str;
+    /// Refuses `name` when a record other than `except` has it: a 409 with
+    /// that record's `Location`.
+    fn check_name(
+        store: &Store,
+        name: &str,
+        except: Option<&str>,
+        origin: &str,
+    ) -> Result<(), ApiError> {
+        let taken = Self::records(store)
+            .every()
+            .find(|other| other.name() == name && except != Some(other.id()));
+        match taken {
+            Some(other) => Err(ApiError::conflict(
+                format!("{} is already in use: '{name}'", Self::NAME_IN_USE),
+                url::<Self>(origin, other.id()),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
 /// `GET PATH`: one page of the records the query keeps.
 async fn list<R: Served>(
     State(s): State<Arc<Shared>>,
@@ -255,6 +302,25 @@ async fn get_one<R: Served>(State(s): State<Arc<Shared>>, Path(id): Path<String>
     s.with_store(|store| match R::records(store).find(&id) {
         Some(record) => Json(record.to_json(&s.origin, store.org_id())).into_response(),
         None => R::missing(&id),
+    })
+}
+
+/// `PATCH PATH/{id}`.
+async fn patch<R: Patched>(
+    State(s): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let patch = R::read_patch(&body)?;
+    s.with_store(|store| {
+        if R::records(store).find(&id).is_none() {
+            return Ok(R::missing(&id));
+        }
+        R::check_patch(store, &id, &patch, &s.origin)?;
+        let record = R::records_mut(store).find_mut(&id).expect("found above");
+        record.apply(patch);
+        let record = record.clone();
+        Ok(Json(record.to_json(&s.origin, store.org_id())).into_response())
     })
 }
 

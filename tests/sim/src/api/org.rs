@@ -2,12 +2,11 @@
 
 use std::sync::Arc;
 
-use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use super::{Served, Shared, created, lock};
+use super::{Patched, Served, Shared, created, lock};
 use crate::body::{JsonObject, string_field};
 use crate::errors::ApiError;
 use crate::model::{Environment, Organization, Resource};
@@ -20,6 +19,42 @@ impl Served for Organization {
     }
     fn records_mut(store: &mut Store) -> &mut Option<Self> {
         &mut store.organization
+    }
+}
+
+impl Patched for Organization {
+    /// The new `display_name` and `jit_enabled`.
+    type Patch = (Option<String>, Option<bool>);
+    /// A `display_name` must match the specs' pattern.
+    fn read_patch(body: &Map<String, Value>) -> Result<Self::Patch, ApiError> {
+        let display_name = string_field(body, "display_name", false)?;
+        if let Some(name) = display_name
+            .as_deref()
+            .filter(|n| !valid_organization_name(n))
+        {
+            return Err(ApiError::bad_body(format!(
+                "'display_name' must be 1 to 31 characters without <>#%'*^`{{|}}~\", got '{name}'"
+            )));
+        }
+        let jit_enabled = match body.get("jit_enabled") {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(enabled)) => Some(*enabled),
+            Some(other) => {
+                return Err(ApiError::bad_body(format!(
+                    "'jit_enabled' must be a boolean, got {other}"
+                )));
+            }
+        };
+        Ok((display_name, jit_enabled))
+    }
+    fn apply(&mut self, (display_name, jit_enabled): Self::Patch) {
+        if let Some(display_name) = display_name {
+            self.display_name = display_name;
+        }
+        if let Some(jit_enabled) = jit_enabled {
+            self.jit_enabled = jit_enabled;
+        }
+        touch(&mut self.stamps);
     }
 }
 
@@ -50,46 +85,7 @@ fn valid_organization_name(name: &str) -> bool {
         ])
 }
 
-pub(super) async fn patch_organization(
-    State(s): State<Arc<Shared>>,
-    Path(id): Path<String>,
-    JsonObject(body): JsonObject,
-) -> Result<Json<Value>, ApiError> {
-    let display_name = string_field(&body, "display_name", false)?;
-    if let Some(name) = display_name
-        .as_deref()
-        .filter(|n| !valid_organization_name(n))
-    {
-        return Err(ApiError::bad_body(format!(
-            "'display_name' must be 1 to 31 characters without <>#%'*^`{{|}}~\", got '{name}'"
-        )));
-    }
-    let jit_enabled = match body.get("jit_enabled") {
-        None | Some(Value::Null) => None,
-        Some(Value::Bool(enabled)) => Some(*enabled),
-        Some(other) => {
-            return Err(ApiError::bad_body(format!(
-                "'jit_enabled' must be a boolean, got {other}"
-            )));
-        }
-    };
-    let mut store = lock(&s.store);
-    let org = store
-        .organization
-        .as_mut()
-        .filter(|org| org.id == id)
-        .ok_or_else(|| ApiError::not_found("Organization", &id))?;
-    if let Some(display_name) = display_name {
-        org.display_name = display_name;
-    }
-    if let Some(jit_enabled) = jit_enabled {
-        org.jit_enabled = jit_enabled;
-    }
-    touch(&mut org.stamps);
-    Ok(Json(org.to_json(&s.origin, &org.id)))
-}
-
-fn governance_package(body: &serde_json::Map<String, Value>) -> Result<Option<String>, ApiError> {
+fn governance_package(body: &Map<String, Value>) -> Result<Option<String>, ApiError> {
     match body.get("stream_governance_config") {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(config)) => string_field(config, "package", true),
@@ -129,25 +125,20 @@ pub(super) async fn create_environment(
     Ok(created(&s, &path, json))
 }
 
-pub(super) async fn patch_environment(
-    State(s): State<Arc<Shared>>,
-    Path(id): Path<String>,
-    JsonObject(body): JsonObject,
-) -> Result<Json<Value>, ApiError> {
-    let display_name = string_field(&body, "display_name", false)?;
-    let package = governance_package(&body)?;
-    let mut store = lock(&s.store);
-    let env = store
-        .environments
-        .get_mut(&id)
-        .ok_or_else(|| ApiError::not_found("Environment", &id))?;
-    if let Some(display_name) = display_name {
-        env.display_name = display_name;
+impl Patched for Environment {
+    /// The new `display_name` and governance package.
+    type Patch = (Option<String>, Option<String>);
+    fn read_patch(body: &Map<String, Value>) -> Result<Self::Patch, ApiError> {
+        let display_name = string_field(body, "display_name", false)?;
+        Ok((display_name, governance_package(body)?))
     }
-    if let Some(package) = package {
-        env.governance_package = package;
+    fn apply(&mut self, (display_name, package): Self::Patch) {
+        if let Some(display_name) = display_name {
+            self.display_name = display_name;
+        }
+        if let Some(package) = package {
+            self.governance_package = package;
+        }
+        touch(&mut self.stamps);
     }
-    touch(&mut env.stamps);
-    let env = env.clone();
-    Ok(Json(env.to_json(&s.origin, store.org_id())))
 }
