@@ -1,15 +1,11 @@
 //! `iam/v2`: users, service accounts and invitations.
 
-use std::sync::Arc;
-
-use axum::extract::State;
-use axum::response::Response;
 use serde_json::{Map, Value};
 
-use super::{Keep, Named, Patched, Query, Served, Shared, created, lock, query_param};
-use crate::body::{JsonObject, string_field};
+use super::{Created, Keep, Named, Patched, Query, Served, Shared, query_param};
+use crate::body::string_field;
 use crate::errors::ApiError;
-use crate::model::{Invitation, Resource, ServiceAccount, User};
+use crate::model::{Invitation, ServiceAccount, User, url};
 use crate::store::{Collection, Store, stamps_now, touch};
 
 impl Served for User {
@@ -145,100 +141,95 @@ impl Served for Invitation {
     }
 }
 
-// ---- service accounts ----------------------------------------------------
-
-pub(super) async fn create_service_account(
-    State(s): State<Arc<Shared>>,
-    JsonObject(body): JsonObject,
-) -> Result<Response, ApiError> {
-    let display_name = string_field(&body, "display_name", true)?.unwrap_or_default();
-    let description = string_field(&body, "description", false)?.unwrap_or_default();
-    if display_name.is_empty() {
-        return Err(ApiError::bad_body("'display_name' must not be empty"));
+impl Created for ServiceAccount {
+    /// The `display_name` and `description`.
+    type Draft = (String, String);
+    /// A `display_name` is required and not empty.
+    fn read_draft(body: &Map<String, Value>) -> Result<Self::Draft, ApiError> {
+        let display_name = string_field(body, "display_name", true)?.unwrap_or_default();
+        let description = string_field(body, "description", false)?.unwrap_or_default();
+        if display_name.is_empty() {
+            return Err(ApiError::bad_body("'display_name' must not be empty"));
+        }
+        Ok((display_name, description))
     }
-    let mut store = lock(&s.store);
-    if let Some(existing) = store
-        .service_accounts
-        .iter()
-        .find(|sa| sa.display_name == display_name)
-    {
-        return Err(ApiError::conflict(
-            format!("Service name is already in use: '{display_name}'"),
-            format!("{}/iam/v2/service-accounts/{}", s.origin, existing.id),
-        ));
+    /// A `display_name` in use is a 409.
+    fn check_draft(store: &Store, draft: &Self::Draft, origin: &str) -> Result<(), ApiError> {
+        Self::check_name(store, &draft.0, None, origin)
     }
-    let sa = ServiceAccount {
-        id: store.new_id("sa"),
-        display_name,
-        description,
-        stamps: stamps_now(),
-    };
-    let json = sa.to_json(&s.origin, store.org_id());
-    let path = format!("/iam/v2/service-accounts/{}", sa.id);
-    let seq = store.next_seq();
-    store.service_accounts.insert(seq, sa);
-    Ok(created(&s, &path, json))
+    fn build((display_name, description): Self::Draft, store: &mut Store) -> Self {
+        Self {
+            id: store.new_id("sa"),
+            display_name,
+            description,
+            stamps: stamps_now(),
+        }
+    }
 }
 
-// ---- invitations ---------------------------------------------------------
-
-pub(super) async fn create_invitation(
-    State(s): State<Arc<Shared>>,
-    JsonObject(body): JsonObject,
-) -> Result<Response, ApiError> {
-    let email = string_field(&body, "email", true)?.unwrap_or_default();
-    if !email.contains('@') {
-        return Err(ApiError::bad_body(format!(
-            "'email' is not an email address: '{email}'"
-        )));
+impl Created for Invitation {
+    /// The `email` and `auth_type`.
+    type Draft = (String, String);
+    fn read_draft(body: &Map<String, Value>) -> Result<Self::Draft, ApiError> {
+        let email = string_field(body, "email", true)?.unwrap_or_default();
+        if !email.contains('@') {
+            return Err(ApiError::bad_body(format!(
+                "'email' is not an email address: '{email}'"
+            )));
+        }
+        let auth_type =
+            string_field(body, "auth_type", false)?.unwrap_or_else(|| "AUTH_TYPE_LOCAL".into());
+        Ok((email, auth_type))
     }
-    let auth_type =
-        string_field(&body, "auth_type", false)?.unwrap_or_else(|| "AUTH_TYPE_LOCAL".into());
-    let mut store = lock(&s.store);
-    if let Some(existing) = store
-        .users
-        .iter()
-        .find(|user| user.email.eq_ignore_ascii_case(&email))
-    {
+    /// An email a user has (in any case) is a 409 with the `Location` of that
+    /// user's invitation, or of the user when there is none.
+    fn check_draft(store: &Store, (email, _): &Self::Draft, origin: &str) -> Result<(), ApiError> {
+        let Some(existing) = store
+            .users
+            .iter()
+            .find(|user| user.email.eq_ignore_ascii_case(email))
+        else {
+            return Ok(());
+        };
         let location = match store
             .invitations
             .iter()
             .find(|invitation| invitation.user_id == existing.id)
         {
-            Some(invitation) => format!("{}/iam/v2/invitations/{}", s.origin, invitation.id),
-            None => format!("{}/iam/v2/users/{}", s.origin, existing.id),
+            Some(invitation) => url::<Self>(origin, &invitation.id),
+            None => url::<User>(origin, &existing.id),
         };
-        return Err(ApiError::conflict(
+        Err(ApiError::conflict(
             format!("A user with email '{email}' already exists"),
             location,
-        ));
+        ))
     }
-    let user = User {
-        id: store.new_id("u"),
-        email: email.clone(),
-        full_name: String::new(),
-        auth_type: auth_type.clone(),
-        stamps: stamps_now(),
-    };
-    let expires_at = (chrono::Utc::now() + chrono::Duration::days(30))
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string();
-    let creator_id = store.users.iter().next().map(|first| first.id.clone());
-    let invitation = Invitation {
-        id: store.new_id("i"),
-        creator_id,
-        email,
-        auth_type,
-        status: "INVITE_STATUS_SENT".to_string(),
-        user_id: user.id.clone(),
-        expires_at,
-        stamps: stamps_now(),
-    };
-    let json = invitation.to_json(&s.origin, store.org_id());
-    let path = format!("/iam/v2/invitations/{}", invitation.id);
-    let seq = store.next_seq();
-    store.users.insert(seq, user);
-    let seq = store.next_seq();
-    store.invitations.insert(seq, invitation);
-    Ok(created(&s, &path, json))
+    /// The invited user is created at once; the organization's first user
+    /// stands in for the creator.
+    fn build((email, auth_type): Self::Draft, store: &mut Store) -> Self {
+        let user = User {
+            id: store.new_id("u"),
+            email: email.clone(),
+            full_name: String::new(),
+            auth_type: auth_type.clone(),
+            stamps: stamps_now(),
+        };
+        let expires_at = (chrono::Utc::now() + chrono::Duration::days(30))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        let creator_id = store.users.iter().next().map(|first| first.id.clone());
+        let invitation = Self {
+            id: store.new_id("i"),
+            creator_id,
+            email,
+            auth_type,
+            status: "INVITE_STATUS_SENT".to_string(),
+            user_id: user.id.clone(),
+            expires_at,
+            stamps: stamps_now(),
+        };
+        let seq = store.next_seq();
+        store.users.insert(seq, user);
+        invitation
+    }
 }

@@ -99,7 +99,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             ServiceAccount::PATH,
-            get(list::<ServiceAccount>).post(iam::create_service_account),
+            get(list::<ServiceAccount>).post(create::<ServiceAccount>),
         )
         .route(
             &item_path::<ServiceAccount>(),
@@ -109,7 +109,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             Invitation::PATH,
-            get(list::<Invitation>).post(iam::create_invitation),
+            get(list::<Invitation>).post(create::<Invitation>),
         )
         .route(
             &item_path::<Invitation>(),
@@ -122,7 +122,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             Environment::PATH,
-            get(list::<Environment>).post(org::create_environment),
+            get(list::<Environment>).post(create::<Environment>),
         )
         .route(
             &item_path::<Environment>(),
@@ -132,7 +132,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route(
             RoleBinding::PATH,
-            get(list::<RoleBinding>).post(role_bindings::create_role_binding),
+            get(list::<RoleBinding>).post(create::<RoleBinding>),
         )
         .route(
             &item_path::<RoleBinding>(),
@@ -229,6 +229,19 @@ trait Patched: Served + Clone {
     fn apply(&mut self, patch: Self::Patch);
 }
 
+/// A resource that `POST` creates.
+trait Created: Served<Records = Collection<Self>> {
+    /// What a body asks for.
+    type Draft;
+    /// Reads and checks it, before the store is touched.
+    fn read_draft(body: &Map<String, Value>) -> Result<Self::Draft, ApiError>;
+    /// Refuses a draft that clashes with a stored record: a 409.
+    fn check_draft(store: &Store, draft: &Self::Draft, origin: &str) -> Result<(), ApiError>;
+    /// The new record under a fresh id, with whatever comes into being along
+    /// with it already stored.
+    fn build(draft: Self::Draft, store: &mut Store) -> Self;
+}
+
 /// A resource whose name is unique in the organization.
 trait Named: Served {
     /// How the 409 for a name in use calls it, such as `Service name`.
@@ -305,6 +318,27 @@ async fn get_one<R: Served>(State(s): State<Arc<Shared>>, Path(id): Path<String>
     })
 }
 
+/// `POST PATH`: 201 with the new record, and its URL in `Location`.
+async fn create<R: Created>(
+    State(s): State<Arc<Shared>>,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let draft = R::read_draft(&body)?;
+    s.with_store(|store| {
+        R::check_draft(store, &draft, &s.origin)?;
+        let record = R::build(draft, store);
+        let json = record.to_json(&s.origin, store.org_id());
+        let location = url::<R>(&s.origin, record.id());
+        let seq = store.next_seq();
+        R::records_mut(store).insert(seq, record);
+        let mut response = (StatusCode::CREATED, Json(json)).into_response();
+        if let Ok(location) = HeaderValue::from_str(&location) {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
+        Ok(response)
+    })
+}
+
 /// `PATCH PATH/{id}`.
 async fn patch<R: Patched>(
     State(s): State<Arc<Shared>>,
@@ -340,12 +374,4 @@ async fn delete<R: Served<Records = Collection<R>>>(
             StatusCode::NO_CONTENT.into_response()
         }
     })
-}
-
-fn created(shared: &Shared, path: &str, body: Value) -> Response {
-    let mut response = (StatusCode::CREATED, Json(body)).into_response();
-    if let Ok(location) = HeaderValue::from_str(&format!("{}{path}", shared.origin)) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    response
 }

@@ -1,15 +1,11 @@
 //! `org/v2`: the organization and its environments.
 
-use std::sync::Arc;
-
-use axum::extract::State;
-use axum::response::Response;
 use serde_json::{Map, Value};
 
-use super::{Patched, Served, Shared, created, lock};
-use crate::body::{JsonObject, string_field};
+use super::{Created, Named, Patched, Served};
+use crate::body::string_field;
 use crate::errors::ApiError;
-use crate::model::{Environment, Organization, Resource};
+use crate::model::{Environment, Organization};
 use crate::store::{Collection, Store, stamps_now, touch};
 
 impl Served for Organization {
@@ -95,36 +91,6 @@ fn governance_package(body: &Map<String, Value>) -> Result<Option<String>, ApiEr
     }
 }
 
-pub(super) async fn create_environment(
-    State(s): State<Arc<Shared>>,
-    JsonObject(body): JsonObject,
-) -> Result<Response, ApiError> {
-    let display_name = string_field(&body, "display_name", true)?.unwrap_or_default();
-    let package = governance_package(&body)?.unwrap_or_else(|| "ESSENTIALS".to_string());
-    let mut store = lock(&s.store);
-    if let Some(existing) = store
-        .environments
-        .iter()
-        .find(|env| env.display_name == display_name)
-    {
-        return Err(ApiError::conflict(
-            format!("Environment name is already in use: '{display_name}'"),
-            format!("{}/org/v2/environments/{}", s.origin, existing.id),
-        ));
-    }
-    let env = Environment {
-        id: store.new_id("env"),
-        display_name,
-        governance_package: package,
-        stamps: stamps_now(),
-    };
-    let json = env.to_json(&s.origin, store.org_id());
-    let path = format!("/org/v2/environments/{}", env.id);
-    let seq = store.next_seq();
-    store.environments.insert(seq, env);
-    Ok(created(&s, &path, json))
-}
-
 impl Patched for Environment {
     /// The new `display_name` and governance package.
     type Patch = (Option<String>, Option<String>);
@@ -140,5 +106,34 @@ impl Patched for Environment {
             self.governance_package = package;
         }
         touch(&mut self.stamps);
+    }
+}
+
+impl Named for Environment {
+    const NAME_IN_USE: &'static str = "Environment name";
+    fn name(&self) -> &str {
+        &self.display_name
+    }
+}
+
+impl Created for Environment {
+    /// The `display_name` and governance package, `ESSENTIALS` unless given.
+    type Draft = (String, String);
+    fn read_draft(body: &Map<String, Value>) -> Result<Self::Draft, ApiError> {
+        let display_name = string_field(body, "display_name", true)?.unwrap_or_default();
+        let package = governance_package(body)?.unwrap_or_else(|| "ESSENTIALS".to_string());
+        Ok((display_name, package))
+    }
+    /// A `display_name` in use is a 409.
+    fn check_draft(store: &Store, draft: &Self::Draft, origin: &str) -> Result<(), ApiError> {
+        Self::check_name(store, &draft.0, None, origin)
+    }
+    fn build((display_name, governance_package): Self::Draft, store: &mut Store) -> Self {
+        Self {
+            id: store.new_id("env"),
+            display_name,
+            governance_package,
+            stamps: stamps_now(),
+        }
     }
 }

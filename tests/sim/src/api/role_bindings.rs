@@ -1,14 +1,12 @@
 //! `iam/v2/role-bindings`, whose unknown ids answer 403.
 
-use std::sync::Arc;
-
-use axum::extract::State;
 use axum::response::Response;
+use serde_json::{Map, Value};
 
-use super::{Keep, Query, Served, Shared, created, lock, query_param};
-use crate::body::{JsonObject, string_field};
+use super::{Created, Keep, Query, Served, Shared, lock, query_param};
+use crate::body::string_field;
 use crate::errors::{ApiError, role_binding_forbidden};
-use crate::model::{Resource, RoleBinding};
+use crate::model::{RoleBinding, url};
 use crate::pagination::{self, PageLimits};
 use crate::store::{Collection, Store, stamps_now};
 
@@ -51,50 +49,60 @@ impl Served for RoleBinding {
     }
 }
 
-pub(super) async fn create_role_binding(
-    State(s): State<Arc<Shared>>,
-    JsonObject(body): JsonObject,
-) -> Result<Response, ApiError> {
-    let principal = string_field(&body, "principal", true)?.unwrap_or_default();
-    let role_name = string_field(&body, "role_name", true)?.unwrap_or_default();
-    let crn_pattern = string_field(&body, "crn_pattern", true)?.unwrap_or_default();
-    let principal_ok = ["User:", "Group:"].iter().any(|prefix| {
-        principal
-            .strip_prefix(prefix)
-            .is_some_and(|rest| !rest.is_empty())
-    });
-    if !principal_ok {
-        return Err(ApiError::bad_body(format!(
-            "'principal' must match ^User:.+$ or ^Group:.+$, got '{principal}'"
-        )));
+impl Created for RoleBinding {
+    /// The `principal`, `role_name` and `crn_pattern`.
+    type Draft = (String, String, String);
+    /// All three are required, in the specs' patterns.
+    fn read_draft(body: &Map<String, Value>) -> Result<Self::Draft, ApiError> {
+        let principal = string_field(body, "principal", true)?.unwrap_or_default();
+        let role_name = string_field(body, "role_name", true)?.unwrap_or_default();
+        let crn_pattern = string_field(body, "crn_pattern", true)?.unwrap_or_default();
+        let principal_ok = ["User:", "Group:"].iter().any(|prefix| {
+            principal
+                .strip_prefix(prefix)
+                .is_some_and(|rest| !rest.is_empty())
+        });
+        if !principal_ok {
+            return Err(ApiError::bad_body(format!(
+                "'principal' must match ^User:.+$ or ^Group:.+$, got '{principal}'"
+            )));
+        }
+        if role_name.is_empty() {
+            return Err(ApiError::bad_body("'role_name' must not be empty"));
+        }
+        if crn_pattern.strip_prefix("crn://").is_none_or(str::is_empty) {
+            return Err(ApiError::bad_body(format!(
+                "'crn_pattern' must match ^crn://.+$, got '{crn_pattern}'"
+            )));
+        }
+        Ok((principal, role_name, crn_pattern))
     }
-    if role_name.is_empty() {
-        return Err(ApiError::bad_body("'role_name' must not be empty"));
+    /// The same principal, role and CRN twice is a 409.
+    fn check_draft(
+        store: &Store,
+        (principal, role_name, crn_pattern): &Self::Draft,
+        origin: &str,
+    ) -> Result<(), ApiError> {
+        let existing = store.role_bindings.iter().find(|rb| {
+            &rb.principal == principal
+                && &rb.role_name == role_name
+                && &rb.crn_pattern == crn_pattern
+        });
+        match existing {
+            Some(existing) => Err(ApiError::conflict(
+                format!("Role binding already exists: {principal} {role_name} on {crn_pattern}"),
+                url::<Self>(origin, &existing.id),
+            )),
+            None => Ok(()),
+        }
     }
-    if crn_pattern.strip_prefix("crn://").is_none_or(str::is_empty) {
-        return Err(ApiError::bad_body(format!(
-            "'crn_pattern' must match ^crn://.+$, got '{crn_pattern}'"
-        )));
+    fn build((principal, role_name, crn_pattern): Self::Draft, store: &mut Store) -> Self {
+        Self {
+            id: store.new_id("rb"),
+            principal,
+            role_name,
+            crn_pattern,
+            stamps: stamps_now(),
+        }
     }
-    let mut store = lock(&s.store);
-    if let Some(existing) = store.role_bindings.iter().find(|rb| {
-        rb.principal == principal && rb.role_name == role_name && rb.crn_pattern == crn_pattern
-    }) {
-        return Err(ApiError::conflict(
-            format!("Role binding already exists: {principal} {role_name} on {crn_pattern}"),
-            format!("{}/iam/v2/role-bindings/{}", s.origin, existing.id),
-        ));
-    }
-    let rb = RoleBinding {
-        id: store.new_id("rb"),
-        principal,
-        role_name,
-        crn_pattern,
-        stamps: stamps_now(),
-    };
-    let json = rb.to_json(&s.origin, store.org_id());
-    let path = format!("/iam/v2/role-bindings/{}", rb.id);
-    let seq = store.next_seq();
-    store.role_bindings.insert(seq, rb);
-    Ok(created(&s, &path, json))
 }
