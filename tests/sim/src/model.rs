@@ -27,7 +27,7 @@ pub struct Stamps {
 }
 
 /// The absolute URL of the `R` with this id.
-pub fn url<R: Resource>(origin: &str, id: &str) -> String {
+pub fn resource_url<R: Resource>(origin: &str, id: &str) -> String {
     format!("{origin}{}/{id}", R::PATH)
 }
 
@@ -45,7 +45,7 @@ fn document<R: Resource>(
         "kind": R::KIND,
         "id": record.id(),
         "metadata": {
-            "self": url::<R>(origin, record.id()),
+            "self": resource_url::<R>(origin, record.id()),
             "resource_name": crn,
             "created_at": stamps.created_at,
             "updated_at": stamps.updated_at,
@@ -80,17 +80,13 @@ impl Resource for User {
     const KIND: &str = "User";
     const PATH: &str = "/iam/v2/users";
     fn to_json(&self, origin: &str, _org_id: &str) -> Value {
-        document(
-            self,
-            origin,
-            format!("crn://confluent.cloud/user={}", self.id),
-            &self.stamps,
-            json!({
-                "email": self.email,
-                "full_name": self.full_name,
-                "auth_type": self.auth_type,
-            }),
-        )
+        let crn = format!("crn://confluent.cloud/user={}", self.id);
+        let fields = json!({
+            "email": self.email,
+            "full_name": self.full_name,
+            "auth_type": self.auth_type,
+        });
+        document(self, origin, crn, &self.stamps, fields)
     }
 }
 
@@ -115,16 +111,12 @@ impl Resource for ServiceAccount {
     const KIND: &str = "ServiceAccount";
     const PATH: &str = "/iam/v2/service-accounts";
     fn to_json(&self, origin: &str, _org_id: &str) -> Value {
-        document(
-            self,
-            origin,
-            format!("crn://confluent.cloud/service-account={}", self.id),
-            &self.stamps,
-            json!({
-                "display_name": self.display_name,
-                "description": self.description,
-            }),
-        )
+        let crn = format!("crn://confluent.cloud/service-account={}", self.id);
+        let fields = json!({
+            "display_name": self.display_name,
+            "description": self.description,
+        });
+        document(self, origin, crn, &self.stamps, fields)
     }
 }
 
@@ -160,27 +152,23 @@ impl Resource for Invitation {
         let user = |id: &str| {
             json!({
                 "id": id,
-                "related": url::<User>(origin, id),
+                "related": resource_url::<User>(origin, id),
                 "resource_name": format!("crn://confluent.cloud/user={id}"),
             })
         };
-        let mut json = document(
-            self,
-            origin,
-            format!(
-                "crn://confluent.cloud/organization={org_id}/invitation={}",
-                self.id
-            ),
-            &self.stamps,
-            json!({
-                "email": self.email,
-                "auth_type": self.auth_type,
-                "status": self.status,
-                "accepted_at": null,
-                "expires_at": self.expires_at,
-                "user": user(&self.user_id),
-            }),
+        let crn = format!(
+            "crn://confluent.cloud/organization={org_id}/invitation={}",
+            self.id
         );
+        let fields = json!({
+            "email": self.email,
+            "auth_type": self.auth_type,
+            "status": self.status,
+            "accepted_at": null,
+            "expires_at": self.expires_at,
+            "user": user(&self.user_id),
+        });
+        let mut json = document(self, origin, crn, &self.stamps, fields);
         if let Some(creator) = &self.creator_id {
             json["creator"] = user(creator);
         }
@@ -219,16 +207,12 @@ impl Resource for Environment {
     const KIND: &str = "Environment";
     const PATH: &str = "/org/v2/environments";
     fn to_json(&self, origin: &str, org_id: &str) -> Value {
-        document(
-            self,
-            origin,
-            self.crn(org_id),
-            &self.stamps,
-            json!({
-                "display_name": self.display_name,
-                "stream_governance_config": { "package": self.governance_package },
-            }),
-        )
+        let crn = self.crn(org_id);
+        let fields = json!({
+            "display_name": self.display_name,
+            "stream_governance_config": { "package": self.governance_package },
+        });
+        document(self, origin, crn, &self.stamps, fields)
     }
 }
 
@@ -260,16 +244,12 @@ impl Resource for Organization {
     const KIND: &str = "Organization";
     const PATH: &str = "/org/v2/organizations";
     fn to_json(&self, origin: &str, _org_id: &str) -> Value {
-        document(
-            self,
-            origin,
-            self.crn(),
-            &self.stamps,
-            json!({
-                "display_name": self.display_name,
-                "jit_enabled": self.jit_enabled,
-            }),
-        )
+        let crn = self.crn();
+        let fields = json!({
+            "display_name": self.display_name,
+            "jit_enabled": self.jit_enabled,
+        });
+        document(self, origin, crn, &self.stamps, fields)
     }
 }
 
@@ -296,19 +276,15 @@ impl Resource for RoleBinding {
     const KIND: &str = "RoleBinding";
     const PATH: &str = "/iam/v2/role-bindings";
     fn to_json(&self, origin: &str, org_id: &str) -> Value {
-        document(
-            self,
-            origin,
-            format!(
-                "crn://confluent.cloud/organization={org_id}/role-binding={}",
-                self.id
-            ),
-            &self.stamps,
-            json!({
-                "principal": self.principal,
-                "role_name": self.role_name,
-                "crn_pattern": self.crn_pattern,
-            }),
-        )
+        let crn = format!(
+            "crn://confluent.cloud/organization={org_id}/role-binding={}",
+            self.id
+        );
+        let fields = json!({
+            "principal": self.principal,
+            "role_name": self.role_name,
+            "crn_pattern": self.crn_pattern,
+        });
+        document(self, origin, crn, &self.stamps, fields)
     }
 }

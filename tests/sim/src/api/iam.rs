@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use super::{Created, Keep, Named, Patched, Query, Served, Shared, query_param};
 use crate::body::string_field;
 use crate::errors::ApiError;
-use crate::model::{Invitation, ServiceAccount, User, url};
+use crate::model::{Invitation, ServiceAccount, User, resource_url};
 use crate::store::{Collection, Store, stamps_now, touch};
 
 impl Served for User {
@@ -196,8 +196,8 @@ impl Created for Invitation {
             .iter()
             .find(|invitation| invitation.user_id == existing.id)
         {
-            Some(invitation) => url::<Self>(origin, &invitation.id),
-            None => url::<User>(origin, &existing.id),
+            Some(invitation) => resource_url::<Self>(origin, &invitation.id),
+            None => resource_url::<User>(origin, &existing.id),
         };
         Err(ApiError::conflict(
             format!("A user with email '{email}' already exists"),

@@ -24,7 +24,8 @@ use crate::crn::CrnMatching;
 use crate::errors::ApiError;
 use crate::faults::{Faults, RateLimiter};
 use crate::model::{
-    Environment, Invitation, Organization, Resource, RoleBinding, ServiceAccount, User, url,
+    Environment, Invitation, Organization, Resource, RoleBinding, ServiceAccount, User,
+    resource_url,
 };
 use crate::pagination::{
     self, NextLinkStyle, PageLimits, PageTokens, collect_page, envelope, page_request,
@@ -262,7 +263,7 @@ trait Named: Served {
         match taken {
             Some(other) => Err(ApiError::conflict(
                 format!("{} is already in use: '{name}'", Self::NAME_IN_USE),
-                url::<Self>(origin, other.id()),
+                resource_url::<Self>(origin, other.id()),
             )),
             None => Ok(()),
         }
@@ -328,7 +329,7 @@ async fn create<R: Created>(
         R::check_draft(store, &draft, &s.origin)?;
         let record = R::build(draft, store);
         let json = record.to_json(&s.origin, store.org_id());
-        let location = url::<R>(&s.origin, record.id());
+        let location = resource_url::<R>(&s.origin, record.id());
         let seq = store.next_seq();
         R::records_mut(store).insert(seq, record);
         let mut response = (StatusCode::CREATED, Json(json)).into_response();

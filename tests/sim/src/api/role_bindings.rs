@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use super::{Created, Keep, Query, Served, Shared, lock, query_param};
 use crate::body::string_field;
 use crate::errors::{ApiError, role_binding_forbidden};
-use crate::model::{RoleBinding, url};
+use crate::model::{RoleBinding, resource_url};
 use crate::pagination::{self, PageLimits};
 use crate::store::{Collection, Store, stamps_now};
 
@@ -91,7 +91,7 @@ impl Created for RoleBinding {
         match existing {
             Some(existing) => Err(ApiError::conflict(
                 format!("Role binding already exists: {principal} {role_name} on {crn_pattern}"),
-                url::<Self>(origin, &existing.id),
+                resource_url::<Self>(origin, &existing.id),
             )),
             None => Ok(()),
         }
