@@ -93,12 +93,16 @@ pub trait Records<T: 'static> {
     fn find(&self, id: &str) -> Option<&T>;
     /// The record with this id, to change in place.
     fn find_mut(&mut self, id: &str) -> Option<&mut T>;
-    /// How many records there are.
-    fn count(&self) -> usize;
-    /// Every record, in order.
-    fn every(&self) -> impl Iterator<Item = &T>;
     /// The records after position `after`, in order, with their positions.
     fn following(&self, after: Option<u64>) -> impl Iterator<Item = (u64, &T)>;
+    /// Every record, in order.
+    fn every(&self) -> impl Iterator<Item = &T> {
+        self.following(None).map(|(_, record)| record)
+    }
+    /// How many records there are.
+    fn count(&self) -> usize {
+        self.following(None).count()
+    }
 }
 
 impl<T: Resource + 'static> Records<T> for Collection<T> {
@@ -108,14 +112,11 @@ impl<T: Resource + 'static> Records<T> for Collection<T> {
     fn find_mut(&mut self, id: &str) -> Option<&mut T> {
         self.get_mut(id)
     }
-    fn count(&self) -> usize {
-        self.len()
-    }
-    fn every(&self) -> impl Iterator<Item = &T> {
-        self.iter()
-    }
     fn following(&self, after: Option<u64>) -> impl Iterator<Item = (u64, &T)> {
         self.after(after)
+    }
+    fn count(&self) -> usize {
+        self.len()
     }
 }
 
@@ -126,17 +127,46 @@ impl<T: Resource + 'static> Records<T> for Option<T> {
     fn find_mut(&mut self, id: &str) -> Option<&mut T> {
         self.as_mut().filter(|record| record.id() == id)
     }
-    fn count(&self) -> usize {
-        self.iter().count()
-    }
-    fn every(&self) -> impl Iterator<Item = &T> {
-        self.iter()
-    }
     fn following(&self, after: Option<u64>) -> impl Iterator<Item = (u64, &T)> {
         self.iter()
             .map(|record| (1, record))
             .filter(move |(position, _)| after.is_none_or(|after| *position > after))
     }
+}
+
+/// A resource type the store holds, and where.
+pub trait Stored: Resource + Sized + 'static {
+    /// What holds them: a [`Collection`], or an `Option` for the one
+    /// organization.
+    type Records: Records<Self>;
+    /// Them, in `store`.
+    fn records(store: &Store) -> &Self::Records;
+    /// Them, to change.
+    fn records_mut(store: &mut Store) -> &mut Self::Records;
+}
+
+/// Implements [`Stored`] for each `Type => field: Records` given.
+macro_rules! stored {
+    ($($resource:ty => $field:ident: $records:ty),* $(,)?) => {$(
+        impl Stored for $resource {
+            type Records = $records;
+            fn records(store: &Store) -> &$records {
+                &store.$field
+            }
+            fn records_mut(store: &mut Store) -> &mut $records {
+                &mut store.$field
+            }
+        }
+    )*};
+}
+
+stored! {
+    Organization => organization: Option<Organization>,
+    User => users: Collection<User>,
+    ServiceAccount => service_accounts: Collection<ServiceAccount>,
+    Invitation => invitations: Collection<Invitation>,
+    Environment => environments: Collection<Environment>,
+    RoleBinding => role_bindings: Collection<RoleBinding>,
 }
 
 /// Everything the simulated organization holds.

@@ -9,16 +9,16 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{LoggedRequest, Served, Shared, lock};
+use super::{LoggedRequest, Shared, lock};
 use crate::crn::CrnMatching;
 use crate::errors::ApiError;
 use crate::faults::Faults;
 use crate::model::{Environment, Invitation, Organization, RoleBinding, ServiceAccount, User};
-use crate::store::{Records, Store};
+use crate::store::{Records, Store, Stored};
 
 /// Everything the simulator holds, in the API's own JSON shapes.
 pub fn state_json(shared: &Shared) -> Value {
-    fn all<R: Served>(store: &Store, origin: &str) -> Vec<Value> {
+    fn all<R: Stored>(store: &Store, origin: &str) -> Vec<Value> {
         let org_id = store.org_id();
         R::records(store)
             .every()

@@ -6,16 +6,9 @@ use super::{Created, Keep, Named, Patched, Query, Served, Shared, query_param};
 use crate::body::string_field;
 use crate::errors::ApiError;
 use crate::model::{Invitation, ServiceAccount, User, resource_url};
-use crate::store::{Collection, Store, stamps_now, touch};
+use crate::store::{Store, stamps_now, touch};
 
 impl Served for User {
-    type Records = Collection<Self>;
-    fn records(store: &Store) -> &Collection<Self> {
-        &store.users
-    }
-    fn records_mut(store: &mut Store) -> &mut Collection<Self> {
-        &mut store.users
-    }
     /// A user takes their role bindings and their invitations along.
     fn cascade(&self, store: &mut Store) {
         store.remove_bindings_of(&self.id);
@@ -26,14 +19,7 @@ impl Served for User {
 }
 
 impl Served for ServiceAccount {
-    type Records = Collection<Self>;
     const FILTERS: &'static [&'static str] = &["display_name"];
-    fn records(store: &Store) -> &Collection<Self> {
-        &store.service_accounts
-    }
-    fn records_mut(store: &mut Store) -> &mut Collection<Self> {
-        &mut store.service_accounts
-    }
     /// Any of the repeatable `display_name`s.
     fn selection<'q>(query: &'q Query, _: &Shared) -> Result<Option<Keep<'q, Self>>, ApiError> {
         let names: Vec<&str> = query
@@ -106,14 +92,7 @@ impl Patched for ServiceAccount {
 }
 
 impl Served for Invitation {
-    type Records = Collection<Self>;
     const FILTERS: &'static [&'static str] = &["email", "status", "user", "creator"];
-    fn records(store: &Store) -> &Collection<Self> {
-        &store.invitations
-    }
-    fn records_mut(store: &mut Store) -> &mut Collection<Self> {
-        &mut store.invitations
-    }
     /// Exact, case-sensitive `email`, `status`, `user` and `creator`, combined
     /// with AND.
     fn selection<'q>(query: &'q Query, _: &Shared) -> Result<Option<Keep<'q, Self>>, ApiError> {

@@ -30,7 +30,7 @@ use crate::model::{
 use crate::pagination::{
     self, NextLinkStyle, PageLimits, PageTokens, collect_page, envelope, page_request,
 };
-use crate::store::{Collection, Records, Store};
+use crate::store::{Collection, Records, Store, Stored};
 
 pub use control::state_json;
 pub use gate::{LoggedRequest, MAX_URI_BYTES};
@@ -179,11 +179,9 @@ async fn wrong_method(method: Method, uri: Uri) -> ApiError {
 /// Which records a list's query keeps.
 type Keep<'q, R> = Box<dyn Fn(&R) -> bool + 'q>;
 
-/// A resource as the API serves it: where the store keeps it, and what its
-/// endpoints do beyond what the handlers below do for every resource.
-trait Served: Resource + Sized + 'static {
-    /// The store's records of this type.
-    type Records: Records<Self>;
+/// A resource as the API serves it: what its endpoints do beyond what the
+/// handlers below do for every resource.
+trait Served: Stored {
     /// The list's page-size rules.
     const LIMITS: PageLimits = pagination::STANDARD;
     /// The query parameters that filter the list; a page token is bound to
@@ -191,10 +189,6 @@ trait Served: Resource + Sized + 'static {
     const FILTERS: &'static [&'static str] = &[];
     /// Whether `DELETE` answers 200 with the deleted record instead of 204.
     const DELETE_ECHOES: bool = false;
-    /// This type's records in `store`.
-    fn records(store: &Store) -> &Self::Records;
-    /// The same, to change.
-    fn records_mut(store: &mut Store) -> &mut Self::Records;
     /// What the list's `query` keeps, or `None` for every record.
     fn selection<'q>(
         _query: &'q Query,

@@ -6,17 +6,9 @@ use super::{Created, Named, Patched, Served};
 use crate::body::string_field;
 use crate::errors::ApiError;
 use crate::model::{Environment, Organization};
-use crate::store::{Collection, Store, stamps_now, touch};
+use crate::store::{Store, stamps_now, touch};
 
-impl Served for Organization {
-    type Records = Option<Self>;
-    fn records(store: &Store) -> &Option<Self> {
-        &store.organization
-    }
-    fn records_mut(store: &mut Store) -> &mut Option<Self> {
-        &mut store.organization
-    }
-}
+impl Served for Organization {}
 
 impl Patched for Organization {
     /// The new `display_name` and `jit_enabled`.
@@ -55,13 +47,6 @@ impl Patched for Organization {
 }
 
 impl Served for Environment {
-    type Records = Collection<Self>;
-    fn records(store: &Store) -> &Collection<Self> {
-        &store.environments
-    }
-    fn records_mut(store: &mut Store) -> &mut Collection<Self> {
-        &mut store.environments
-    }
     /// An environment takes the role bindings on it and under it along.
     fn cascade(&self, store: &mut Store) {
         let crn = self.crn(store.org_id());

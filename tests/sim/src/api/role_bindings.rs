@@ -8,19 +8,12 @@ use crate::body::string_field;
 use crate::errors::{ApiError, role_binding_forbidden};
 use crate::model::{RoleBinding, resource_url};
 use crate::pagination::{self, PageLimits};
-use crate::store::{Collection, Store, stamps_now};
+use crate::store::{Store, stamps_now};
 
 impl Served for RoleBinding {
-    type Records = Collection<Self>;
     const LIMITS: PageLimits = pagination::ROLE_BINDINGS;
     const FILTERS: &'static [&'static str] = &["crn_pattern", "principal", "role_name"];
     const DELETE_ECHOES: bool = true;
-    fn records(store: &Store) -> &Collection<Self> {
-        &store.role_bindings
-    }
-    fn records_mut(store: &mut Store) -> &mut Collection<Self> {
-        &mut store.role_bindings
-    }
     /// The required `crn_pattern`, read as `/_sim/crn-matching` says, and the
     /// exact `principal` and `role_name`.
     fn selection<'q>(
