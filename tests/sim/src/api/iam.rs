@@ -18,6 +18,20 @@ impl Served for User {
     }
 }
 
+impl Patched for User {
+    /// The new `full_name`.
+    type Patch = Option<String>;
+    fn read_patch(body: &Map<String, Value>) -> Result<Self::Patch, ApiError> {
+        string_field(body, "full_name", false)
+    }
+    fn apply(&mut self, full_name: Self::Patch) {
+        if let Some(full_name) = full_name {
+            self.full_name = full_name;
+        }
+        touch(&mut self.stamps);
+    }
+}
+
 impl Served for ServiceAccount {
     const FILTERS: &'static [&'static str] = &["display_name"];
     /// Any of the repeatable `display_name`s.
@@ -40,24 +54,36 @@ impl Served for ServiceAccount {
     }
 }
 
-impl Patched for User {
-    /// The new `full_name`.
-    type Patch = Option<String>;
-    fn read_patch(body: &Map<String, Value>) -> Result<Self::Patch, ApiError> {
-        string_field(body, "full_name", false)
-    }
-    fn apply(&mut self, full_name: Self::Patch) {
-        if let Some(full_name) = full_name {
-            self.full_name = full_name;
-        }
-        touch(&mut self.stamps);
-    }
-}
-
 impl Named for ServiceAccount {
     const NAME_IN_USE: &'static str = "Service name";
     fn name(&self) -> &str {
         &self.display_name
+    }
+}
+
+impl Created for ServiceAccount {
+    /// The `display_name` and `description`.
+    type Draft = (String, String);
+    /// A `display_name` is required and not empty.
+    fn read_draft(body: &Map<String, Value>) -> Result<Self::Draft, ApiError> {
+        let display_name = string_field(body, "display_name", true)?.unwrap_or_default();
+        let description = string_field(body, "description", false)?.unwrap_or_default();
+        if display_name.is_empty() {
+            return Err(ApiError::bad_body("'display_name' must not be empty"));
+        }
+        Ok((display_name, description))
+    }
+    /// A `display_name` in use is a 409.
+    fn check_draft(store: &Store, draft: &Self::Draft, origin: &str) -> Result<(), ApiError> {
+        Self::check_name(store, &draft.0, None, origin)
+    }
+    fn build((display_name, description): Self::Draft, store: &mut Store) -> Self {
+        Self {
+            id: store.new_id("sa"),
+            display_name,
+            description,
+            stamps: stamps_now(),
+        }
     }
 }
 
@@ -117,32 +143,6 @@ impl Served for Invitation {
                     invitation.creator_id.as_deref().unwrap_or_default(),
                 )
         })))
-    }
-}
-
-impl Created for ServiceAccount {
-    /// The `display_name` and `description`.
-    type Draft = (String, String);
-    /// A `display_name` is required and not empty.
-    fn read_draft(body: &Map<String, Value>) -> Result<Self::Draft, ApiError> {
-        let display_name = string_field(body, "display_name", true)?.unwrap_or_default();
-        let description = string_field(body, "description", false)?.unwrap_or_default();
-        if display_name.is_empty() {
-            return Err(ApiError::bad_body("'display_name' must not be empty"));
-        }
-        Ok((display_name, description))
-    }
-    /// A `display_name` in use is a 409.
-    fn check_draft(store: &Store, draft: &Self::Draft, origin: &str) -> Result<(), ApiError> {
-        Self::check_name(store, &draft.0, None, origin)
-    }
-    fn build((display_name, description): Self::Draft, store: &mut Store) -> Self {
-        Self {
-            id: store.new_id("sa"),
-            display_name,
-            description,
-            stamps: stamps_now(),
-        }
     }
 }
 

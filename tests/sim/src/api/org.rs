@@ -46,17 +46,6 @@ impl Patched for Organization {
     }
 }
 
-impl Served for Environment {
-    /// An environment takes the role bindings on it and under it along.
-    fn cascade(&self, store: &mut Store) {
-        let crn = self.crn(store.org_id());
-        let scoped = format!("{crn}/");
-        store
-            .role_bindings
-            .remove_where(|rb| rb.crn_pattern == crn || rb.crn_pattern.starts_with(&scoped));
-    }
-}
-
 /// The specs' pattern for an organization's `display_name`:
 /// `^[^<>#%'*^`{|}~\"]{1,31}$`.
 fn valid_organization_name(name: &str) -> bool {
@@ -66,31 +55,14 @@ fn valid_organization_name(name: &str) -> bool {
         ])
 }
 
-fn governance_package(body: &Map<String, Value>) -> Result<Option<String>, ApiError> {
-    match body.get("stream_governance_config") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(config)) => string_field(config, "package", true),
-        Some(_) => Err(ApiError::bad_body(
-            "'stream_governance_config' must be an object",
-        )),
-    }
-}
-
-impl Patched for Environment {
-    /// The new `display_name` and governance package.
-    type Patch = (Option<String>, Option<String>);
-    fn read_patch(body: &Map<String, Value>) -> Result<Self::Patch, ApiError> {
-        let display_name = string_field(body, "display_name", false)?;
-        Ok((display_name, governance_package(body)?))
-    }
-    fn apply(&mut self, (display_name, package): Self::Patch) {
-        if let Some(display_name) = display_name {
-            self.display_name = display_name;
-        }
-        if let Some(package) = package {
-            self.governance_package = package;
-        }
-        touch(&mut self.stamps);
+impl Served for Environment {
+    /// An environment takes the role bindings on it and under it along.
+    fn cascade(&self, store: &mut Store) {
+        let crn = self.crn(store.org_id());
+        let scoped = format!("{crn}/");
+        store
+            .role_bindings
+            .remove_where(|rb| rb.crn_pattern == crn || rb.crn_pattern.starts_with(&scoped));
     }
 }
 
@@ -120,5 +92,34 @@ impl Created for Environment {
             governance_package,
             stamps: stamps_now(),
         }
+    }
+}
+
+impl Patched for Environment {
+    /// The new `display_name` and governance package.
+    type Patch = (Option<String>, Option<String>);
+    fn read_patch(body: &Map<String, Value>) -> Result<Self::Patch, ApiError> {
+        let display_name = string_field(body, "display_name", false)?;
+        Ok((display_name, governance_package(body)?))
+    }
+    fn apply(&mut self, (display_name, package): Self::Patch) {
+        if let Some(display_name) = display_name {
+            self.display_name = display_name;
+        }
+        if let Some(package) = package {
+            self.governance_package = package;
+        }
+        touch(&mut self.stamps);
+    }
+}
+
+/// The package a body's `stream_governance_config` names, if it has one.
+fn governance_package(body: &Map<String, Value>) -> Result<Option<String>, ApiError> {
+    match body.get("stream_governance_config") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(config)) => string_field(config, "package", true),
+        Some(_) => Err(ApiError::bad_body(
+            "'stream_governance_config' must be an object",
+        )),
     }
 }
