@@ -75,9 +75,8 @@ impl<T: Resource> Collection<T> {
         self.by_seq.values()
     }
 
-    /// Records after sequence number `after` that `keep` accepts, in order,
-    /// with their sequence numbers. Unfiltered, this costs the page, not the
-    /// collection.
+    /// Records after sequence number `after`, in order, with their sequence
+    /// numbers. Taking a page of them costs the page, not the collection.
     pub fn after(&self, after: Option<u64>) -> impl Iterator<Item = (u64, &T)> {
         let start = after.map_or(0, |seq| seq + 1);
         self.by_seq

@@ -1,5 +1,5 @@
 //! The HTTP surface: the router, the state every request shares, and the
-//! handlers every resource's endpoints share, written once over [`Served`].
+//! handlers every resource's endpoints share, written once over `Served`.
 //! What differs between resources lives in one module per family; the gate
 //! every API request passes and `/_sim/` have their own.
 
