@@ -177,7 +177,7 @@ impl Simulator {
 
     /// Runs `change` on the data, for tests that add, alter or delete records.
     pub fn with_store<R>(&self, change: impl FnOnce(&mut Store) -> R) -> R {
-        change(&mut api::lock(&self.shared.store))
+        self.shared.with_store(change)
     }
 
     /// Stops serving and waits for the server thread.

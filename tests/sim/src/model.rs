@@ -4,6 +4,13 @@ use serde_json::{Value, json};
 
 /// What every stored resource shares: its id, its timestamps and its JSON form.
 pub trait Resource {
+    /// The API group and version, such as `iam/v2`.
+    const API_VERSION: &'static str;
+    /// The JSON `kind`, such as `User`; its list is a `UserList`.
+    const KIND: &'static str;
+    /// Where the API lists them, such as `/iam/v2/users`; each one sits at
+    /// `PATH/<id>`.
+    const PATH: &'static str;
     /// The resource's natural identifier, such as `u-1a2b3c`.
     fn id(&self) -> &str;
     /// The resource's JSON, with `metadata.self` on the simulator's `origin`.
@@ -19,13 +26,35 @@ pub struct Stamps {
     pub updated_at: String,
 }
 
-fn metadata(origin: &str, path: &str, crn: String, stamps: &Stamps) -> Value {
-    json!({
-        "self": format!("{origin}{path}"),
-        "resource_name": crn,
-        "created_at": stamps.created_at,
-        "updated_at": stamps.updated_at,
-    })
+/// The absolute URL of the `R` with this id.
+pub fn resource_url<R: Resource>(origin: &str, id: &str) -> String {
+    format!("{origin}{}/{id}", R::PATH)
+}
+
+/// A resource's JSON: `api_version`, `kind`, `id` and `metadata`, then the
+/// kind's own `fields` (a JSON object), in that order.
+fn document<R: Resource>(
+    record: &R,
+    origin: &str,
+    crn: String,
+    stamps: &Stamps,
+    fields: Value,
+) -> Value {
+    let mut json = json!({
+        "api_version": R::API_VERSION,
+        "kind": R::KIND,
+        "id": record.id(),
+        "metadata": {
+            "self": resource_url::<R>(origin, record.id()),
+            "resource_name": crn,
+            "created_at": stamps.created_at,
+            "updated_at": stamps.updated_at,
+        },
+    });
+    if let (Some(json), Value::Object(fields)) = (json.as_object_mut(), fields) {
+        json.extend(fields);
+    }
+    json
 }
 
 /// An `iam.v2.User`.
@@ -47,17 +76,17 @@ impl Resource for User {
     fn id(&self) -> &str {
         &self.id
     }
+    const API_VERSION: &str = "iam/v2";
+    const KIND: &str = "User";
+    const PATH: &str = "/iam/v2/users";
     fn to_json(&self, origin: &str, _org_id: &str) -> Value {
-        json!({
-            "api_version": "iam/v2",
-            "kind": "User",
-            "id": self.id,
-            "metadata": metadata(origin, &format!("/iam/v2/users/{}", self.id),
-                format!("crn://confluent.cloud/user={}", self.id), &self.stamps),
+        let crn = format!("crn://confluent.cloud/user={}", self.id);
+        let fields = json!({
             "email": self.email,
             "full_name": self.full_name,
             "auth_type": self.auth_type,
-        })
+        });
+        document(self, origin, crn, &self.stamps, fields)
     }
 }
 
@@ -78,16 +107,16 @@ impl Resource for ServiceAccount {
     fn id(&self) -> &str {
         &self.id
     }
+    const API_VERSION: &str = "iam/v2";
+    const KIND: &str = "ServiceAccount";
+    const PATH: &str = "/iam/v2/service-accounts";
     fn to_json(&self, origin: &str, _org_id: &str) -> Value {
-        json!({
-            "api_version": "iam/v2",
-            "kind": "ServiceAccount",
-            "id": self.id,
-            "metadata": metadata(origin, &format!("/iam/v2/service-accounts/{}", self.id),
-                format!("crn://confluent.cloud/service-account={}", self.id), &self.stamps),
+        let crn = format!("crn://confluent.cloud/service-account={}", self.id);
+        let fields = json!({
             "display_name": self.display_name,
             "description": self.description,
-        })
+        });
+        document(self, origin, crn, &self.stamps, fields)
     }
 }
 
@@ -116,20 +145,22 @@ impl Resource for Invitation {
     fn id(&self) -> &str {
         &self.id
     }
+    const API_VERSION: &str = "iam/v2";
+    const KIND: &str = "Invitation";
+    const PATH: &str = "/iam/v2/invitations";
     fn to_json(&self, origin: &str, org_id: &str) -> Value {
         let user = |id: &str| {
             json!({
                 "id": id,
-                "related": format!("{origin}/iam/v2/users/{id}"),
+                "related": resource_url::<User>(origin, id),
                 "resource_name": format!("crn://confluent.cloud/user={id}"),
             })
         };
-        let mut json = json!({
-            "api_version": "iam/v2",
-            "kind": "Invitation",
-            "id": self.id,
-            "metadata": metadata(origin, &format!("/iam/v2/invitations/{}", self.id),
-                format!("crn://confluent.cloud/organization={org_id}/invitation={}", self.id), &self.stamps),
+        let crn = format!(
+            "crn://confluent.cloud/organization={org_id}/invitation={}",
+            self.id
+        );
+        let fields = json!({
             "email": self.email,
             "auth_type": self.auth_type,
             "status": self.status,
@@ -137,6 +168,7 @@ impl Resource for Invitation {
             "expires_at": self.expires_at,
             "user": user(&self.user_id),
         });
+        let mut json = document(self, origin, crn, &self.stamps, fields);
         if let Some(creator) = &self.creator_id {
             json["creator"] = user(creator);
         }
@@ -171,16 +203,16 @@ impl Resource for Environment {
     fn id(&self) -> &str {
         &self.id
     }
+    const API_VERSION: &str = "org/v2";
+    const KIND: &str = "Environment";
+    const PATH: &str = "/org/v2/environments";
     fn to_json(&self, origin: &str, org_id: &str) -> Value {
-        json!({
-            "api_version": "org/v2",
-            "kind": "Environment",
-            "id": self.id,
-            "metadata": metadata(origin, &format!("/org/v2/environments/{}", self.id),
-                self.crn(org_id), &self.stamps),
+        let crn = self.crn(org_id);
+        let fields = json!({
             "display_name": self.display_name,
             "stream_governance_config": { "package": self.governance_package },
-        })
+        });
+        document(self, origin, crn, &self.stamps, fields)
     }
 }
 
@@ -208,16 +240,16 @@ impl Resource for Organization {
     fn id(&self) -> &str {
         &self.id
     }
+    const API_VERSION: &str = "org/v2";
+    const KIND: &str = "Organization";
+    const PATH: &str = "/org/v2/organizations";
     fn to_json(&self, origin: &str, _org_id: &str) -> Value {
-        json!({
-            "api_version": "org/v2",
-            "kind": "Organization",
-            "id": self.id,
-            "metadata": metadata(origin, &format!("/org/v2/organizations/{}", self.id),
-                self.crn(), &self.stamps),
+        let crn = self.crn();
+        let fields = json!({
             "display_name": self.display_name,
             "jit_enabled": self.jit_enabled,
-        })
+        });
+        document(self, origin, crn, &self.stamps, fields)
     }
 }
 
@@ -240,16 +272,19 @@ impl Resource for RoleBinding {
     fn id(&self) -> &str {
         &self.id
     }
+    const API_VERSION: &str = "iam/v2";
+    const KIND: &str = "RoleBinding";
+    const PATH: &str = "/iam/v2/role-bindings";
     fn to_json(&self, origin: &str, org_id: &str) -> Value {
-        json!({
-            "api_version": "iam/v2",
-            "kind": "RoleBinding",
-            "id": self.id,
-            "metadata": metadata(origin, &format!("/iam/v2/role-bindings/{}", self.id),
-                format!("crn://confluent.cloud/organization={org_id}/role-binding={}", self.id), &self.stamps),
+        let crn = format!(
+            "crn://confluent.cloud/organization={org_id}/role-binding={}",
+            self.id
+        );
+        let fields = json!({
             "principal": self.principal,
             "role_name": self.role_name,
             "crn_pattern": self.crn_pattern,
-        })
+        });
+        document(self, origin, crn, &self.stamps, fields)
     }
 }

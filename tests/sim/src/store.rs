@@ -75,15 +75,97 @@ impl<T: Resource> Collection<T> {
         self.by_seq.values()
     }
 
-    /// Records after sequence number `after` that `keep` accepts, in order,
-    /// with their sequence numbers. Unfiltered, this costs the page, not the
-    /// collection.
+    /// Records after sequence number `after`, in order, with their sequence
+    /// numbers. Taking a page of them costs the page, not the collection.
     pub fn after(&self, after: Option<u64>) -> impl Iterator<Item = (u64, &T)> {
         let start = after.map_or(0, |seq| seq + 1);
         self.by_seq
             .range(start..)
             .map(|(seq, record)| (*seq, record))
     }
+}
+
+/// Records of one type as the API finds, counts and pages them: a
+/// [`Collection`], or a single record (the organization) at position 1.
+pub trait Records<T: 'static> {
+    /// The record with this id.
+    fn find(&self, id: &str) -> Option<&T>;
+    /// The record with this id, to change in place.
+    fn find_mut(&mut self, id: &str) -> Option<&mut T>;
+    /// The records after position `after`, in order, with their positions.
+    fn following(&self, after: Option<u64>) -> impl Iterator<Item = (u64, &T)>;
+    /// Every record, in order.
+    fn every(&self) -> impl Iterator<Item = &T> {
+        self.following(None).map(|(_, record)| record)
+    }
+    /// How many records there are.
+    fn count(&self) -> usize {
+        self.following(None).count()
+    }
+}
+
+impl<T: Resource + 'static> Records<T> for Collection<T> {
+    fn find(&self, id: &str) -> Option<&T> {
+        self.get(id)
+    }
+    fn find_mut(&mut self, id: &str) -> Option<&mut T> {
+        self.get_mut(id)
+    }
+    fn following(&self, after: Option<u64>) -> impl Iterator<Item = (u64, &T)> {
+        self.after(after)
+    }
+    fn count(&self) -> usize {
+        self.len()
+    }
+}
+
+impl<T: Resource + 'static> Records<T> for Option<T> {
+    fn find(&self, id: &str) -> Option<&T> {
+        self.as_ref().filter(|record| record.id() == id)
+    }
+    fn find_mut(&mut self, id: &str) -> Option<&mut T> {
+        self.as_mut().filter(|record| record.id() == id)
+    }
+    fn following(&self, after: Option<u64>) -> impl Iterator<Item = (u64, &T)> {
+        self.iter()
+            .map(|record| (1, record))
+            .filter(move |(position, _)| after.is_none_or(|after| *position > after))
+    }
+}
+
+/// A resource type the store holds, and where.
+pub trait Stored: Resource + Sized + 'static {
+    /// What holds them: a [`Collection`], or an `Option` for the one
+    /// organization.
+    type Records: Records<Self>;
+    /// Them, in `store`.
+    fn records(store: &Store) -> &Self::Records;
+    /// Them, to change.
+    fn records_mut(store: &mut Store) -> &mut Self::Records;
+}
+
+/// Implements [`Stored`] for each `Type => field: Records` given.
+macro_rules! stored {
+    ($($resource:ty => $field:ident: $records:ty),* $(,)?) => {$(
+        impl Stored for $resource {
+            type Records = $records;
+            fn records(store: &Store) -> &$records {
+                &store.$field
+            }
+            fn records_mut(store: &mut Store) -> &mut $records {
+                &mut store.$field
+            }
+        }
+    )*};
+}
+
+stored! {
+    Organization => organization: Option<Organization>,
+    User => users: Collection<User>,
+    ServiceAccount => service_accounts: Collection<ServiceAccount>,
+    Invitation => invitations: Collection<Invitation>,
+    Environment => environments: Collection<Environment>,
+    RoleBinding => role_bindings: Collection<RoleBinding>,
 }
 
 /// Everything the simulated organization holds.
