@@ -14,6 +14,7 @@ pub mod errors;
 pub mod faults;
 pub mod model;
 pub mod pagination;
+pub mod scope_index;
 pub mod scopes;
 pub mod seed;
 pub mod store;

@@ -2,11 +2,11 @@
 
 use serde_json::{Map, Value};
 
-use super::{Created, Keep, Named, Patched, Query, Served, Shared, query_param};
+use super::{Created, Named, Patched, Query, Served, Shared, query_param};
 use crate::body::string_field;
 use crate::errors::ApiError;
 use crate::model::{Invitation, ServiceAccount, User, resource_url};
-use crate::store::{Store, stamps_now, touch};
+use crate::store::{Selection, Store, stamps_now, touch};
 
 impl Served for User {
     /// A user takes their role bindings and their invitations along.
@@ -35,16 +35,16 @@ impl Patched for User {
 impl Served for ServiceAccount {
     const FILTERS: &'static [&'static str] = &["display_name"];
     /// Any of the repeatable `display_name`s.
-    fn selection<'q>(query: &'q Query, _: &Shared) -> Result<Option<Keep<'q, Self>>, ApiError> {
+    fn selection<'q>(query: &'q Query, _: &Shared) -> Result<Selection<'q, Self>, ApiError> {
         let names: Vec<&str> = query
             .iter()
             .filter(|(name, _)| name == "display_name")
             .map(|(_, v)| v.as_str())
             .collect();
         if names.is_empty() {
-            return Ok(None);
+            return Ok(Selection::Every);
         }
-        Ok(Some(Box::new(move |sa: &Self| {
+        Ok(Selection::Kept(Box::new(move |sa: &Self| {
             names.contains(&sa.display_name.as_str())
         })))
     }
@@ -121,7 +121,7 @@ impl Served for Invitation {
     const FILTERS: &'static [&'static str] = &["email", "status", "user", "creator"];
     /// Exact, case-sensitive `email`, `status`, `user` and `creator`, combined
     /// with AND.
-    fn selection<'q>(query: &'q Query, _: &Shared) -> Result<Option<Keep<'q, Self>>, ApiError> {
+    fn selection<'q>(query: &'q Query, _: &Shared) -> Result<Selection<'q, Self>, ApiError> {
         let param = |name: &str| query_param(query, name);
         let (email, status, user, creator) = (
             param("email"),
@@ -130,11 +130,11 @@ impl Served for Invitation {
             param("creator"),
         );
         if email.is_none() && status.is_none() && user.is_none() && creator.is_none() {
-            return Ok(None);
+            return Ok(Selection::Every);
         }
         let exact =
             |wanted: &Option<String>, value: &str| wanted.as_deref().is_none_or(|w| w == value);
-        Ok(Some(Box::new(move |invitation: &Self| {
+        Ok(Selection::Kept(Box::new(move |invitation: &Self| {
             exact(&email, &invitation.email)
                 && exact(&status, &invitation.status)
                 && exact(&user, &invitation.user_id)

@@ -30,7 +30,7 @@ use crate::model::{
 use crate::pagination::{
     self, NextLinkStyle, PageLimits, PageTokens, collect_page, envelope, page_request,
 };
-use crate::store::{Collection, Records, Store, Stored};
+use crate::store::{Collection, Records, RecordsMut, Selection, Store, Stored};
 
 pub use control::state_json;
 pub use gate::{LoggedRequest, MAX_URI_BYTES};
@@ -176,9 +176,6 @@ async fn wrong_method(method: Method, uri: Uri) -> ApiError {
     ApiError::method_not_allowed(method.as_str(), uri.path())
 }
 
-/// Which records a list's query keeps.
-type Keep<'q, R> = Box<dyn Fn(&R) -> bool + 'q>;
-
 /// A resource as the API serves it: what its endpoints do beyond what the
 /// handlers below do for every resource.
 trait Served: Stored {
@@ -189,12 +186,9 @@ trait Served: Stored {
     const FILTERS: &'static [&'static str] = &[];
     /// Whether `DELETE` answers 200 with the deleted record instead of 204.
     const DELETE_ECHOES: bool = false;
-    /// What the list's `query` keeps, or `None` for every record.
-    fn selection<'q>(
-        _query: &'q Query,
-        _shared: &Shared,
-    ) -> Result<Option<Keep<'q, Self>>, ApiError> {
-        Ok(None)
+    /// Which records the list's `query` selects: every record by default.
+    fn selection<'q>(_query: &'q Query, _shared: &Shared) -> Result<Selection<'q, Self>, ApiError> {
+        Ok(Selection::Every)
     }
     /// The answer for an id that names no record: a 404.
     fn missing(id: &str) -> Response {
@@ -205,7 +199,7 @@ trait Served: Stored {
 }
 
 /// A resource that `PATCH` changes in place.
-trait Patched: Served + Clone {
+trait Patched: Served<Records: RecordsMut<Self>> + Clone {
     /// The changes a body asks for.
     type Patch;
     /// Reads and checks the changes, before the store is touched.
@@ -270,24 +264,14 @@ async fn list<R: Served>(
     RawQuery(q): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let query = parse_query(q);
-    let keep = R::selection(&query, &s)?;
+    let selection = R::selection(&query, &s)?;
     let request = page_request(&query, R::LIMITS, &s.page_tokens, R::PATH, R::FILTERS)?;
-    let kept = |record: &R| keep.as_ref().is_none_or(|keep| keep(record));
     let page = s.with_store(|store| {
-        let records = R::records(store);
-        let total = if keep.is_some() {
-            records.every().filter(|r| kept(r)).count()
-        } else {
-            records.count()
-        };
-        let org_id = store.org_id();
-        collect_page(
-            records.following(request.after).filter(|(_, r)| kept(r)),
-            &request,
-            &s.page_tokens,
-            total,
-            |r| r.to_json(&s.origin, org_id),
-        )
+        let org_id = store.org_id().to_string();
+        let (total, following) = R::records_mut(store).select(&selection, request.after);
+        collect_page(following, &request, &s.page_tokens, total, |r| {
+            r.to_json(&s.origin, &org_id)
+        })
     });
     let faults = lock(&s.faults);
     let style = NextLinkStyle {

@@ -3,23 +3,21 @@
 use axum::response::Response;
 use serde_json::{Map, Value};
 
-use super::{Created, Keep, Query, Served, Shared, lock, query_param};
+use super::{Created, Query, Served, Shared, lock, query_param};
 use crate::body::string_field;
 use crate::errors::{ApiError, role_binding_forbidden};
 use crate::model::{RoleBinding, resource_url};
 use crate::pagination::{self, PageLimits};
-use crate::store::{Store, stamps_now};
+use crate::scope_index::BindingQuery;
+use crate::store::{Selection, Store, stamps_now};
 
 impl Served for RoleBinding {
     const LIMITS: PageLimits = pagination::ROLE_BINDINGS;
     const FILTERS: &'static [&'static str] = &["crn_pattern", "principal", "role_name"];
     const DELETE_ECHOES: bool = true;
     /// The required `crn_pattern`, read as `/_sim/crn-matching` says, and the
-    /// exact `principal` and `role_name`.
-    fn selection<'q>(
-        query: &'q Query,
-        shared: &Shared,
-    ) -> Result<Option<Keep<'q, Self>>, ApiError> {
+    /// exact `principal` and `role_name`, looked up in the scope index.
+    fn selection<'q>(query: &'q Query, shared: &Shared) -> Result<Selection<'q, Self>, ApiError> {
         let param = |name: &str| query_param(query, name);
         let Some(crn_pattern) = param("crn_pattern") else {
             return Err(ApiError::bad_parameter(
@@ -27,14 +25,12 @@ impl Served for RoleBinding {
                 "crn_pattern is required",
             ));
         };
-        let principal = param("principal");
-        let role_name = param("role_name");
-        let matching = *lock(&shared.crn_matching);
-        Ok(Some(Box::new(move |rb: &Self| {
-            matching.matches(&crn_pattern, &rb.crn_pattern)
-                && principal.as_ref().is_none_or(|p| &rb.principal == p)
-                && role_name.as_ref().is_none_or(|r| &rb.role_name == r)
-        })))
+        Ok(Selection::Found(BindingQuery {
+            crn_pattern,
+            matching: *lock(&shared.crn_matching),
+            principal: param("principal"),
+            role_name: param("role_name"),
+        }))
     }
     /// 403, as the real service answers an unknown or deleted binding.
     fn missing(_id: &str) -> Response {
