@@ -8,6 +8,10 @@ RELEASE     := $(TARGET_DIR)/release
 COMPONENT   := $(TARGET_DIR)/$(WASM_TARGET)/release/confluent_connector.wasm
 NATIVE      := --workspace --exclude confluent-connector --exclude sandbox-probe
 GUESTS      := -p confluent-connector -p sandbox-probe
+# The guests are built for size: fat LTO, one codegen unit and opt-level "z"
+# keep the component under 1 MB. The native build keeps the release profile.
+GUEST_SIZE  := --config 'profile.release.lto="fat"' --config 'profile.release.codegen-units=1' \
+               --config 'profile.release.opt-level="z"'
 # Building and testing the same targets keeps cargo's feature resolution the
 # same, so `make test` after `make build` compiles wasmtime only once.
 TARGETS     := --lib --bins --tests
@@ -21,7 +25,7 @@ wasm-target:
 	@rustup target list --installed | grep -qx '$(WASM_TARGET)' || rustup target add $(WASM_TARGET)
 
 build: wasm-target
-	$(CARGO) build --release --target $(WASM_TARGET) $(GUESTS)
+	$(CARGO) build --release --target $(WASM_TARGET) $(GUEST_SIZE) $(GUESTS)
 	$(CARGO) build --release $(NATIVE) $(TARGETS)
 	@ls -l $(COMPONENT)
 
@@ -33,8 +37,21 @@ lint: wasm-target
 	$(CARGO) clippy --release $(NATIVE) --all-targets -- -D warnings
 	$(CARGO) clippy --release --target $(WASM_TARGET) $(GUESTS) -- -D warnings
 
+# BENCH_ARGS goes to connector-bench, e.g. BENCH_ARGS='--sizes 1000,10000 --runs 2'.
+# The plots go to tests/bench/; when Python has no matplotlib, a venv under the
+# target folder gets it.
+BENCH_ARGS  ?=
+BENCH_DIR   := $(TARGET_DIR)/bench
+BENCH_VENV  := $(TARGET_DIR)/bench-venv
+PYTHON      ?= python3
+
 bench: build
 	$(CARGO) bench -p confluent-sim
+	$(RELEASE)/connector-bench --results $(BENCH_DIR) $(BENCH_ARGS)
+	@if $(PYTHON) -c 'import matplotlib' 2>/dev/null; then py=$(PYTHON); else \
+	    py=$(BENCH_VENV)/bin/python; test -x $$py || $(PYTHON) -m venv $(BENCH_VENV); \
+	    $$py -c 'import matplotlib' 2>/dev/null || $$py -m pip install --quiet matplotlib; \
+	fi; $$py tests/bench/plot.py $(BENCH_DIR) tests/bench
 
 # Starts a seeded simulator, runs the connector against it, and stops it.
 demo: build

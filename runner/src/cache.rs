@@ -28,11 +28,11 @@
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
+use crate::error::WasmtimeError;
 use crate::text::escape_controls;
 
 /// The default cache folder: `$XDG_CACHE_HOME/confluent-connector`, else
@@ -72,19 +72,32 @@ fn artifact_name(engine: &Engine, component: &[u8]) -> String {
     format!("{hex}-{:016x}.cwasm", compat.finish())
 }
 
+/// Why a component could not be compiled.
+#[derive(Debug, thiserror::Error)]
+#[error("while compiling the component")]
+pub struct CompileError(#[source] WasmtimeError);
+
+impl From<wasmtime::Error> for CompileError {
+    fn from(error: wasmtime::Error) -> Self {
+        Self(error.into())
+    }
+}
+
+/// Compiles `bytes` as a component, without the cache.
+pub fn compile(engine: &Engine, bytes: &[u8]) -> Result<Component, CompileError> {
+    Ok(Component::new(engine, bytes)?)
+}
+
 /// Loads `bytes` as a component, from the cache in `dir` when it holds a
 /// genuine artifact for it, else compiling it and storing the artifact.
 /// Returns whether it was a hit. A cache that fails a check is not used,
 /// with a warning; only a component that does not compile is an error.
-pub fn load(engine: &Engine, bytes: &[u8], dir: &Path) -> anyhow::Result<(Component, bool)> {
+pub fn load(engine: &Engine, bytes: &[u8], dir: &Path) -> Result<(Component, bool), CompileError> {
     let cache = match CacheDir::open(dir) {
         Ok(cache) => cache,
         Err(reason) => {
             warn("running without the compiled-component cache", &reason);
-            let component = Component::new(engine, bytes)
-                .map_err(anyhow::Error::from)
-                .context("while compiling the component")?;
-            return Ok((component, false));
+            return Ok((compile(engine, bytes)?, false));
         }
     };
     let name = artifact_name(engine, bytes);
@@ -96,10 +109,7 @@ pub fn load(engine: &Engine, bytes: &[u8], dir: &Path) -> anyhow::Result<(Compon
         Ok(None) => {}
         Err(reason) => warn(&format!("ignoring the cached artifact {name}"), &reason),
     }
-    let artifact = engine
-        .precompile_component(bytes)
-        .map_err(anyhow::Error::from)
-        .context("while compiling the component")?;
+    let artifact = engine.precompile_component(bytes)?;
     if let Err(error) = cache.write(&name, &artifact) {
         let doing = format!(
             "could not cache the compiled component in {}",
@@ -112,7 +122,7 @@ pub fn load(engine: &Engine, bytes: &[u8], dir: &Path) -> anyhow::Result<(Compon
 
 /// Logs why the cache was not used, on one line: paths and reasons may
 /// hold any character.
-fn warn(what: &str, reason: &anyhow::Error) {
+fn warn(what: &str, reason: &dyn std::fmt::Display) {
     tracing::warn!("{}", escape_controls(&format!("{what}: {reason:#}")));
 }
 
@@ -120,12 +130,12 @@ fn warn(what: &str, reason: &anyhow::Error) {
     unsafe_code,
     reason = "wasmtime can only load precompiled artifacts unsafely"
 )]
-fn deserialize(engine: &Engine, artifact: &[u8]) -> anyhow::Result<Component> {
+fn deserialize(engine: &Engine, artifact: &[u8]) -> wasmtime::Result<Component> {
     // SAFETY: `artifact` is either what this engine has just compiled, or
     // bytes read from a file only this user can write, whose tag proves that
     // this module wrote them, with this user's key, for this component and
     // this engine.
-    Ok(unsafe { Component::deserialize(engine, artifact) }?)
+    unsafe { Component::deserialize(engine, artifact) }
 }
 
 #[cfg(unix)]

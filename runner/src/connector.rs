@@ -7,14 +7,15 @@ use wasmtime::{Store, Trap};
 
 use crate::bindings::IdentityConnector;
 use crate::bindings::types::{
-    AttributeValue, Config, ConnectionReport, ConnectorError, Descriptor, Document, ImportRequest,
-    ImportSummary, ProvisionRequest, ProvisionResult,
+    AttributeValue, Config, ConnectionReport, Descriptor, Document, ImportRequest, ImportSummary,
+    ProvisionOperation, ProvisionRequest, ProvisionResult,
 };
 use crate::credentials::Credentials;
 use crate::egress::{Denials, EgressHooks, EgressPolicy};
 use crate::error::{RunError, SettingsError};
 use crate::grants::{BaseUrl, Grants, Origin, PathPrefix};
 use crate::host::{HostState, ImportSink};
+use crate::import::ImportState;
 use crate::limits::{GuestLimiter, Limits};
 use crate::runtime::ConnectorRuntime;
 
@@ -35,21 +36,6 @@ pub struct HostSettings {
     pub documents: Vec<Document>,
     /// Memory, time and size limits.
     pub limits: Limits,
-}
-
-/// The provisioning operations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProvisionOp {
-    /// `create-account`.
-    CreateAccount,
-    /// `update-account`.
-    UpdateAccount,
-    /// `remove-account`.
-    RemoveAccount,
-    /// `add-access`.
-    AddAccess,
-    /// `remove-access`.
-    RemoveAccess,
 }
 
 /// A connector, configured and ready to run operations.
@@ -99,10 +85,11 @@ impl ConnectorHost {
     /// The connector's descriptor under this configuration.
     pub async fn describe(&self) -> Result<Descriptor, RunError> {
         let config = &self.config;
-        self.run(None, async |c, store| {
-            c.identity_connector_connector()
-                .call_describe(store, config)
-                .await
+        self.run(async |c, store| {
+            let described = c
+                .identity_connector_connector()
+                .call_describe(store, config);
+            Ok(described.await?.map_err(RunError::Connector))
         })
         .await
     }
@@ -110,35 +97,37 @@ impl ConnectorHost {
     /// Tests the connection to the target.
     pub async fn test_connection(&self) -> Result<ConnectionReport, RunError> {
         let config = &self.config;
-        self.run(None, async |c, store| {
-            c.identity_connector_connector()
-                .call_test_connection(store, config)
-                .await
+        self.run(async |c, store| {
+            let tested = c
+                .identity_connector_connector()
+                .call_test_connection(store, config);
+            Ok(tested.await?.map_err(RunError::Connector))
         })
         .await
     }
 
-    /// Runs an import, sending records to `sink` as they arrive. On success
-    /// the summary carries the state to keep for the next import; on failure
-    /// there is none, and the records already sent hold no suspension,
-    /// inactivation or removal. A state that holds the API secret (the
-    /// credentials file given as the state, say) is refused unread by the
-    /// connector.
+    /// Runs an import from `state.previous` (`request.has_state` is set
+    /// from it), sending records, progress and orphans to `sink` as they
+    /// arrive and the new state's pieces to `state.next`. On success that
+    /// state is the one to keep for the next import; on failure it is not,
+    /// and the records already sent hold no suspension, inactivation or
+    /// removal. A state that holds the API secret (the credentials file
+    /// given as the state, say) is refused before the import starts, and no
+    /// part of the secret reaches the connector.
     pub async fn import(
         &self,
         request: &ImportRequest,
+        state: ImportState<'_>,
         sink: ImportSink,
     ) -> Result<ImportSummary, RunError> {
-        if let (Some(state), Some(credentials)) = (&request.state, self.policy.credentials())
-            && credentials.secret_appears_in(state)
-        {
-            return Err(RunError::SecretInInput("the import state".to_string()));
-        }
+        let request = ImportRequest {
+            has_state: state.previous.is_some(),
+            ..request.clone()
+        };
         let config = &self.config;
-        self.run(Some(sink), async |c, store| {
-            c.identity_connector_connector()
-                .call_import(store, config, request)
-                .await
+        let screen = self.policy.screen();
+        self.run(async |c, store| {
+            crate::import::run(c, store, screen, config, &request, state, &sink).await
         })
         .await
     }
@@ -147,7 +136,7 @@ impl ConnectorHost {
     /// refused.
     pub async fn provision(
         &self,
-        op: ProvisionOp,
+        operation: ProvisionOperation,
         request: &ProvisionRequest,
     ) -> Result<ProvisionResult, RunError> {
         if let Some(credentials) = self.policy.credentials()
@@ -158,42 +147,30 @@ impl ConnectorHost {
             ));
         }
         let config = &self.config;
-        self.run(None, async |c, store| {
-            let connector = c.identity_connector_connector();
-            match op {
-                ProvisionOp::CreateAccount => {
-                    connector.call_create_account(store, config, request).await
-                }
-                ProvisionOp::UpdateAccount => {
-                    connector.call_update_account(store, config, request).await
-                }
-                ProvisionOp::RemoveAccount => {
-                    connector.call_remove_account(store, config, request).await
-                }
-                ProvisionOp::AddAccess => connector.call_add_access(store, config, request).await,
-                ProvisionOp::RemoveAccess => {
-                    connector.call_remove_access(store, config, request).await
-                }
-            }
+        self.run(async |c, store| {
+            let provisioned = c
+                .identity_connector_connector()
+                .call_provision(store, config, operation, request);
+            Ok(provisioned.await?.map_err(RunError::Connector))
         })
         .await
     }
 
     /// Instantiates the component in a fresh sandboxed store and runs `call`
-    /// under the memory cap, the epoch deadline and the wall-clock timeout.
+    /// (every call of an operation) under the memory cap, the epoch deadline
+    /// and the wall-clock timeout.
     async fn run<R>(
         &self,
-        import: Option<ImportSink>,
         call: impl AsyncFnOnce(
             &IdentityConnector,
             &mut Store<HostState>,
-        ) -> wasmtime::Result<Result<R, ConnectorError>>,
+        ) -> wasmtime::Result<Result<R, RunError>>,
     ) -> Result<R, RunError> {
         let denials = Denials::default();
         let hooks = EgressHooks::new(self.policy.clone(), denials.clone());
         let mut store = Store::new(
             self.runtime.engine(),
-            HostState::new(hooks, GuestLimiter::new(&self.limits), import),
+            HostState::new(hooks, GuestLimiter::new(&self.limits)),
         );
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline(self.limits.deadline_ticks());
@@ -214,7 +191,7 @@ impl ConnectorHost {
             Ok(Ok(Err(_))) | Ok(Err(_)) if denied.is_some() => {
                 Err(RunError::EgressDenied(denied.unwrap_or_default()))
             }
-            Ok(Ok(Err(error))) => Err(RunError::Connector(error)),
+            Ok(Ok(Err(error))) => Err(error),
             Ok(Err(trap)) => Err(self.classify_trap(trap, store.data().limits.memory_cap_hit())),
         }
     }

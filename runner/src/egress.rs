@@ -48,6 +48,11 @@ impl EgressPolicy {
     pub fn credentials(&self) -> Option<&Credentials> {
         self.credentials.as_ref()
     }
+
+    /// The screen for the credentials' secret, if there are credentials.
+    pub(crate) fn screen(&self) -> Option<&Screen> {
+        self.screen.as_ref()
+    }
 }
 
 /// Destinations the guest tried to reach and was refused, in order.

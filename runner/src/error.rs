@@ -30,10 +30,21 @@ pub enum RunError {
          credentials file was given in its place"
     )]
     SecretInInput(String),
+    /// The import state could not be read or written.
+    #[error("the import state: {0}")]
+    State(std::io::Error),
+    /// The connector broke the contract, such as an import that ended
+    /// without finishing.
+    #[error("the connector misbehaved: {0}")]
+    Misbehaved(String),
     /// The host could not set up or run the operation.
     #[error(transparent)]
-    Host(#[from] anyhow::Error),
+    Host(WasmtimeError),
 }
+
+/// An error wasmtime reported, with its causes: the library's errors carry
+/// it boxed, as a standard error.
+pub type WasmtimeError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Why [`crate::HostSettings`] were refused.
 #[derive(Debug, thiserror::Error)]

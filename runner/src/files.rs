@@ -82,6 +82,25 @@ pub fn read_capped(path: &Path, what: &'static str, cap: u64) -> Result<Vec<u8>,
     read_open(path, what, cap, open_regular(path)?)
 }
 
+/// Opens the regular file at `path`, a `what` of at most `cap` bytes, to be
+/// read in pieces; opened and checked as [`read_capped`] does.
+pub fn open_capped(
+    path: &Path,
+    what: &'static str,
+    cap: u64,
+) -> Result<std::fs::File, HostFileError> {
+    let file = open_regular(path)?;
+    let length = file.metadata().map_err(|e| io_error(path, e))?.len();
+    if length > cap {
+        return Err(HostFileError::TooLarge {
+            path: path.to_path_buf(),
+            what,
+            cap,
+        });
+    }
+    Ok(file)
+}
+
 /// [`read_capped`] for a file whose contents the host runs (the component):
 /// on Unix it must also belong to the current user or root and be writable
 /// by no one else.

@@ -1,6 +1,6 @@
-//! The store state of one guest instance: an empty WASI context, the
-//! `wasi:http` context with its [`EgressHooks`], memory limits, and where
-//! imported batches go.
+//! The store state of one guest instance (an empty WASI context, the
+//! `wasi:http` context with its [`EgressHooks`], memory limits), and where an
+//! import's results go.
 
 use std::sync::Arc;
 
@@ -10,29 +10,36 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::bindings::types::{Progress, Record};
+use crate::bindings::types::{Access, Progress, Record};
 use crate::egress::EgressHooks;
 use crate::limits::GuestLimiter;
 
 /// Hears an import's progress after each page.
 pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
 
-/// Where an import's records and progress go.
+/// Hears access links whose account or entitlement is unknown, in batches
+/// after the last records.
+pub type OrphansFn = Arc<dyn Fn(&[Access]) + Send + Sync>;
+
+/// Where an import's records, progress and orphans go.
 #[derive(Clone)]
 pub struct ImportSink {
     /// Batches of records, in a bounded channel: a slow reader pauses the
-    /// guest.
+    /// import.
     pub batches: mpsc::Sender<Vec<Record>>,
     /// Progress reports, if anyone listens.
     pub progress: Option<ProgressFn>,
+    /// Orphaned access links, if anyone listens.
+    pub orphans: Option<OrphansFn>,
 }
 
 impl ImportSink {
-    /// Records to `batches`, no progress.
+    /// Records to `batches`, no progress, no orphans.
     pub fn new(batches: mpsc::Sender<Vec<Record>>) -> Self {
         Self {
             batches,
             progress: None,
+            orphans: None,
         }
     }
 }
@@ -41,6 +48,7 @@ impl std::fmt::Debug for ImportSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ImportSink")
             .field("progress", &self.progress.is_some())
+            .field("orphans", &self.orphans.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -56,7 +64,6 @@ pub struct HostState {
     pub(crate) table: ResourceTable,
     pub(crate) hooks: EgressHooks,
     pub(crate) limits: GuestLimiter,
-    pub(crate) import: Option<ImportSink>,
     pub(crate) stderr: MemoryOutputPipe,
 }
 
@@ -69,7 +76,7 @@ impl std::fmt::Debug for HostState {
 impl HostState {
     /// State with no filesystem, environment, sockets, stdin or stdout; the
     /// guest's stderr is captured for the log.
-    pub fn new(hooks: EgressHooks, limits: GuestLimiter, import: Option<ImportSink>) -> Self {
+    pub fn new(hooks: EgressHooks, limits: GuestLimiter) -> Self {
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         let wasi = WasiCtx::builder().stderr(stderr.clone()).build();
         Self {
@@ -78,7 +85,6 @@ impl HostState {
             table: ResourceTable::new(),
             hooks,
             limits,
-            import,
             stderr,
         }
     }

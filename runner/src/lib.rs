@@ -5,7 +5,9 @@
 //! granted origins only and injects the credentials that the guest never
 //! holds. Each operation runs in a fresh instance under a memory cap, an
 //! epoch deadline and a wall-clock timeout. [`ConnectorHost`] is the
-//! embedding API; the `confluent-connector` CLI is a thin layer over it.
+//! embedding API; the `confluent-connector` CLI is a layer over it, with
+//! its output formats, its provisioning request document and its progress
+//! line.
 #![deny(missing_docs)]
 
 #[expect(
@@ -22,20 +24,21 @@ pub mod error;
 pub mod files;
 pub mod grants;
 pub mod host;
+mod import;
+pub mod json;
 pub mod limits;
-pub mod output;
-pub mod provision_json;
 pub mod runtime;
 mod screen;
-mod sink_impl;
 pub mod state;
 pub mod text;
 
 pub use bindings::types;
-pub use connector::{ConnectorHost, HostSettings, ProvisionOp};
+pub use bindings::types::ProvisionOperation;
+pub use connector::{ConnectorHost, HostSettings};
 pub use credentials::Credentials;
 pub use error::RunError;
 pub use grants::{BaseUrl, Origin, PathPrefix};
-pub use host::{ImportSink, ProgressFn};
+pub use host::{ImportSink, OrphansFn, ProgressFn};
+pub use import::ImportState;
 pub use limits::Limits;
 pub use runtime::ConnectorRuntime;

@@ -2,18 +2,47 @@
 //! interruption and the component model, the component compiled once (or
 //! loaded precompiled), and a linker pre-instantiated into an `InstancePre`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use anyhow::Context as _;
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::Linker;
 use wasmtime::{Config, Engine};
 
-use crate::bindings::{IdentityConnector, IdentityConnectorPre};
-use crate::files::{MAX_COMPONENT_BYTES, read_trusted_capped};
+use crate::bindings::IdentityConnectorPre;
+use crate::cache::CompileError;
+use crate::error::WasmtimeError;
+use crate::files::{HostFileError, MAX_COMPONENT_BYTES, read_trusted_capped};
 use crate::host::HostState;
 use crate::limits::EPOCH_TICK;
+
+/// Why a component could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read, or is not one the host trusts.
+    #[error("while reading the component '{}'", .path.display())]
+    Read {
+        /// The component's path.
+        path: PathBuf,
+        /// Why it could not be read.
+        source: HostFileError,
+    },
+    /// The component does not compile.
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+    /// The component does not implement the `identity-connector` world.
+    #[error("the component does not implement the identity-connector world")]
+    World(#[source] WasmtimeError),
+    /// The engine or the linker could not be set up.
+    #[error(transparent)]
+    Engine(WasmtimeError),
+}
+
+impl From<wasmtime::Error> for LoadError {
+    fn from(error: wasmtime::Error) -> Self {
+        Self::Engine(error.into())
+    }
+}
 
 /// A compiled connector component, ready to instantiate many times.
 pub struct ConnectorRuntime {
@@ -28,29 +57,32 @@ impl ConnectorRuntime {
     /// Loads the component at `path`, through the cache in `cache_dir`
     /// (`None` compiles every time). The file must be one no other user
     /// could have changed: it runs with the host's credentials.
-    pub fn load(path: &Path, cache_dir: Option<&Path>) -> anyhow::Result<Self> {
-        let bytes = read_trusted_capped(path, "component", MAX_COMPONENT_BYTES)
-            .with_context(|| format!("while reading the component '{}'", path.display()))?;
+    pub fn load(path: &Path, cache_dir: Option<&Path>) -> Result<Self, LoadError> {
+        let bytes =
+            read_trusted_capped(path, "component", MAX_COMPONENT_BYTES).map_err(|source| {
+                LoadError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            })?;
         Self::from_bytes(&bytes, cache_dir)
     }
 
     /// Loads a component from its bytes.
-    pub fn from_bytes(bytes: &[u8], cache_dir: Option<&Path>) -> anyhow::Result<Self> {
+    pub fn from_bytes(bytes: &[u8], cache_dir: Option<&Path>) -> Result<Self, LoadError> {
         let mut config = Config::new();
         config.epoch_interruption(true);
         config.wasm_component_model(true);
         let engine = Engine::new(&config)?;
         let (component, cache_hit) = match cache_dir {
             Some(dir) => crate::cache::load(&engine, bytes, dir)?,
-            None => (wasmtime::component::Component::new(&engine, bytes)?, false),
+            None => (crate::cache::compile(&engine, bytes)?, false),
         };
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-        IdentityConnector::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         let pre = IdentityConnectorPre::new(linker.instantiate_pre(&component)?)
-            .map_err(anyhow::Error::from)
-            .context("the component does not implement the identity-connector world")?;
+            .map_err(|error| LoadError::World(error.into()))?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
         spawn_epoch_ticker(engine.clone(), ticker_stop.clone());
         Ok(Self {

@@ -7,6 +7,7 @@
 //! carries, and [`ScreenedBody`] withholds a body that holds one. The body is
 //! streamed: only the last bytes that could start a match are held back
 //! between frames, so no part of a secret split across frames gets through.
+//! [`Pieces`] screens the import state the same way as it is fed in pieces.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -77,6 +78,47 @@ impl Screen {
             on_found: Box::new(on_found),
         }
         .boxed_unsync()
+    }
+}
+
+/// Text screened as it streams in pieces: what may be handed on, holding
+/// back only the bytes that could start a form of the secret.
+#[derive(Debug)]
+pub(crate) struct Pieces<'a> {
+    screen: Option<&'a Screen>,
+    held: Vec<u8>,
+}
+
+/// A form of the secret was found.
+#[derive(Debug)]
+pub(crate) struct Found;
+
+impl<'a> Pieces<'a> {
+    /// Screens for `screen`'s forms; without one, everything passes.
+    pub(crate) fn new(screen: Option<&'a Screen>) -> Self {
+        Self {
+            screen,
+            held: Vec::new(),
+        }
+    }
+
+    /// Takes the next piece; returns what may be handed on now.
+    pub(crate) fn push(&mut self, piece: &[u8]) -> Result<Vec<u8>, Found> {
+        self.held.extend_from_slice(piece);
+        let Some(screen) = self.screen else {
+            return Ok(std::mem::take(&mut self.held));
+        };
+        if screen.finds(&self.held) {
+            return Err(Found);
+        }
+        let keep = self.held.len().min(screen.longest.saturating_sub(1));
+        let rest = self.held.split_off(self.held.len() - keep);
+        Ok(std::mem::replace(&mut self.held, rest))
+    }
+
+    /// What was held back, at the end.
+    pub(crate) fn finish(self) -> Vec<u8> {
+        self.held
     }
 }
 
@@ -206,6 +248,29 @@ mod tests {
                 let (received, found) = through(&[&body[..split], &body[split..]]).await;
                 assert_eq!(None, received, "{body} split at {split}");
                 assert!(found);
+            }
+        }
+    }
+
+    #[test]
+    fn pieces_hand_on_everything_but_a_secret_split_anywhere() {
+        let credentials = Credentials::new("KEY1", "ab+cd/ef==SECRETxyz");
+        let screen = screen();
+        let clean = "{\"accounts\":[\"sa-1\",\"sa-2\"]}";
+        for split in 0..clean.len() {
+            let mut pieces = Pieces::new(Some(&screen));
+            let mut passed = pieces.push(&clean.as_bytes()[..split]).unwrap();
+            passed.extend(pieces.push(&clean.as_bytes()[split..]).unwrap());
+            passed.extend(pieces.finish());
+            assert_eq!(clean.as_bytes(), passed);
+        }
+        for form in credentials.leak_forms() {
+            let text = format!("{{\"kept\":\"{form}\"}}");
+            for split in 1..text.len() {
+                let mut pieces = Pieces::new(Some(&screen));
+                let first = pieces.push(&text.as_bytes()[..split]);
+                let found = first.is_err() || pieces.push(&text.as_bytes()[split..]).is_err();
+                assert!(found, "{text} split at {split}");
             }
         }
     }

@@ -1,21 +1,25 @@
 //! The import state file, kept between runs with `--state FILE`.
 //!
-//! The connector owns the state's contents; the host only keeps it. It is
-//! replaced atomically (a temp file in the same folder, synced, renamed over
-//! the old one) and only after a successful import, so a crash or a failed
-//! run leaves the previous state whole. A file that cannot be read is an
-//! error, never a silent fresh start: a fresh start would forget what to
-//! suspend.
+//! The connector owns the state's contents; the host only keeps it, and
+//! neither holds it whole: it is read in pieces ([`StateFile::open`]) and
+//! the new one written in pieces to a private temp file beside it
+//! ([`StateFile::begin`]), which replaces the old file atomically (synced,
+//! renamed over it) only when the import succeeds
+//! ([`NewState::commit`]). A crash or a failed run leaves the previous state
+//! whole, and no temp file. A file that cannot be read is an error, never a
+//! silent fresh start: a fresh start would forget what to suspend.
 
-use std::io::Write as _;
+use std::io::{BufWriter, Read, Seek as _, Write};
 use std::path::{Path, PathBuf};
 
-use crate::files::{HostFileError, MAX_STATE_BYTES, read_text_capped};
+use tempfile::NamedTempFile;
+
+use crate::files::{HostFileError, MAX_STATE_BYTES, open_capped};
 
 /// Why the state file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum StateFileError {
-    /// The file exists but does not hold JSON.
+    /// The file exists but does not hold text.
     #[error(
         "the state file '{path}' is corrupt ({reason}); it was left as it is. Restore it from a \
          backup, or remove it to start over with a full import that marks nothing gone"
@@ -45,6 +49,9 @@ pub struct StateFile {
     path: PathBuf,
 }
 
+/// The kept state, checked, to be read in pieces from its start.
+pub type KeptState = std::io::Take<std::fs::File>;
+
 impl StateFile {
     /// The state kept at `path`.
     pub fn new(path: impl Into<PathBuf>) -> Self {
@@ -56,42 +63,45 @@ impl StateFile {
         &self.path
     }
 
-    /// The state kept, or `None` before the first successful import.
-    pub fn load(&self) -> Result<Option<String>, StateFileError> {
-        let text = match read_text_capped(&self.path, "state file", MAX_STATE_BYTES) {
-            Ok(text) => text,
+    /// The state kept, checked to be text (in pieces, never whole), or
+    /// `None` before the first successful import. What the text says is
+    /// the connector's to read.
+    pub fn open(&self) -> Result<Option<KeptState>, StateFileError> {
+        let mut file = match open_capped(&self.path, "state file", MAX_STATE_BYTES) {
+            Ok(file) => file,
             Err(e) if e.is_not_found() => return Ok(None),
-            Err(HostFileError::NotText { .. }) => {
-                return Err(self.corrupt("it is not UTF-8 text".to_string()));
-            }
             Err(HostFileError::Io { source, .. }) => return Err(self.io(source)),
             Err(other) => return Err(StateFileError::Unreadable(other)),
         };
-        serde_json::from_str::<serde::de::IgnoredAny>(&text)
-            .map_err(|e| self.corrupt(format!("not JSON: {e}")))?;
-        Ok(Some(text))
+        let mut text = Utf8Reader::new((&file).take(MAX_STATE_BYTES));
+        let read = std::io::copy(&mut text, &mut std::io::sink());
+        if text.not_text {
+            return Err(self.corrupt("it is not UTF-8 text".to_string()));
+        }
+        if let Some(error) = text.failed {
+            return Err(self.io(error));
+        }
+        read.map_err(|e| self.io(e))?;
+        file.rewind().map_err(|e| self.io(e))?;
+        Ok(Some(file.take(MAX_STATE_BYTES)))
     }
 
-    /// Replaces the kept state with `state`, atomically, readable by the
-    /// owner only.
-    pub fn save(&self, state: &str) -> Result<(), StateFileError> {
+    /// Starts a new state: a temp file beside the kept one, readable by the
+    /// owner only, that replaces it when committed and is removed otherwise.
+    pub fn begin(&self) -> Result<NewState, StateFileError> {
         let dir = match self.path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
         };
-        let write = || -> std::io::Result<()> {
-            let mut temp = tempfile::Builder::new()
-                .prefix(".state-")
-                .tempfile_in(dir)?;
-            temp.write_all(state.as_bytes())?;
-            temp.as_file().sync_all()?;
-            temp.persist(&self.path).map_err(|e| e.error)?;
-            // The rename is durable once the folder is.
-            #[cfg(unix)]
-            std::fs::File::open(dir)?.sync_all()?;
-            Ok(())
-        };
-        write().map_err(|source| self.io(source))
+        let temp = tempfile::Builder::new()
+            .prefix(".state-")
+            .tempfile_in(dir)
+            .map_err(|e| self.io(e))?;
+        Ok(NewState {
+            file: self.clone(),
+            dir: dir.to_path_buf(),
+            temp: BufWriter::new(temp),
+        })
     }
 
     fn corrupt(&self, reason: String) -> StateFileError {
@@ -109,19 +119,117 @@ impl StateFile {
     }
 }
 
+/// A new state being written; [`NewState::commit`] makes it the kept one,
+/// and dropping it removes it.
+#[derive(Debug)]
+pub struct NewState {
+    file: StateFile,
+    dir: PathBuf,
+    temp: BufWriter<NamedTempFile>,
+}
+
+impl NewState {
+    /// Replaces the kept state with this one, atomically.
+    pub fn commit(self) -> Result<(), StateFileError> {
+        let Self { file, dir, temp } = self;
+        let commit = || -> std::io::Result<()> {
+            let temp = temp.into_inner().map_err(|e| e.into_error())?;
+            temp.as_file().sync_all()?;
+            temp.persist(&file.path).map_err(|e| e.error)?;
+            // The rename is durable once the folder is.
+            #[cfg(unix)]
+            std::fs::File::open(&dir)?.sync_all()?;
+            Ok(())
+        };
+        commit().map_err(|source| file.io(source))
+    }
+}
+
+impl Write for NewState {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.temp.write(bytes)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.temp.flush()
+    }
+}
+
+/// Passes bytes on, noting whether they are UTF-8 text, whatever the
+/// pieces they come in.
+struct Utf8Reader<R> {
+    inner: R,
+    /// The start of a character cut off by the end of the last read.
+    partial: Vec<u8>,
+    not_text: bool,
+    /// The read that failed, if one did.
+    failed: Option<std::io::Error>,
+}
+
+impl<R: Read> Utf8Reader<R> {
+    fn new(inner: R) -> Self {
+        Self {
+            inner,
+            partial: Vec::new(),
+            not_text: false,
+            failed: None,
+        }
+    }
+}
+
+impl<R: Read> Read for Utf8Reader<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buffer).inspect_err(|e| {
+            self.failed = Some(std::io::Error::new(e.kind(), e.to_string()));
+        })?;
+        if read == 0 {
+            self.not_text |= !self.partial.is_empty();
+            return Ok(0);
+        }
+        self.partial.extend_from_slice(&buffer[..read]);
+        match std::str::from_utf8(&self.partial) {
+            Ok(_) => self.partial.clear(),
+            Err(e) if e.error_len().is_none() => {
+                self.partial.drain(..e.valid_up_to());
+            }
+            Err(_) => {
+                self.not_text = true;
+                return Err(std::io::ErrorKind::InvalidData.into());
+            }
+        }
+        Ok(read)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The state kept in `file`, read whole.
+    fn load(file: &StateFile) -> Result<Option<String>, StateFileError> {
+        Ok(file.open()?.map(|mut kept| {
+            let mut text = String::new();
+            kept.read_to_string(&mut text).unwrap();
+            text
+        }))
+    }
+
+    /// Keeps `state` in `file`.
+    fn save(file: &StateFile, state: &str) -> Result<(), StateFileError> {
+        let mut new = file.begin()?;
+        new.write_all(state.as_bytes()).unwrap();
+        new.commit()
+    }
 
     #[test]
     fn a_missing_file_is_no_state_and_a_saved_one_comes_back() {
         let dir = tempfile::tempdir().unwrap();
         let file = StateFile::new(dir.path().join("state.json"));
-        assert!(file.load().unwrap().is_none());
-        file.save(r#"{"format":1}"#).unwrap();
-        assert_eq!(Some(r#"{"format":1}"#.to_string()), file.load().unwrap());
-        file.save(r#"{"format":2}"#).unwrap();
-        assert_eq!(Some(r#"{"format":2}"#.to_string()), file.load().unwrap());
+        assert!(load(&file).unwrap().is_none());
+        save(&file, r#"{"format":1}"#).unwrap();
+        assert_eq!(Some(r#"{"format":1}"#.to_string()), load(&file).unwrap());
+        save(&file, r#"{"format":2}"#).unwrap();
+        assert_eq!(Some(r#"{"format":2}"#.to_string()), load(&file).unwrap());
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())
@@ -140,14 +248,44 @@ mod tests {
     }
 
     #[test]
-    fn a_corrupt_file_is_an_error_and_is_left_alone() {
+    fn a_file_that_is_not_text_is_corrupt_and_is_left_alone() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
-        for text in ["", "{\"format\":1,", "\u{0}garbage"] {
-            std::fs::write(&path, text).unwrap();
-            let error = StateFile::new(&path).load().unwrap_err().to_string();
+        for bytes in [&b"\xff\xfe"[..], b"#accounts\n\xc3"] {
+            std::fs::write(&path, bytes).unwrap();
+            let error = load(&StateFile::new(&path)).unwrap_err().to_string();
             assert!(error.contains("is corrupt"), "{error}");
-            assert_eq!(text, std::fs::read_to_string(&path).unwrap());
+            assert_eq!(bytes, std::fs::read(&path).unwrap());
         }
+    }
+
+    #[test]
+    fn a_state_not_committed_leaves_the_kept_one_and_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = StateFile::new(dir.path().join("state.json"));
+        save(&file, r#"{"format":1}"#).unwrap();
+        let mut abandoned = file.begin().unwrap();
+        abandoned.write_all(br#"{"format":2"#).unwrap();
+        drop(abandoned);
+        assert_eq!(Some(r#"{"format":1}"#.to_string()), load(&file).unwrap());
+        assert_eq!(1, std::fs::read_dir(dir.path()).unwrap().count());
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_is_corrupt_wherever_the_reads_cut_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let mut text = b"{\"name\":\"".to_vec();
+        text.extend(std::iter::repeat_n(b'x', 8182));
+        text.extend("é\"}".as_bytes());
+        std::fs::write(&path, &text).unwrap();
+        assert!(
+            load(&StateFile::new(&path)).unwrap().is_some(),
+            "a character split by a read is text"
+        );
+        text.insert(9, 0xff);
+        std::fs::write(&path, &text).unwrap();
+        let error = load(&StateFile::new(&path)).unwrap_err().to_string();
+        assert!(error.contains("it is not UTF-8 text"), "{error}");
     }
 }

@@ -1,236 +1,247 @@
-//! Conversions between the engine's types and the generated WIT types.
+//! Conversions between the engine's types and the generated WIT types, as
+//! `From` impls: WIT to engine for what the host hands in, engine to WIT for
+//! what goes back.
 
 use connector_engine as engine;
-use connector_engine::describe::Operation as EngineOperation;
-use connector_engine::provision;
+use connector_engine::{describe, provision, target};
 
-use crate::bindings::identity::connector::types as wit;
+use crate::bindings::exports::identity::connector::types as wit;
 
-pub fn documents(config: &wit::Config) -> Vec<(String, String)> {
-    config
-        .documents
-        .iter()
-        .map(|d| (d.name.clone(), d.json.clone()))
-        .collect()
+/// `From` between two enums whose cases have the same names and hold at
+/// most one value each, converted in turn: `A => B` one way, `A, B` both.
+macro_rules! case_for_case {
+    ($one:ty, $other:ty { $($cases:tt)+ }) => {
+        case_for_case!($one => $other { $($cases)+ });
+        case_for_case!($other => $one { $($cases)+ });
+    };
+    ($from:ty => $to:ty { $($case:ident $(($value:ident))?),+ $(,)? }) => {
+        impl From<$from> for $to {
+            fn from(value: $from) -> Self {
+                type From = $from;
+                match value {
+                    $(From::$case $(($value))? => Self::$case $(($value.into()))?,)+
+                }
+            }
+        }
+    };
 }
 
-pub fn error(error: engine::ConnectorError) -> wit::ConnectorError {
-    use engine::ConnectorError as E;
-    match error {
-        E::Config(m) => wit::ConnectorError::Config(m),
-        E::AuthFailed(m) => wit::ConnectorError::AuthFailed(m),
-        E::Forbidden(m) => wit::ConnectorError::Forbidden(m),
-        E::NotFound(m) => wit::ConnectorError::NotFound(m),
-        E::Conflict(m) => wit::ConnectorError::Conflict(m),
-        E::RateLimited {
-            retry_after_seconds,
-            detail,
-        } => wit::ConnectorError::RateLimited(wit::RateLimit {
-            retry_after_seconds,
-            detail,
-        }),
-        E::Transient(m) => wit::ConnectorError::Transient(m),
-        E::EgressDenied(m) => wit::ConnectorError::EgressDenied(m),
-        E::InvalidResponse(m) => wit::ConnectorError::InvalidResponse(m),
-        E::Unsupported(m) => wit::ConnectorError::Unsupported(m),
-        E::InvalidState(m) => wit::ConnectorError::InvalidState(m),
-        E::ThresholdExceeded(m) => wit::ConnectorError::ThresholdExceeded(m),
-        other => wit::ConnectorError::InvalidResponse(other.to_string()),
+case_for_case!(
+    wit::ProvisionOperation,
+    provision::ProvisionOp {
+        CreateAccount,
+        UpdateAccount,
+        RemoveAccount,
+        AddAccess,
+        RemoveAccess,
+    }
+);
+case_for_case!(
+    wit::ObjectKind,
+    engine::ObjectKind {
+        Accounts,
+        Entitlements,
+        Access
+    }
+);
+case_for_case!(wit::AttributeValue, engine::AttributeValue {
+    Absent, Text(text), Integer(integer), Boolean(boolean),
+});
+case_for_case!(engine::Status => wit::Status { Active, Suspended, Inactive, Removed });
+case_for_case!(provision::Outcome => wit::ProvisionOutcome {
+    Done, AlreadyExisted, AlreadyAbsent, DryRun,
+});
+case_for_case!(describe::Operation => wit::Operation {
+    TestConnection, Import(kind), Provision(operation),
+});
+
+/// Converts each of `items`.
+pub fn each<T, U: From<T>>(items: impl IntoIterator<Item = T>) -> Vec<U> {
+    items.into_iter().map(U::from).collect()
+}
+
+impl From<&wit::Document> for (String, String) {
+    fn from(document: &wit::Document) -> Self {
+        (document.name.clone(), document.json.clone())
     }
 }
 
-fn value_from_wit(value: wit::AttributeValue) -> engine::AttributeValue {
-    match value {
-        wit::AttributeValue::Absent => engine::AttributeValue::Absent,
-        wit::AttributeValue::Text(t) => engine::AttributeValue::Text(t),
-        wit::AttributeValue::Integer(i) => engine::AttributeValue::Integer(i),
-        wit::AttributeValue::Boolean(b) => engine::AttributeValue::Boolean(b),
+impl From<engine::ConnectorError> for wit::ConnectorError {
+    fn from(error: engine::ConnectorError) -> Self {
+        use engine::ConnectorError as E;
+        match error {
+            E::Config(m) => Self::Config(m),
+            E::AuthFailed(m) => Self::AuthFailed(m),
+            E::Forbidden(m) => Self::Forbidden(m),
+            E::NotFound(m) => Self::NotFound(m),
+            E::Conflict(m) => Self::Conflict(m),
+            E::RateLimited {
+                retry_after_seconds,
+                detail,
+            } => Self::RateLimited(wit::RateLimit {
+                retry_after_seconds,
+                detail,
+            }),
+            E::Transient(m) => Self::Transient(m),
+            E::EgressDenied(m) => Self::EgressDenied(m),
+            E::InvalidResponse(m) => Self::InvalidResponse(m),
+            E::Unsupported(m) => Self::Unsupported(m),
+            E::InvalidState(m) => Self::InvalidState(m),
+            E::ThresholdExceeded(m) => Self::ThresholdExceeded(m),
+            other => Self::InvalidResponse(other.to_string()),
+        }
     }
 }
 
-fn attributes_from_wit(attributes: Vec<wit::Attribute>) -> engine::model::Attributes {
-    attributes
-        .into_iter()
-        .map(|a| (a.name, value_from_wit(a.value)))
-        .collect()
-}
-
-pub fn provision_request(request: wit::ProvisionRequest) -> provision::ProvisionRequest {
-    provision::ProvisionRequest {
-        request_id: request.request_id,
-        account_id: request.account_id,
-        user: attributes_from_wit(request.user),
-        account: attributes_from_wit(request.account),
-        ent_type: request.ent_type,
-        entitlement_id: request.entitlement_id,
-        role: request.role,
-        dry_run: request.dry_run,
+impl From<wit::Attribute> for (String, engine::AttributeValue) {
+    fn from(attribute: wit::Attribute) -> Self {
+        (attribute.name, attribute.value.into())
     }
 }
 
-pub fn provision_result(result: provision::ProvisionResult) -> wit::ProvisionResult {
-    wit::ProvisionResult {
-        account_id: result.account_id,
-        attributes: attributes(result.attributes),
-        outcome: match result.outcome {
-            provision::Outcome::Done => wit::ProvisionOutcome::Done,
-            provision::Outcome::AlreadyExisted => wit::ProvisionOutcome::AlreadyExisted,
-            provision::Outcome::AlreadyAbsent => wit::ProvisionOutcome::AlreadyAbsent,
-            provision::Outcome::DryRun => wit::ProvisionOutcome::DryRun,
-        },
-        calls: result
-            .calls
-            .into_iter()
-            .map(|c| wit::HttpCall {
-                method: c.method,
-                url: c.url,
-                status: c.status,
-                duration_ms: c.duration_ms,
-            })
-            .collect(),
-        rendered: result
-            .rendered
-            .into_iter()
-            .map(|c| wit::RenderedCall {
-                method: c.method,
-                url: c.url,
-                headers: c.headers,
-                body: c.body,
-            })
-            .collect(),
-    }
-}
-
-fn value(value: engine::AttributeValue) -> wit::AttributeValue {
-    match value {
-        engine::AttributeValue::Absent => wit::AttributeValue::Absent,
-        engine::AttributeValue::Text(t) => wit::AttributeValue::Text(t),
-        engine::AttributeValue::Integer(i) => wit::AttributeValue::Integer(i),
-        engine::AttributeValue::Boolean(b) => wit::AttributeValue::Boolean(b),
-    }
-}
-
-pub fn attributes(attributes: engine::model::Attributes) -> Vec<wit::Attribute> {
-    attributes
-        .into_iter()
-        .map(|(name, v)| wit::Attribute {
+impl From<(String, engine::AttributeValue)> for wit::Attribute {
+    fn from((name, value): (String, engine::AttributeValue)) -> Self {
+        Self {
             name,
-            value: value(v),
-        })
-        .collect()
-}
-
-fn status(status: engine::Status) -> wit::Status {
-    match status {
-        engine::Status::Active => wit::Status::Active,
-        engine::Status::Suspended => wit::Status::Suspended,
-        engine::Status::Inactive => wit::Status::Inactive,
-        engine::Status::Removed => wit::Status::Removed,
+            value: value.into(),
+        }
     }
 }
 
-pub fn record(record: engine::Record) -> wit::Record {
-    match record {
-        engine::Record::Account(a) => wit::Record::Account(wit::Account {
-            id: a.id,
-            status: status(a.status),
-            attributes: attributes(a.attributes),
-        }),
-        engine::Record::Entitlement(e) => wit::Record::Entitlement(wit::Entitlement {
-            ent_type: e.ent_type,
-            id: e.id,
-            status: status(e.status),
-            attributes: attributes(e.attributes),
-        }),
-        engine::Record::Access(a) => wit::Record::Access(access(a)),
+impl From<wit::ProvisionRequest> for provision::ProvisionRequest {
+    fn from(request: wit::ProvisionRequest) -> Self {
+        Self {
+            request_id: request.request_id,
+            account_id: request.account_id,
+            user: each(request.user),
+            account: each(request.account),
+            ent_type: request.ent_type,
+            entitlement_id: request.entitlement_id,
+            role: request.role,
+            dry_run: request.dry_run,
+        }
     }
 }
 
-fn access(a: engine::Access) -> wit::Access {
-    wit::Access {
-        id: a.id,
-        account_id: a.account_id,
-        ent_type: a.ent_type,
-        entitlement_id: a.entitlement_id,
-        status: status(a.status),
-        attributes: attributes(a.attributes),
+impl From<provision::HttpCall> for wit::HttpCall {
+    fn from(call: provision::HttpCall) -> Self {
+        Self {
+            method: call.method,
+            url: call.url,
+            status: call.status,
+            duration_ms: call.duration_ms,
+        }
     }
 }
 
-pub fn kind(kind: wit::ObjectKind) -> engine::ObjectKind {
-    match kind {
-        wit::ObjectKind::Accounts => engine::ObjectKind::Accounts,
-        wit::ObjectKind::Entitlements => engine::ObjectKind::Entitlements,
-        wit::ObjectKind::Access => engine::ObjectKind::Access,
+impl From<provision::RenderedCall> for wit::RenderedCall {
+    fn from(call: provision::RenderedCall) -> Self {
+        Self {
+            method: call.method,
+            url: call.url,
+            headers: call.headers,
+            body: call.body,
+        }
     }
 }
 
-pub fn kind_to_wit(kind: engine::ObjectKind) -> wit::ObjectKind {
-    match kind {
-        engine::ObjectKind::Accounts => wit::ObjectKind::Accounts,
-        engine::ObjectKind::Entitlements => wit::ObjectKind::Entitlements,
-        engine::ObjectKind::Access => wit::ObjectKind::Access,
+impl From<provision::ProvisionResult> for wit::ProvisionResult {
+    fn from(result: provision::ProvisionResult) -> Self {
+        Self {
+            account_id: result.account_id,
+            attributes: each(result.attributes),
+            outcome: result.outcome.into(),
+            calls: each(result.calls),
+            rendered: each(result.rendered),
+        }
     }
 }
 
-pub fn request(request: wit::ImportRequest) -> engine::ImportRequest {
-    engine::ImportRequest {
-        kinds: request.kinds.into_iter().map(kind).collect(),
-        state: request.state,
-        incremental: request.incremental,
+impl From<engine::Access> for wit::Access {
+    fn from(access: engine::Access) -> Self {
+        Self {
+            id: access.id,
+            account_id: access.account_id,
+            ent_type: access.ent_type,
+            entitlement_id: access.entitlement_id,
+            status: access.status.into(),
+            attributes: each(access.attributes),
+        }
     }
 }
 
-fn counts(counts: engine::KindCounts) -> wit::KindCounts {
-    wit::KindCounts {
-        present: counts.present,
-        emitted: counts.emitted,
-        created: counts.created,
-        changed: counts.changed,
-        gone: counts.gone,
+impl From<engine::Record> for wit::Record {
+    fn from(record: engine::Record) -> Self {
+        match record {
+            engine::Record::Account(a) => Self::Account(wit::Account {
+                id: a.id,
+                status: a.status.into(),
+                attributes: each(a.attributes),
+            }),
+            engine::Record::Entitlement(e) => Self::Entitlement(wit::Entitlement {
+                ent_type: e.ent_type,
+                id: e.id,
+                status: e.status.into(),
+                attributes: each(e.attributes),
+            }),
+            engine::Record::Access(a) => Self::Access(a.into()),
+        }
     }
 }
 
-pub fn outcome(outcome: engine::import::ImportOutcome) -> wit::ImportSummary {
-    let summary = outcome.summary;
-    wit::ImportSummary {
-        accounts: counts(summary.accounts),
-        entitlements: counts(summary.entitlements),
-        access: counts(summary.access),
-        pages: summary.pages,
-        orphans: summary.orphans.into_iter().map(access).collect(),
-        state: outcome.state,
+/// The request; the state, if any, is fed in pieces.
+impl From<wit::ImportRequest> for engine::ImportRequest {
+    fn from(request: wit::ImportRequest) -> Self {
+        Self {
+            kinds: each(request.kinds),
+            incremental: request.incremental,
+        }
     }
 }
 
-pub fn descriptor(descriptor: engine::describe::Descriptor) -> wit::Descriptor {
-    wit::Descriptor {
-        name: descriptor.name,
-        version: descriptor.version,
-        operations: descriptor
-            .operations
-            .into_iter()
-            .map(|op| match op {
-                EngineOperation::TestConnection => wit::Operation::TestConnection,
-                EngineOperation::ImportAccounts => wit::Operation::ImportAccounts,
-                EngineOperation::ImportEntitlements => wit::Operation::ImportEntitlements,
-                EngineOperation::ImportAccess => wit::Operation::ImportAccess,
-                EngineOperation::CreateAccount => wit::Operation::CreateAccount,
-                EngineOperation::UpdateAccount => wit::Operation::UpdateAccount,
-                EngineOperation::RemoveAccount => wit::Operation::RemoveAccount,
-                EngineOperation::AddAccess => wit::Operation::AddAccess,
-                EngineOperation::RemoveAccess => wit::Operation::RemoveAccess,
-            })
-            .collect(),
-        entitlement_types: descriptor.entitlement_types,
-        account_attributes: descriptor.account_attributes,
-        entitlement_attributes: descriptor.entitlement_attributes,
+impl From<engine::KindCounts> for wit::KindCounts {
+    fn from(counts: engine::KindCounts) -> Self {
+        Self {
+            present: counts.present,
+            emitted: counts.emitted,
+            created: counts.created,
+            changed: counts.changed,
+            gone: counts.gone,
+        }
     }
 }
 
-pub fn report(report: engine::target::ConnectionReport) -> wit::ConnectionReport {
-    wit::ConnectionReport {
-        target: report.target,
-        details: attributes(report.details),
+/// The counts; the orphans go over as events of their own.
+impl From<engine::ImportSummary> for wit::ImportSummary {
+    fn from(summary: engine::ImportSummary) -> Self {
+        Self {
+            accounts: summary.accounts.into(),
+            entitlements: summary.entitlements.into(),
+            access: summary.access.into(),
+            pages: summary.pages,
+        }
+    }
+}
+
+impl From<describe::Descriptor> for wit::Descriptor {
+    fn from(descriptor: describe::Descriptor) -> Self {
+        Self {
+            name: descriptor.name,
+            version: descriptor.version,
+            operations: each(descriptor.operations),
+            entitlement_types: descriptor.entitlement_types,
+            account_attributes: descriptor.account_attributes,
+            entitlement_attributes: descriptor.entitlement_attributes,
+            access_attributes: descriptor.access_attributes,
+        }
+    }
+}
+
+impl From<target::ConnectionReport> for wit::ConnectionReport {
+    fn from(report: target::ConnectionReport) -> Self {
+        Self {
+            target: report.target,
+            details: each(report.details),
+        }
     }
 }

@@ -1,28 +1,21 @@
 //! `describe`: what this connector is and what it supports.
 
+use indexmap::IndexSet;
+
 use crate::dialect::documents::Config;
+use crate::dialect::import_doc::CallPlan;
+use crate::model::ObjectKind;
+use crate::provision::ProvisionOp;
 
 /// The operations a connector may support, as the WIT names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {
     /// `test-connection`.
     TestConnection,
-    /// `import` of accounts.
-    ImportAccounts,
-    /// `import` of entitlements.
-    ImportEntitlements,
-    /// `import` of access.
-    ImportAccess,
-    /// `create-account`.
-    CreateAccount,
-    /// `update-account`.
-    UpdateAccount,
-    /// `remove-account`.
-    RemoveAccount,
-    /// `add-access`.
-    AddAccess,
-    /// `remove-access`.
-    RemoveAccess,
+    /// `import` of one kind of object.
+    Import(ObjectKind),
+    /// `provision` with one operation.
+    Provision(ProvisionOp),
 }
 
 /// What `describe` returns.
@@ -40,49 +33,34 @@ pub struct Descriptor {
     pub account_attributes: Vec<String>,
     /// Entitlement attribute names, from the import document.
     pub entitlement_attributes: Vec<String>,
+    /// Access link attribute names, from the built-in access import.
+    pub access_attributes: Vec<String>,
+}
+
+/// The distinct targets of the columns `calls` map, in order.
+fn column_targets<'a>(calls: impl IntoIterator<Item = &'a CallPlan>) -> Vec<String> {
+    let columns = calls.into_iter().flat_map(|call| &call.columns);
+    let targets: IndexSet<_> = columns.map(|column| column.target.clone()).collect();
+    targets.into_iter().collect()
 }
 
 /// Describes the connector as `config` configures it.
 pub fn describe(config: &Config) -> Descriptor {
-    let mut account_attributes = Vec::new();
-    for column in config
-        .import
-        .account_calls
-        .iter()
-        .flat_map(|call| &call.columns)
-    {
-        if !account_attributes.contains(&column.target) {
-            account_attributes.push(column.target.clone());
-        }
-    }
-    let mut entitlement_attributes = Vec::new();
-    let ent_calls = config.import.ent_types.iter().flat_map(|t| &t.calls);
-    for column in ent_calls.flat_map(|call| &call.columns) {
-        if !entitlement_attributes.contains(&column.target) {
-            entitlement_attributes.push(column.target.clone());
-        }
-    }
+    let (target, ent_types) = (config.target(), &config.import.ent_types);
     Descriptor {
-        name: "confluent-cloud".to_string(),
+        name: target.name().to_string(),
         version: env!("CARGO_PKG_VERSION").to_string(),
-        operations: vec![
-            Operation::TestConnection,
-            Operation::ImportAccounts,
-            Operation::ImportEntitlements,
-            Operation::ImportAccess,
-            Operation::CreateAccount,
-            Operation::UpdateAccount,
-            Operation::RemoveAccount,
-            Operation::AddAccess,
-            Operation::RemoveAccess,
-        ],
-        entitlement_types: config
-            .import
-            .ent_types
-            .iter()
-            .map(|t| t.name.clone())
+        operations: std::iter::once(Operation::TestConnection)
+            .chain(ObjectKind::ALL.map(Operation::Import))
+            .chain(ProvisionOp::ALL.map(Operation::Provision))
             .collect(),
-        account_attributes,
-        entitlement_attributes,
+        entitlement_types: ent_types.iter().map(|t| t.name.clone()).collect(),
+        account_attributes: column_targets(&config.import.account_calls),
+        entitlement_attributes: column_targets(ent_types.iter().flat_map(|t| &t.calls)),
+        access_attributes: target
+            .access_attributes()
+            .iter()
+            .map(|name| name.to_string())
+            .collect(),
     }
 }

@@ -17,8 +17,26 @@ pub enum AttributeValue {
     Boolean(bool),
 }
 
+impl From<&AttributeValue> for serde_json::Value {
+    /// The value as JSON: `null`, a string, a number or a boolean.
+    fn from(value: &AttributeValue) -> Self {
+        match value {
+            AttributeValue::Absent => Self::Null,
+            AttributeValue::Text(text) => Self::String(text.clone()),
+            AttributeValue::Integer(integer) => Self::from(*integer),
+            AttributeValue::Boolean(boolean) => Self::Bool(*boolean),
+        }
+    }
+}
+
 /// Named attribute values, in mapping order.
 pub type Attributes = Vec<(String, AttributeValue)>;
+
+/// `attributes` as a JSON object, each value as [`serde_json::Value`] has it.
+pub fn attributes_json(attributes: &Attributes) -> serde_json::Map<String, serde_json::Value> {
+    let field = |(name, value): &(String, AttributeValue)| (name.clone(), value.into());
+    attributes.iter().map(field).collect()
+}
 
 /// Where an object stands after an import.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,11 +156,16 @@ pub enum ObjectKind {
 
 impl ObjectKind {
     /// Every kind, in the order an import runs them.
-    pub const ALL: [ObjectKind; 3] = [
-        ObjectKind::Accounts,
-        ObjectKind::Entitlements,
-        ObjectKind::Access,
-    ];
+    pub const ALL: [Self; 3] = [Self::Accounts, Self::Entitlements, Self::Access];
+
+    /// The kind's name, as the WIT spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectKind::Accounts => "accounts",
+            ObjectKind::Entitlements => "entitlements",
+            ObjectKind::Access => "access",
+        }
+    }
 }
 
 /// What one import is asked to do.
@@ -150,9 +173,7 @@ impl ObjectKind {
 pub struct ImportRequest {
     /// The kinds to import; they run accounts, then entitlements, then access.
     pub kinds: Vec<ObjectKind>,
-    /// The state a previous successful import returned.
-    pub state: Option<String>,
-    /// Emit only what changed since `state`.
+    /// Emit only what changed since the state the import starts from.
     pub incremental: bool,
 }
 
@@ -184,9 +205,9 @@ pub struct ImportSummary {
     pub access: KindCounts,
     /// HTTP responses read.
     pub pages: u64,
-    /// Access links whose account or entitlement is unknown. They are not
-    /// emitted.
-    pub orphans: Vec<Access>,
+    /// Access links whose account or entitlement is unknown. They are
+    /// handed to [`RecordSink::orphans`], not emitted.
+    pub orphans: u64,
 }
 
 impl ImportSummary {
@@ -205,9 +226,35 @@ pub trait RecordSink {
     /// Accepts one batch; an error stops the import.
     fn emit(&mut self, batch: Vec<Record>) -> Result<(), String>;
 
+    /// Accepts access links found orphaned; an error stops the import.
+    fn orphans(&mut self, links: Vec<Access>) -> Result<(), String>;
+
+    /// Accepts the next piece of the new state, once every record is out.
+    /// The host keeps it only if the import then succeeds.
+    fn state(&mut self, chunk: String) -> Result<(), String>;
+
     /// Hears how far an import has come: records the target returned and
     /// pages read so far for `kind`.
     fn progress(&mut self, kind: ObjectKind, records: u64, pages: u64) {
         let _ = (kind, records, pages);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+
+    #[test]
+    fn a_value_as_json_is_what_it_serializes_to() {
+        for value in [
+            AttributeValue::Absent,
+            AttributeValue::Text("a \"b\"".into()),
+            AttributeValue::Integer(-3),
+            AttributeValue::Boolean(true),
+        ] {
+            assert_eq!(serde_json::to_value(&value).unwrap(), Value::from(&value));
+        }
     }
 }

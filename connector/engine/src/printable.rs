@@ -24,10 +24,9 @@ pub fn printable(text: &str) -> Cow<'_, str> {
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if is_unprintable(c) {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
+        match is_unprintable(c) {
+            true => out.extend(c.escape_default()),
+            false => out.push(c),
         }
     }
     Cow::Owned(out)

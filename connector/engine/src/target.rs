@@ -61,6 +61,9 @@ pub trait Target: std::fmt::Debug + Sync {
     /// account.
     fn creates_a_user(&self, request: &ProvisionRequest) -> bool;
 
+    /// The attributes the built-in access import gives each access link.
+    fn access_attributes(&self) -> &'static [&'static str];
+
     /// Whether `account_id` names a user rather than a service account.
     fn is_user_id(&self, account_id: &str) -> bool;
 

@@ -2,7 +2,8 @@
 
 use std::io::Write as _;
 
-use connector_runner::output::{attributes_json, write_json};
+use super::output::write_json;
+use connector_runner::json::attributes_json;
 
 use super::GlobalArgs;
 

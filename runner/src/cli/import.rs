@@ -1,13 +1,18 @@
 //! `import accounts|entitlements|access|all [--state FILE [--incremental]]`.
 
-use std::io::IsTerminal as _;
+use std::io::{IsTerminal as _, Read, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
+use super::output::{RecordWriter, json_line};
 use clap::{Args, ValueEnum};
-use connector_runner::ImportSink;
-use connector_runner::output::{RecordWriter, json_line, kind_name, record_json};
+use connector_runner::json::record_json;
 use connector_runner::state::StateFile;
-use connector_runner::types::{ImportRequest, ImportSummary, KindCounts, ObjectKind, Record};
+use connector_runner::types::{
+    Access, Descriptor, ImportRequest, ImportSummary, KindCounts, ObjectKind, Record,
+};
+use connector_runner::{ImportSink, ImportState, OrphansFn};
 use tokio::sync::mpsc;
 
 use super::GlobalArgs;
@@ -39,15 +44,9 @@ enum What {
     All,
 }
 
-/// The columns of an access link: its ends, then the role binding's attributes.
-const ACCESS_COLUMNS: [&str; 6] = [
-    "accountID",
-    "entitlementID",
-    "roleBindingID",
-    "role_name",
-    "crn_pattern",
-    "principal",
-];
+/// The columns of an access link before its attributes: its ends, which
+/// records carry as fields rather than attributes.
+const LINK_COLUMNS: [&str; 2] = ["accountID", "entitlementID"];
 
 /// Batches in flight between the guest and the writer: enough to keep both
 /// busy, few enough that memory stays a handful of pages.
@@ -58,48 +57,39 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs) -> anyhow::Result<()> {
         What::Accounts => vec![ObjectKind::Accounts],
         What::Entitlements => vec![ObjectKind::Entitlements],
         What::Access => vec![ObjectKind::Access],
-        What::All => vec![
-            ObjectKind::Accounts,
-            ObjectKind::Entitlements,
-            ObjectKind::Access,
-        ],
+        What::All => ObjectKind::ALL.to_vec(),
     };
     let state_file = args.state.as_ref().map(StateFile::new);
-    let state = match &state_file {
-        Some(file) => file.load()?,
+    let mut previous = match &state_file {
+        Some(file) => file.open()?,
         None => None,
     };
     let host = global.host(true)?;
     let descriptor = host.describe().await?;
-    let mut columns: Vec<String> = vec!["record".into(), "status".into()];
-    if kinds.iter().any(|k| *k != ObjectKind::Accounts) {
-        columns.push("entType".into());
-    }
-    for kind in &kinds {
-        let names = match kind {
-            ObjectKind::Accounts => &descriptor.account_attributes,
-            ObjectKind::Entitlements => &descriptor.entitlement_attributes,
-            ObjectKind::Access => &ACCESS_COLUMNS.map(String::from).to_vec(),
-        };
-        for name in names {
-            if !columns.contains(name) {
-                columns.push(name.clone());
-            }
-        }
-    }
-    let mut writer = RecordWriter::new(global.format, global.output()?, columns);
+    let mut writer = RecordWriter::new(
+        global.format,
+        global.output()?,
+        columns(&kinds, &descriptor),
+    );
     let progress = (!args.quiet && std::io::stderr().is_terminal()).then(ProgressLine::start);
     let (batches, mut receiver) = mpsc::channel(BATCHES_IN_FLIGHT);
+    let orphans = Orphans::new(global.verbose > 0);
     let sink = ImportSink {
         batches,
         progress: progress.as_ref().map(ProgressLine::reporter),
+        orphans: Some(orphans.hearer()),
     };
     let request = ImportRequest {
         kinds,
-        state,
+        has_state: previous.is_some(),
         incremental: args.incremental,
     };
-    let import = host.import(&request, sink);
+    let mut next = state_file.as_ref().map(StateFile::begin).transpose()?;
+    let state = ImportState {
+        previous: previous.as_mut().map(|kept| kept as &mut (dyn Read + Send)),
+        next: next.as_mut().map(|new| new as &mut (dyn Write + Send)),
+    };
+    let import = host.import(&request, state, sink);
     let write = async {
         while let Some(batch) = receiver.recv().await {
             writer.write_batch(&batch)?;
@@ -113,27 +103,86 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs) -> anyhow::Result<()> {
     written?;
     let summary: ImportSummary = summary?;
     writer.finish()?;
-    if let Some(file) = &state_file {
-        file.save(&summary.state)?;
+    if let Some(next) = next {
+        next.commit()?;
     }
     if !args.quiet {
-        report(&request, &summary, global.verbose > 0);
+        report(&request, &summary, &orphans);
     }
     Ok(())
 }
 
+/// The orphans an import reports: counted, and kept to be listed at `-v`.
+#[derive(Clone)]
+struct Orphans {
+    count: Arc<AtomicUsize>,
+    listed: Option<Arc<Mutex<Vec<Access>>>>,
+}
+
+impl Orphans {
+    fn new(list: bool) -> Self {
+        Self {
+            count: Arc::default(),
+            listed: list.then(Arc::default),
+        }
+    }
+
+    fn hearer(&self) -> OrphansFn {
+        let orphans = self.clone();
+        Arc::new(move |batch: &[Access]| {
+            orphans.count.fetch_add(batch.len(), Ordering::Relaxed);
+            if let Some(listed) = &orphans.listed {
+                listed
+                    .lock()
+                    .expect("not poisoned")
+                    .extend_from_slice(batch);
+            }
+        })
+    }
+}
+
+/// The CSV and table columns: the record's kind and status, the entitlement
+/// type where a kind has one, then each kind's attributes as `describe`
+/// names them (an access link's ends first), each once.
+fn columns(kinds: &[ObjectKind], descriptor: &Descriptor) -> Vec<String> {
+    let mut columns = vec!["record".to_string(), "status".to_string()];
+    if kinds.iter().any(|k| *k != ObjectKind::Accounts) {
+        columns.push("entType".to_string());
+    }
+    for kind in kinds {
+        let names: Vec<&str> = match kind {
+            ObjectKind::Accounts => descriptor
+                .account_attributes
+                .iter()
+                .map(String::as_str)
+                .collect(),
+            ObjectKind::Entitlements => descriptor
+                .entitlement_attributes
+                .iter()
+                .map(String::as_str)
+                .collect(),
+            ObjectKind::Access => LINK_COLUMNS
+                .into_iter()
+                .chain(descriptor.access_attributes.iter().map(String::as_str))
+                .collect(),
+        };
+        for name in names {
+            if !columns.iter().any(|c| c == name) {
+                columns.push(name.to_string());
+            }
+        }
+    }
+    columns
+}
+
 /// The summary on stderr: a line per kind imported, then the orphans.
-fn report(request: &ImportRequest, summary: &ImportSummary, list_orphans: bool) {
+fn report(request: &ImportRequest, summary: &ImportSummary, orphans: &Orphans) {
     let gone_word = |kind: ObjectKind| match kind {
         ObjectKind::Accounts => "suspended or inactive",
         ObjectKind::Entitlements => "inactive",
         ObjectKind::Access => "removed",
     };
-    for kind in [
-        ObjectKind::Accounts,
-        ObjectKind::Entitlements,
-        ObjectKind::Access,
-    ] {
+    for &kind in ObjectKind::ALL {
         if !request.kinds.contains(&kind) {
             continue;
         }
@@ -144,7 +193,7 @@ fn report(request: &ImportRequest, summary: &ImportSummary, list_orphans: bool) 
         };
         eprintln!(
             "{:<13} {} present, {} emitted ({} created, {} changed, {} {})",
-            format!("{}:", kind_name(kind)),
+            format!("{kind}:"),
             counts.present,
             counts.emitted,
             counts.created,
@@ -154,18 +203,18 @@ fn report(request: &ImportRequest, summary: &ImportSummary, list_orphans: bool) 
         );
     }
     eprintln!("{:<13} {}", "pages:", summary.pages);
-    if !summary.orphans.is_empty() {
+    let count = orphans.count.load(Ordering::Relaxed);
+    if count > 0 {
         eprintln!(
-            "{} access links name an account or entitlement that is unknown; they were not emitted{}",
-            summary.orphans.len(),
-            if list_orphans {
+            "{count} access links name an account or entitlement that is unknown; they were not emitted{}",
+            if orphans.listed.is_some() {
                 ":"
             } else {
                 " (-v lists them)"
             }
         );
-        if list_orphans {
-            for orphan in &summary.orphans {
+        if let Some(listed) = &orphans.listed {
+            for orphan in listed.lock().expect("not poisoned").iter() {
                 let line =
                     json_line(&record_json(&Record::Access(orphan.clone()))).unwrap_or_default();
                 eprintln!("  {line}");

@@ -3,8 +3,10 @@
 mod check;
 mod describe;
 mod import;
+mod output;
 mod progress;
 mod provision;
+mod provision_json;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,15 +17,16 @@ use anyhow::Context as _;
 use clap::{Args, CommandFactory as _, Parser, Subcommand};
 use connector_runner::bindings::types::ConnectorError;
 use connector_runner::credentials::CredentialsError;
+use connector_runner::documents::ConfigDirError;
 use connector_runner::files::{HostFileError, create_output};
 use connector_runner::grants::PathPrefix;
 use connector_runner::limits::{MAX_MEMORY_BYTES, MAX_OPERATION_TIMEOUT};
-use connector_runner::output::Format;
-use connector_runner::provision_json::RequestError;
 use connector_runner::state::StateFileError;
 use connector_runner::{
     ConnectorHost, ConnectorRuntime, Credentials, HostSettings, Limits, Origin, RunError,
 };
+use output::Format;
+use provision_json::RequestError;
 
 /// Import and provision Confluent Cloud identities through a sandboxed
 /// WebAssembly connector.
@@ -106,8 +109,7 @@ enum Command {
     /// Import accounts, entitlements or access.
     Import(import::ImportArgs),
     /// Create, update or remove accounts, and add or remove access.
-    #[command(subcommand)]
-    Provision(provision::ProvisionCommand),
+    Provision(provision::ProvisionArgs),
 }
 
 impl Cli {
@@ -165,7 +167,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Describe => describe::run(&cli.global).await,
         Command::Check => check::run(&cli.global).await,
         Command::Import(args) => import::run(&cli.global, args).await,
-        Command::Provision(command) => provision::run(&cli.global, command).await,
+        Command::Provision(args) => provision::run(&cli.global, args).await,
     }
 }
 
@@ -252,6 +254,10 @@ pub fn exit_code(error: &anyhow::Error) -> ExitCode {
             || cause.is::<StateFileError>()
             || cause.is::<RequestError>()
             || cause.is::<HostFileError>()
+            || matches!(
+                cause.downcast_ref::<ConfigDirError>(),
+                Some(ConfigDirError::Document(_))
+            )
     };
     if error.chain().any(is_config) {
         return ExitCode::from(CONFIG);

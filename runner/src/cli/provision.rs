@@ -1,34 +1,38 @@
-//! `provision create-account|update-account|remove-account|add-access|remove-access`.
+//! `provision OPERATION`, one of [`ProvisionOperation::ALL`] by its WIT name.
 
 use std::io::Write as _;
 use std::path::PathBuf;
 
+use super::output::write_json_pretty;
+use super::provision_json::{request_from_json, result_json};
 use anyhow::Context as _;
-use clap::{Args, Subcommand};
-use connector_runner::ProvisionOp;
+use clap::Args;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use connector_runner::ProvisionOperation;
 use connector_runner::files::{MAX_REQUEST_BYTES, read_text_capped};
-use connector_runner::output::write_json_pretty;
-use connector_runner::provision_json::{request_from_json, result_json};
 use connector_runner::types::{Attribute, AttributeValue, ProvisionRequest};
 
 use super::GlobalArgs;
 
-#[derive(Debug, Subcommand)]
-pub enum ProvisionCommand {
-    /// Create a service account, or invite a user (--attr kind=user --attr email=…).
-    CreateAccount(RequestArgs),
-    /// Update an account.
-    UpdateAccount(RequestArgs),
-    /// Remove a service account or a user.
-    RemoveAccount(RequestArgs),
-    /// Grant a role on an organization or environment to an account.
-    AddAccess(RequestArgs),
-    /// Revoke a role on an organization or environment from an account.
-    RemoveAccess(RequestArgs),
+#[derive(Debug, Args)]
+pub struct ProvisionArgs {
+    /// What to do. `create-account` invites a user given `--attr kind=user
+    /// --attr email=…`; access is a role on an organization or environment.
+    #[arg(value_name = "OPERATION", value_parser = operation_parser())]
+    operation: ProvisionOperation,
+    #[command(flatten)]
+    request: RequestArgs,
+}
+
+/// Parses an operation by its WIT name, offering each of them.
+fn operation_parser() -> impl TypedValueParser<Value = ProvisionOperation> {
+    let names = ProvisionOperation::ALL.iter().map(|op| op.name());
+    PossibleValuesParser::new(names)
+        .try_map(|name| ProvisionOperation::from_name(&name).ok_or("no such operation"))
 }
 
 #[derive(Debug, Args)]
-pub struct RequestArgs {
+struct RequestArgs {
     /// The request as a host platform sends it: a JSON file with `user`,
     /// `account`, `entitlementValue` and `requestid`. Flags add to it.
     #[arg(long, value_name = "FILE")]
@@ -88,18 +92,12 @@ fn request(args: &RequestArgs) -> anyhow::Result<ProvisionRequest> {
     Ok(request)
 }
 
-pub async fn run(global: &GlobalArgs, command: &ProvisionCommand) -> anyhow::Result<()> {
-    let (op, args) = match command {
-        ProvisionCommand::CreateAccount(args) => (ProvisionOp::CreateAccount, args),
-        ProvisionCommand::UpdateAccount(args) => (ProvisionOp::UpdateAccount, args),
-        ProvisionCommand::RemoveAccount(args) => (ProvisionOp::RemoveAccount, args),
-        ProvisionCommand::AddAccess(args) => (ProvisionOp::AddAccess, args),
-        ProvisionCommand::RemoveAccess(args) => (ProvisionOp::RemoveAccess, args),
-    };
-    let request = request(args)?;
-    let result = global.host(!args.dry_run)?.provision(op, &request).await?;
+pub async fn run(global: &GlobalArgs, args: &ProvisionArgs) -> anyhow::Result<()> {
+    let request = request(&args.request)?;
+    let host = global.host(!args.request.dry_run)?;
+    let result = host.provision(args.operation, &request).await?;
     let mut out = global.output()?;
-    write_json_pretty(&mut out, &result_json(op, &result))?;
+    write_json_pretty(&mut out, &result_json(args.operation, &result))?;
     out.flush()?;
     Ok(())
 }

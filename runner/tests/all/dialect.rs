@@ -4,7 +4,7 @@
 
 use confluent_sim::Faults;
 use confluent_sim::faults::Latency;
-use connector_runner::types::{Document, ImportRequest, ObjectKind, Record};
+use connector_runner::types::{Document, ObjectKind, Record};
 use serde_json::{Value, json};
 
 use crate::support::*;

@@ -133,7 +133,10 @@ async fn probe_gets(
         })
         .collect();
     let result = host(probe(), settings)
-        .provision(connector_runner::ProvisionOp::UpdateAccount, &request)
+        .provision(
+            connector_runner::ProvisionOperation::UpdateAccount,
+            &request,
+        )
         .await
         .unwrap();
     result
@@ -275,7 +278,7 @@ async fn a_response_echoing_the_credential_never_reaches_the_guest() -> anyhow::
         documents: Vec::new(),
         limits: connector_runner::Limits::default(),
     };
-    let request = connector_runner::types::ImportRequest {
+    let request = ImportRequest {
         kinds: vec![ObjectKind::Accounts],
         state: None,
         incremental: false,

@@ -4,7 +4,7 @@
 
 use confluent_sim::{CrnMatching, Faults, Scope, SimConfig, Simulator};
 use connector_runner::types::{ConnectorError, ObjectKind, Record};
-use connector_runner::{ProvisionOp, RunError};
+use connector_runner::{ProvisionOperation, RunError};
 
 use crate::support::*;
 
@@ -79,7 +79,7 @@ async fn an_html_error_page_is_a_clear_typed_error_on_import_and_provisioning() 
         text("customproperty4", "made under an HTML error page"),
     ];
     let error = host
-        .provision(ProvisionOp::CreateAccount, &create)
+        .provision(ProvisionOperation::CreateAccount, &create)
         .await
         .unwrap_err();
     assert!(

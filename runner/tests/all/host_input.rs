@@ -117,7 +117,10 @@ async fn text_that_holds_the_secret_is_never_handed_to_the_guest() -> anyhow::Re
     let mut provision = empty_provision_request();
     provision.account_id = Some(format!("sa-{}", sim.api_secret()));
     let error = host
-        .provision(connector_runner::ProvisionOp::RemoveAccount, &provision)
+        .provision(
+            connector_runner::ProvisionOperation::RemoveAccount,
+            &provision,
+        )
         .await
         .unwrap_err();
     assert!(matches!(error, RunError::SecretInInput(_)), "{error}");

@@ -134,8 +134,8 @@ async fn import_access_gives_every_role_binding_once() -> anyhow::Result<()> {
 async fn progress_reports_count_records_and_pages_per_kind() -> anyhow::Result<()> {
     use std::sync::{Arc, Mutex};
 
-    use connector_runner::ImportSink;
     use connector_runner::types::{ImportRequest, Progress};
+    use connector_runner::{ImportSink, ImportState};
 
     let sim = simulator(small_org());
     let host = host(connector(), settings(&sim));
@@ -145,14 +145,16 @@ async fn progress_reports_count_records_and_pages_per_kind() -> anyhow::Result<(
     let sink = ImportSink {
         batches,
         progress: Some(Arc::new(move |p: &Progress| heard.lock().unwrap().push(*p))),
+        orphans: None,
     };
     let request = ImportRequest {
         kinds: vec![ObjectKind::Accounts, ObjectKind::Entitlements],
-        state: None,
+        has_state: false,
         incremental: false,
     };
     let drain = async { while receiver.recv().await.is_some() {} };
-    let (summary, ()) = tokio::join!(host.import(&request, sink), drain);
+    let import = host.import(&request, ImportState::default(), sink);
+    let (summary, ()) = tokio::join!(import, drain);
     let summary = summary?;
     let reports = reports.lock().unwrap();
     let last = |kind: ObjectKind| {

@@ -5,7 +5,7 @@ use std::time::Duration;
 use confluent_sim::Faults;
 use confluent_sim::faults::Latency;
 use connector_runner::types::ObjectKind;
-use connector_runner::{ProvisionOp, RunError};
+use connector_runner::{ProvisionOperation, RunError};
 
 use crate::support::*;
 
@@ -25,7 +25,10 @@ async fn a_guest_blocked_in_a_host_call_is_stopped_at_the_deadline() -> anyhow::
     let mut settings = settings(&sim);
     settings.limits.operation_timeout = Duration::from_millis(500);
     let error = host(probe(), settings)
-        .provision(ProvisionOp::CreateAccount, &empty_provision_request())
+        .provision(
+            ProvisionOperation::CreateAccount,
+            &empty_provision_request(),
+        )
         .await
         .unwrap_err();
     assert!(matches!(error, RunError::DeadlineExceeded(_)), "{error}");

@@ -12,6 +12,7 @@ mod host_input;
 mod import;
 mod limits;
 mod provision;
+mod pull;
 mod request_shape;
 mod sandbox;
 mod scale;

@@ -7,7 +7,7 @@ use connector_runner::types::{
     Attribute, AttributeValue, ConnectorError, ObjectKind, ProvisionOutcome, ProvisionRequest,
     ProvisionResult, Record, Status,
 };
-use connector_runner::{ConnectorHost, ProvisionOp, RunError};
+use connector_runner::{ConnectorHost, ProvisionOperation, RunError};
 use serde_json::{Value, json};
 
 use crate::cli::run_cli;
@@ -48,7 +48,7 @@ fn grant(account: &str, ent_type: &str, entitlement: &str, role: &str) -> Provis
 
 /// An attribute of a result, as JSON (`null` when absent).
 fn attribute(result: &ProvisionResult, name: &str) -> Value {
-    connector_runner::output::attributes_json(&result.attributes)
+    connector_runner::json::attributes_json(&result.attributes)
         .get(name)
         .cloned()
         .unwrap_or(Value::Null)
@@ -87,7 +87,7 @@ fn first_environment(sim: &Simulator) -> (String, String) {
 
 async fn provision(
     host: &ConnectorHost,
-    op: ProvisionOp,
+    op: ProvisionOperation,
     request: &ProvisionRequest,
 ) -> Result<ProvisionResult, RunError> {
     host.provision(op, request).await
@@ -100,7 +100,7 @@ async fn a_service_account_lives_its_whole_life() -> anyhow::Result<()> {
     // 1. Create: it appears in the import.
     let created = provision(
         &host,
-        ProvisionOp::CreateAccount,
+        ProvisionOperation::CreateAccount,
         &create_sa("svc-life", "first"),
     )
     .await?;
@@ -126,7 +126,7 @@ async fn a_service_account_lives_its_whole_life() -> anyhow::Result<()> {
         user: attrs(&[("customproperty4", "second")]),
         ..on(&id)
     };
-    let updated = provision(&host, ProvisionOp::UpdateAccount, &update).await?;
+    let updated = provision(&host, ProvisionOperation::UpdateAccount, &update).await?;
     assert_eq!(ProvisionOutcome::Done, updated.outcome);
     assert_eq!(
         json!("second"),
@@ -138,7 +138,7 @@ async fn a_service_account_lives_its_whole_life() -> anyhow::Result<()> {
     let crn = format!("crn://confluent.cloud/organization={org}/environment={env}");
     let added = provision(
         &host,
-        ProvisionOp::AddAccess,
+        ProvisionOperation::AddAccess,
         &grant(&id, "environment", &env, "EnvironmentAdmin"),
     )
     .await?;
@@ -158,7 +158,7 @@ async fn a_service_account_lives_its_whole_life() -> anyhow::Result<()> {
     // Granting it again is not an error.
     let again = provision(
         &host,
-        ProvisionOp::AddAccess,
+        ProvisionOperation::AddAccess,
         &grant(&id, "environment", &env, "EnvironmentAdmin"),
     )
     .await?;
@@ -168,7 +168,7 @@ async fn a_service_account_lives_its_whole_life() -> anyhow::Result<()> {
     // 4. Remove the access, twice.
     let removed = provision(
         &host,
-        ProvisionOp::RemoveAccess,
+        ProvisionOperation::RemoveAccess,
         &grant(&id, "environment", &env, "EnvironmentAdmin"),
     )
     .await?;
@@ -176,17 +176,17 @@ async fn a_service_account_lives_its_whole_life() -> anyhow::Result<()> {
     assert!(bindings_of(&sim, &format!("User:{id}")).is_empty());
     let absent = provision(
         &host,
-        ProvisionOp::RemoveAccess,
+        ProvisionOperation::RemoveAccess,
         &grant(&id, "environment", &env, "EnvironmentAdmin"),
     )
     .await?;
     assert_eq!(ProvisionOutcome::AlreadyAbsent, absent.outcome);
 
     // 5. Remove the account, twice; the next stateful import suspends it.
-    let gone = provision(&host, ProvisionOp::RemoveAccount, &on(&id)).await?;
+    let gone = provision(&host, ProvisionOperation::RemoveAccount, &on(&id)).await?;
     assert_eq!(ProvisionOutcome::Done, gone.outcome);
     assert!(service_accounts_named(&sim, "svc-life").is_empty());
-    let gone_again = provision(&host, ProvisionOp::RemoveAccount, &on(&id)).await?;
+    let gone_again = provision(&host, ProvisionOperation::RemoveAccount, &on(&id)).await?;
     assert_eq!(ProvisionOutcome::AlreadyAbsent, gone_again.outcome);
     let (summary, records) = run_import(&host, &import_all(Some(&with_it.state), true)).await?;
     assert_eq!(1, summary.accounts.gone);
@@ -206,7 +206,7 @@ async fn a_user_is_invited_then_removed() -> anyhow::Result<()> {
         user: attrs(&[("kind", "user"), ("email", "grace@example.com")]),
         ..empty_provision_request()
     };
-    let invited = provision(&host, ProvisionOp::CreateAccount, &invite).await?;
+    let invited = provision(&host, ProvisionOperation::CreateAccount, &invite).await?;
     assert_eq!(ProvisionOutcome::Done, invited.outcome);
     let id = invited.account_id.clone().unwrap();
     assert!(id.starts_with("u-"), "{id}");
@@ -223,13 +223,13 @@ async fn a_user_is_invited_then_removed() -> anyhow::Result<()> {
     );
 
     // Inviting the same person again finds the user.
-    let again = provision(&host, ProvisionOp::CreateAccount, &invite).await?;
+    let again = provision(&host, ProvisionOperation::CreateAccount, &invite).await?;
     assert_eq!(
         (ProvisionOutcome::AlreadyExisted, Some(id.clone())),
         (again.outcome, again.account_id)
     );
 
-    let removed = provision(&host, ProvisionOp::RemoveAccount, &on(&id)).await?;
+    let removed = provision(&host, ProvisionOperation::RemoveAccount, &on(&id)).await?;
     assert_eq!(ProvisionOutcome::Done, removed.outcome);
     assert!(
         removed.calls[0]
@@ -243,7 +243,7 @@ async fn a_user_is_invited_then_removed() -> anyhow::Result<()> {
             .iter()
             .all(|u| u["id"] != id.as_str())
     );
-    let absent = provision(&host, ProvisionOp::RemoveAccount, &on(&id)).await?;
+    let absent = provision(&host, ProvisionOperation::RemoveAccount, &on(&id)).await?;
     assert_eq!(ProvisionOutcome::AlreadyAbsent, absent.outcome);
     Ok(())
 }
@@ -270,7 +270,7 @@ async fn creates_under_faults_never_duplicate() -> anyhow::Result<()> {
     });
     let lost = provision(
         &host,
-        ProvisionOp::CreateAccount,
+        ProvisionOperation::CreateAccount,
         &create_sa("svc-lost-503", "d"),
     )
     .await?;
@@ -292,7 +292,7 @@ async fn creates_under_faults_never_duplicate() -> anyhow::Result<()> {
     });
     let reset = provision(
         &host,
-        ProvisionOp::CreateAccount,
+        ProvisionOperation::CreateAccount,
         &create_sa("svc-lost-reset", "d"),
     )
     .await?;
@@ -301,7 +301,7 @@ async fn creates_under_faults_never_duplicate() -> anyhow::Result<()> {
     let id = reset.account_id.unwrap();
     provision(
         &host,
-        ProvisionOp::AddAccess,
+        ProvisionOperation::AddAccess,
         &grant(&id, "environment", &env, "DeveloperRead"),
     )
     .await?;
@@ -310,7 +310,7 @@ async fn creates_under_faults_never_duplicate() -> anyhow::Result<()> {
         user: attrs(&[("kind", "user"), ("email", "lin@example.com")]),
         ..empty_provision_request()
     };
-    let invited = provision(&host, ProvisionOp::CreateAccount, &invite).await?;
+    let invited = provision(&host, ProvisionOperation::CreateAccount, &invite).await?;
     assert!(invited.account_id.unwrap().starts_with("u-"));
     let users = sim.state()["users"]
         .as_array()
@@ -333,7 +333,7 @@ async fn creates_under_faults_never_duplicate() -> anyhow::Result<()> {
     impatient.limits.request_timeout = std::time::Duration::from_millis(300);
     let timed_out = provision(
         &crate::support::host(connector(), impatient),
-        ProvisionOp::CreateAccount,
+        ProvisionOperation::CreateAccount,
         &create_sa("svc-timed-out", "d"),
     )
     .await?;
@@ -352,7 +352,7 @@ async fn creates_under_faults_never_duplicate() -> anyhow::Result<()> {
     });
     let error = provision(
         &host,
-        ProvisionOp::CreateAccount,
+        ProvisionOperation::CreateAccount,
         &create_sa("svc-refused", "d"),
     )
     .await
@@ -365,7 +365,7 @@ async fn creates_under_faults_never_duplicate() -> anyhow::Result<()> {
     sim.set_faults(Faults::default());
     let later = provision(
         &host,
-        ProvisionOp::CreateAccount,
+        ProvisionOperation::CreateAccount,
         &create_sa("svc-refused", "d"),
     )
     .await?;
@@ -382,7 +382,7 @@ async fn attribute_values_cannot_inject_into_bodies_or_urls() -> anyhow::Result<
     let description = "line\nbreak \"quoted\" ${user.username} }";
     let created = provision(
         &host,
-        ProvisionOp::CreateAccount,
+        ProvisionOperation::CreateAccount,
         &create_sa(name, description),
     )
     .await?;
@@ -400,7 +400,7 @@ async fn attribute_values_cannot_inject_into_bodies_or_urls() -> anyhow::Result<
     let before = sim.state()["users"].as_array().unwrap().len();
     let victim = sim.state()["users"][0]["id"].as_str().unwrap().to_string();
     let sneaky = on(&format!("../users/{victim}"));
-    let error = provision(&host, ProvisionOp::RemoveAccount, &sneaky)
+    let error = provision(&host, ProvisionOperation::RemoveAccount, &sneaky)
         .await
         .unwrap_err();
     match &error {
@@ -423,7 +423,7 @@ async fn a_dry_run_renders_every_call_and_sends_nothing() -> anyhow::Result<()> 
         dry_run: true,
         ..create_sa("svc-dry", "not sent")
     };
-    let result = provision(&host, ProvisionOp::CreateAccount, &dry).await?;
+    let result = provision(&host, ProvisionOperation::CreateAccount, &dry).await?;
     assert_eq!(ProvisionOutcome::DryRun, result.outcome);
     assert!(result.calls.is_empty());
     let call = &result.rendered[0];
@@ -446,7 +446,7 @@ async fn a_dry_run_renders_every_call_and_sends_nothing() -> anyhow::Result<()> 
         dry_run: true,
         ..grant("sa-x", "environment", &env, "EnvironmentAdmin")
     };
-    let result = provision(&host, ProvisionOp::AddAccess, &dry_grant).await?;
+    let result = provision(&host, ProvisionOperation::AddAccess, &dry_grant).await?;
     let methods: Vec<&str> = result.rendered.iter().map(|c| c.method.as_str()).collect();
     assert_eq!(vec!["GET", "POST"], methods);
     assert!(sim.requests().is_empty(), "a dry run sends nothing");
@@ -462,7 +462,7 @@ async fn access_needs_a_role_and_a_known_entitlement_type() -> anyhow::Result<()
         role: None,
         ..grant("sa-x", "environment", &env, "")
     };
-    let error = provision(&host, ProvisionOp::AddAccess, &no_role)
+    let error = provision(&host, ProvisionOperation::AddAccess, &no_role)
         .await
         .unwrap_err()
         .to_string();
@@ -472,7 +472,7 @@ async fn access_needs_a_role_and_a_known_entitlement_type() -> anyhow::Result<()
     );
     let error = provision(
         &host,
-        ProvisionOp::AddAccess,
+        ProvisionOperation::AddAccess,
         &grant("sa-x", "cluster", "lkc-1", "R"),
     )
     .await
@@ -509,7 +509,7 @@ async fn a_custom_update_document_can_rename_a_service_account() -> anyhow::Resu
         user: attrs(&[("username", "  svc-renamed ")]),
         ..on(&id)
     };
-    let result = provision(&host, ProvisionOp::UpdateAccount, &rename).await?;
+    let result = provision(&host, ProvisionOperation::UpdateAccount, &rename).await?;
     assert_eq!(json!("svc-renamed"), attribute(&result, "displayName"));
     let renamed = service_accounts_named(&sim, "svc-renamed");
     assert_eq!(
@@ -618,11 +618,11 @@ async fn an_add_access_document_can_give_each_entitlement_type_a_default_role() 
         role: None,
         ..grant(&sa, "environment", &env, "")
     };
-    let result = provision(&host, ProvisionOp::AddAccess, &defaulted).await?;
+    let result = provision(&host, ProvisionOperation::AddAccess, &defaulted).await?;
     assert_eq!(json!("DeveloperRead"), attribute(&result, "role_name"));
     assert_eq!(Some(sa.clone()), result.account_id);
     let explicit = grant(&sa, "organization", &org, "OrganizationAdmin");
-    provision(&host, ProvisionOp::AddAccess, &explicit).await?;
+    provision(&host, ProvisionOperation::AddAccess, &explicit).await?;
     let mut roles: Vec<(Value, Value)> = bindings_of(&sim, &format!("User:{sa}"))
         .iter()
         .filter(|rb| rb["role_name"] == "DeveloperRead" || rb["role_name"] == "OrganizationAdmin")

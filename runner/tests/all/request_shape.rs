@@ -10,7 +10,7 @@ use confluent_sim::Faults;
 use confluent_sim::model::RoleBinding;
 use confluent_sim::store::stamps_now;
 use connector_runner::types::{ConnectorError, ObjectKind, ProvisionRequest};
-use connector_runner::{ProvisionOp, RunError};
+use connector_runner::{ProvisionOperation, RunError};
 use serde_json::json;
 
 use crate::cli::run_cli;
@@ -74,7 +74,7 @@ async fn a_role_binding_id_from_the_target_never_sends_a_delete_elsewhere() -> a
     seed_binding("..".into());
     let error = host
         .provision(
-            ProvisionOp::RemoveAccess,
+            ProvisionOperation::RemoveAccess,
             &grant(&holder, "environment", &env),
         )
         .await
@@ -91,7 +91,7 @@ async fn a_role_binding_id_from_the_target_never_sends_a_delete_elsewhere() -> a
     seed_binding(format!("../service-accounts/{victim}"));
     let removed = host
         .provision(
-            ProvisionOp::RemoveAccess,
+            ProvisionOperation::RemoveAccess,
             &grant(&holder, "environment", &env),
         )
         .await;
@@ -128,7 +128,7 @@ async fn an_account_id_that_is_a_dot_segment_is_a_config_error() -> anyhow::Resu
                 ..empty_provision_request()
             };
             let error = host
-                .provision(ProvisionOp::RemoveAccount, &request)
+                .provision(ProvisionOperation::RemoveAccount, &request)
                 .await
                 .unwrap_err();
             assert!(
@@ -158,7 +158,10 @@ async fn an_entitlement_id_cannot_widen_or_narrow_the_scope_it_names() -> anyhow
         (account.as_str(), "*", "the entitlement id"),
         ("sa-1,User:sa-2", env.as_str(), "the account id"),
     ] {
-        for op in [ProvisionOp::AddAccess, ProvisionOp::RemoveAccess] {
+        for op in [
+            ProvisionOperation::AddAccess,
+            ProvisionOperation::RemoveAccess,
+        ] {
             for dry_run in [false, true] {
                 let request = ProvisionRequest {
                     dry_run,

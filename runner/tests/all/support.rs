@@ -5,10 +5,11 @@ use std::sync::{Arc, OnceLock};
 
 use confluent_sim::{SeedSpec, SimConfig, Simulator};
 use connector_runner::types::{
-    Document, ImportRequest, ImportSummary, ObjectKind, ProvisionRequest, Record,
+    Access, Document, ImportSummary, ObjectKind, ProvisionRequest, Record,
 };
 use connector_runner::{
-    ConnectorHost, ConnectorRuntime, Credentials, HostSettings, Limits, Origin, RunError,
+    ConnectorHost, ConnectorRuntime, Credentials, HostSettings, ImportSink, ImportState, Limits,
+    Origin, RunError,
 };
 use serde_json::{Map, Value, json};
 
@@ -112,6 +113,31 @@ pub fn empty_provision_request() -> ProvisionRequest {
     }
 }
 
+/// What a test asks an import to do: the kinds, the state it starts from,
+/// and whether it is incremental.
+#[derive(Debug, Clone)]
+pub struct ImportRequest {
+    pub kinds: Vec<ObjectKind>,
+    pub state: Option<String>,
+    pub incremental: bool,
+}
+
+/// A successful import: its summary, the state it left and its orphans.
+#[derive(Debug)]
+pub struct Imported {
+    pub summary: ImportSummary,
+    pub state: String,
+    pub orphans: Vec<Access>,
+}
+
+impl std::ops::Deref for Imported {
+    type Target = ImportSummary;
+
+    fn deref(&self) -> &ImportSummary {
+        &self.summary
+    }
+}
+
 /// A request for every kind (they run accounts, entitlements, access).
 pub fn import_all(state: Option<&str>, incremental: bool) -> ImportRequest {
     ImportRequest {
@@ -140,7 +166,7 @@ pub async fn import(host: &ConnectorHost, kind: ObjectKind) -> Result<Vec<Record
 pub async fn run_import(
     host: &ConnectorHost,
     request: &ImportRequest,
-) -> Result<(ImportSummary, Vec<Record>), RunError> {
+) -> Result<(Imported, Vec<Record>), RunError> {
     let (summary, records) = import_keeping_records(host, request).await;
     summary.map(|summary| (summary, records))
 }
@@ -150,7 +176,7 @@ pub async fn run_import(
 pub async fn import_keeping_records(
     host: &ConnectorHost,
     request: &ImportRequest,
-) -> (Result<ImportSummary, RunError>, Vec<Record>) {
+) -> (Result<Imported, RunError>, Vec<Record>) {
     let (sender, mut receiver) = tokio::sync::mpsc::channel(4);
     let collect = async {
         let mut records = Vec::new();
@@ -159,17 +185,41 @@ pub async fn import_keeping_records(
         }
         records
     };
-    tokio::join!(
-        host.import(request, connector_runner::ImportSink::new(sender)),
-        collect
-    )
+    let orphans: Arc<std::sync::Mutex<Vec<Access>>> = Arc::default();
+    let heard = orphans.clone();
+    let sink = ImportSink {
+        orphans: Some(Arc::new(move |batch: &[Access]| {
+            heard.lock().unwrap().extend_from_slice(batch)
+        })),
+        ..ImportSink::new(sender)
+    };
+    let mut previous = request.state.as_deref().map(str::as_bytes);
+    let mut state = Vec::new();
+    let streams = ImportState {
+        previous: previous
+            .as_mut()
+            .map(|p| p as &mut (dyn std::io::Read + Send)),
+        next: Some(&mut state),
+    };
+    let wit_request = connector_runner::types::ImportRequest {
+        kinds: request.kinds.clone(),
+        has_state: request.state.is_some(),
+        incremental: request.incremental,
+    };
+    let (summary, records) = tokio::join!(host.import(&wit_request, streams, sink), collect);
+    let outcome = summary.map(|summary| Imported {
+        summary,
+        state: String::from_utf8(state).expect("the state is text"),
+        orphans: std::mem::take(&mut *orphans.lock().unwrap()),
+    });
+    (outcome, records)
 }
 
 /// Records as the CLI prints them, sorted for comparison.
 pub fn as_json(records: &[Record]) -> Vec<Value> {
     let mut json: Vec<Value> = records
         .iter()
-        .map(|r| Value::Object(connector_runner::output::record_json(r)))
+        .map(|r| Value::Object(connector_runner::json::record_json(r)))
         .collect();
     json.sort_by_key(|v| v.to_string());
     json

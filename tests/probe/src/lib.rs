@@ -3,12 +3,15 @@
 //! - `test-connection` tries to read the environment and files and to open
 //!   sockets, and reports each attempt;
 //! - `describe` spins forever (the epoch deadline must stop it);
-//! - `import` allocates until memory runs out (the memory cap must stop it);
-//! - `create-account` waits an hour in a host call (the wall-clock deadline
-//!   must stop it);
-//! - `update-account` sends a GET, with an `Authorization` of its own, to
-//!   each `url` attribute of the request exactly as written (a user in the
-//!   authority, dot segments and all), and reports what came back.
+//! - an import of accounts builds one gigantic records event until memory
+//!   runs out (the memory cap must stop it); one of entitlements streams
+//!   pieces of a new state and then fails (the host must keep the old one);
+//! - `provision` of `create-account` waits an hour in a host call (the
+//!   wall-clock deadline must stop it);
+//! - `provision` of `update-account` sends a GET, with an `Authorization` of
+//!   its own, to each `url` attribute of the request exactly as written (a
+//!   user in the authority, dot segments and all), and reports what came
+//!   back.
 
 #[expect(unsafe_code, reason = "wit-bindgen's generated ABI glue")]
 mod bindings {
@@ -17,15 +20,56 @@ mod bindings {
     export!(Probe with_types_in self);
 }
 
+use std::cell::Cell;
 use std::time::Duration;
 
-use bindings::exports::identity::connector::connector::Guest;
-use bindings::identity::connector::types::{
-    Attribute, AttributeValue, Config, ConnectionReport, ConnectorError, Descriptor, ImportRequest,
-    ImportSummary, ProvisionOutcome, ProvisionRequest, ProvisionResult,
+use bindings::exports::identity::connector::connector::{Guest, GuestImportRun, ImportRun};
+use bindings::exports::identity::connector::types::{
+    Account, Attribute, AttributeValue, Config, ConnectionReport, ConnectorError, Descriptor,
+    ImportEvent, ImportRequest, ObjectKind, ProvisionOperation, ProvisionOutcome, ProvisionRequest,
+    ProvisionResult, Record, Status,
 };
 
 struct Probe;
+
+/// An import that misbehaves as it is pulled.
+enum ProbeRun {
+    /// Its first event is one gigantic batch of records.
+    Hoard,
+    /// It streams pieces of a new state, `sent` so far, and then fails.
+    StateThenFail { sent: Cell<usize> },
+}
+
+/// The pieces of state a failing import streams before it fails.
+const STATE_PIECES: [&[u8]; 2] = [b"{\"streamed\":", b"true}"];
+
+impl GuestImportRun for ProbeRun {
+    fn feed_state(&self, _: Vec<u8>) -> Result<(), ConnectorError> {
+        Ok(())
+    }
+
+    fn next(&self) -> Result<Option<ImportEvent>, ConnectorError> {
+        match self {
+            Self::Hoard => {
+                let mut batch = Vec::new();
+                loop {
+                    batch.push(Record::Account(Account {
+                        id: "x".repeat(16 << 20),
+                        status: Status::Active,
+                        attributes: Vec::new(),
+                    }));
+                }
+            }
+            Self::StateThenFail { sent } => {
+                let piece = STATE_PIECES.get(sent.get()).ok_or_else(|| {
+                    ConnectorError::Transient("the probe fails after its state".into())
+                })?;
+                sent.set(sent.get() + 1);
+                Ok(Some(ImportEvent::State(piece.to_vec())))
+            }
+        }
+    }
+}
 
 /// The outcome of one escape attempt: `denied: …` or `ALLOWED: …`.
 fn attempt<T, E: std::fmt::Display>(
@@ -66,6 +110,8 @@ async fn raw_get(url: &str) -> Result<u16, String> {
 }
 
 impl Guest for Probe {
+    type ImportRun = ProbeRun;
+
     fn describe(_: Config) -> Result<Descriptor, ConnectorError> {
         loop {
             std::hint::spin_loop();
@@ -113,59 +159,59 @@ impl Guest for Probe {
         })
     }
 
-    fn import(_: Config, _: ImportRequest) -> Result<ImportSummary, ConnectorError> {
-        let mut hoard: Vec<Vec<u8>> = Vec::new();
-        loop {
-            hoard.push(vec![1u8; 16 << 20]);
-        }
+    fn start_import(_: Config, request: ImportRequest) -> Result<ImportRun, ConnectorError> {
+        Ok(ImportRun::new(
+            if request.kinds.contains(&ObjectKind::Entitlements) {
+                ProbeRun::StateThenFail { sent: Cell::new(0) }
+            } else {
+                ProbeRun::Hoard
+            },
+        ))
     }
 
-    fn create_account(_: Config, _: ProvisionRequest) -> Result<ProvisionResult, ConnectorError> {
-        wstd::runtime::block_on(async {
-            wstd::task::sleep(Duration::from_secs(3600).into()).await
-        });
-        Err(ConnectorError::Unsupported("woke after an hour".into()))
-    }
-
-    fn update_account(
+    fn provision(
         _: Config,
+        operation: ProvisionOperation,
         request: ProvisionRequest,
     ) -> Result<ProvisionResult, ConnectorError> {
-        let urls: Vec<String> = request
-            .user
-            .into_iter()
-            .filter(|a| a.name == "url")
-            .filter_map(|a| match a.value {
-                AttributeValue::Text(url) => Some(url),
-                _ => None,
-            })
-            .collect();
-        let attributes = wstd::runtime::block_on(async {
-            let mut outcomes = Vec::new();
-            for url in urls {
-                let outcome = raw_get(&url).await;
-                outcomes.push(attempt(&url, outcome, |status| format!("status {status}")));
-            }
-            outcomes
-        });
-        Ok(ProvisionResult {
-            account_id: None,
-            attributes,
-            outcome: ProvisionOutcome::Done,
-            calls: Vec::new(),
-            rendered: Vec::new(),
+        match operation {
+            ProvisionOperation::CreateAccount => sleep_an_hour(),
+            ProvisionOperation::UpdateAccount => get_each_url(request),
+            _ => Err(ConnectorError::Unsupported("probe".into())),
+        }
+    }
+}
+
+/// Waits an hour in a host call.
+fn sleep_an_hour() -> Result<ProvisionResult, ConnectorError> {
+    wstd::runtime::block_on(async { wstd::task::sleep(Duration::from_secs(3600).into()).await });
+    Err(ConnectorError::Unsupported("woke after an hour".into()))
+}
+
+/// Sends a GET to each `url` attribute of `request`, as written.
+fn get_each_url(request: ProvisionRequest) -> Result<ProvisionResult, ConnectorError> {
+    let urls: Vec<String> = request
+        .user
+        .into_iter()
+        .filter(|a| a.name == "url")
+        .filter_map(|a| match a.value {
+            AttributeValue::Text(url) => Some(url),
+            _ => None,
         })
-    }
-
-    fn remove_account(_: Config, _: ProvisionRequest) -> Result<ProvisionResult, ConnectorError> {
-        Err(ConnectorError::Unsupported("probe".into()))
-    }
-
-    fn add_access(_: Config, _: ProvisionRequest) -> Result<ProvisionResult, ConnectorError> {
-        Err(ConnectorError::Unsupported("probe".into()))
-    }
-
-    fn remove_access(_: Config, _: ProvisionRequest) -> Result<ProvisionResult, ConnectorError> {
-        Err(ConnectorError::Unsupported("probe".into()))
-    }
+        .collect();
+    let attributes = wstd::runtime::block_on(async {
+        let mut outcomes = Vec::new();
+        for url in urls {
+            let outcome = raw_get(&url).await;
+            outcomes.push(attempt(&url, outcome, |status| format!("status {status}")));
+        }
+        outcomes
+    });
+    Ok(ProvisionResult {
+        account_id: None,
+        attributes,
+        outcome: ProvisionOutcome::Done,
+        calls: Vec::new(),
+        rendered: Vec::new(),
+    })
 }

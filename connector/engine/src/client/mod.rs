@@ -10,7 +10,9 @@ pub mod status;
 pub mod transport;
 
 use std::ops::ControlFlow;
+use std::pin::pin;
 
+use futures_util::future::{Either, LocalBoxFuture, ready, select};
 use serde_json::Value;
 
 pub use recovery::{Recovery, Search};
@@ -76,27 +78,14 @@ impl<'a> Client<'a> {
         self.transport
     }
 
-    /// Checks a response's status, turning failures into the matching error
-    /// with the detail the target's error body gives.
-    pub fn check_status(
-        &self,
-        method: &str,
-        url: &str,
-        response: &HttpResponse,
-    ) -> Result<(), ConnectorError> {
-        status::check_status(self.target, method, url, response)
-    }
-
     /// Sends `request`, retrying transient failures and rate limits, and
     /// fails on a status other than 2xx. For requests that are safe to send
     /// again: reads, and deletes by id.
     pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse, ConnectorError> {
-        match self.exchange(&request, None).await? {
-            Exchange::Answered(response) | Exchange::Found(response) => {
-                self.check_status(&request.method, &request.url, &response)?;
-                Ok(response)
-            }
-        }
+        let (Exchange::Answered(response) | Exchange::Found(response)) =
+            self.exchange(&request, None).await?;
+        self.check_status(&request.method, &request.url, &response)?;
+        Ok(response)
     }
 
     /// Sends `request` with the retries its method allows and returns the
@@ -152,34 +141,72 @@ impl<'a> Client<'a> {
     ) -> Result<Value, ConnectorError> {
         let response = self.send(HttpRequest::get(url, headers.to_vec())).await?;
         serde_json::from_slice(&response.body).map_err(|e| {
-            ConnectorError::InvalidResponse(format!(
-                "GET {}: the body is not JSON: {e}",
-                quoted(url)
-            ))
+            let url = quoted(url);
+            ConnectorError::InvalidResponse(format!("GET {url}: the body is not JSON: {e}"))
         })
     }
 
     /// GETs `first_url` and every page after it as `paging` says, handing
     /// each page's URL and JSON to `on_page`, which returns how many records
-    /// it held, or that no more pages are wanted.
+    /// it held, or that no more pages are wanted. When a page names the one
+    /// after it, that one is fetched while `on_page` works.
     pub async fn pages(
         &self,
         paging: &Paging,
         first_url: &str,
         headers: &[(String, String)],
+        on_page: impl AsyncFnMut(&str, &Value) -> Result<ControlFlow<(), usize>, ConnectorError>,
+    ) -> Result<(), ConnectorError> {
+        self.walk(paging, first_url, headers, true, on_page).await
+    }
+
+    /// Walks the pages, fetching the next one ahead when `ahead` allows and
+    /// the page names it.
+    async fn walk(
+        &self,
+        paging: &Paging,
+        first_url: &str,
+        headers: &[(String, String)],
+        ahead: bool,
         mut on_page: impl AsyncFnMut(&str, &Value) -> Result<ControlFlow<(), usize>, ConnectorError>,
     ) -> Result<(), ConnectorError> {
-        let (mut pager, mut url) = Pager::start(paging, first_url)?;
-        loop {
-            let body = self.get_json(&url, headers).await?;
-            let ControlFlow::Continue(records) = on_page(&url, &body).await? else {
-                return Ok(());
+        let (mut pager, first) = Pager::start(paging, first_url)?;
+        let fetch = |url: String| -> LocalBoxFuture<'_, Result<(String, Value), ConnectorError>> {
+            Box::pin(async move {
+                let body = self.get_json(&url, headers).await?;
+                Ok((url, body))
+            })
+        };
+        let mut pending = Some(fetch(first));
+        while let Some(fetching) = pending.take() {
+            let (url, body) = fetching.await?;
+            if !(ahead && pager.links_in_body()) {
+                let ControlFlow::Continue(records) = on_page(&url, &body).await? else {
+                    break;
+                };
+                pending = pager.next(&url, &body, records)?.map(fetch);
+                continue;
+            }
+            let page = pin!(on_page(&url, &body));
+            let flow = match pager.next(&url, &body, 0)?.map(fetch) {
+                None => page.await?,
+                Some(following) => match select(page, following).await {
+                    Either::Left((flow, following)) => {
+                        pending = Some(following);
+                        flow?
+                    }
+                    Either::Right((fetched, page)) => {
+                        let flow = page.await?;
+                        pending = Some(Box::pin(ready(fetched)));
+                        flow
+                    }
+                },
             };
-            match pager.next(&url, &body, records)? {
-                Some(next) => url = next,
-                None => return Ok(()),
+            if flow.is_break() {
+                break;
             }
         }
+        Ok(())
     }
 
     /// Walks one of the target's own lists from `first_url` and returns the
@@ -192,16 +219,22 @@ impl<'a> Client<'a> {
         keep: impl Fn(&Value) -> bool,
     ) -> Result<Vec<Value>, ConnectorError> {
         let mut found = Vec::new();
-        self.pages(&Paging::Automatic, first_url, headers, async |_, body| {
-            let items = self.target.list_items(body).map_or(&[][..], Vec::as_slice);
-            for item in items.iter().filter(|item| keep(item)) {
-                found.push(item.clone());
-                if first_only {
-                    return Ok(ControlFlow::Break(()));
+        self.walk(
+            &Paging::Automatic,
+            first_url,
+            headers,
+            false,
+            async |_, body| {
+                let items = self.target.list_items(body).map_or(&[][..], Vec::as_slice);
+                for item in items.iter().filter(|item| keep(item)) {
+                    found.push(item.clone());
+                    if first_only {
+                        return Ok(ControlFlow::Break(()));
+                    }
                 }
-            }
-            Ok(ControlFlow::Continue(items.len()))
-        })
+                Ok(ControlFlow::Continue(items.len()))
+            },
+        )
         .await?;
         Ok(found)
     }
@@ -213,9 +246,10 @@ mod tests {
 
     use super::*;
     use crate::confluent::Confluent;
+    use crate::fake_target::FakeTarget;
 
     fn check(method: &str, url: &str, response: &HttpResponse) -> Result<(), ConnectorError> {
-        status::check_status(&Confluent, method, url, response)
+        Client::new(&FakeTarget::default(), &Confluent).check_status(method, url, response)
     }
 
     fn response(status: u16, body: &str) -> HttpResponse {
@@ -280,5 +314,33 @@ mod tests {
             detail: String::new(),
         };
         assert_eq!(policy.max_delay, policy.delay(1, &long));
+    }
+
+    #[tokio::test]
+    async fn the_next_page_is_fetched_while_this_one_is_handled() {
+        let page =
+            |next: Option<&str>| serde_json::json!({"data": [1], "metadata": {"next": next}});
+        let transport = FakeTarget::default()
+            .page("http://t/l?p=1", page(Some("http://t/l?p=2")))
+            .page("http://t/l?p=2", page(None));
+        let client = Client::new(&transport, &Confluent);
+        let mut fetched_while_handling = Vec::new();
+        client
+            .pages(&Paging::Automatic, "http://t/l?p=1", &[], async |url, _| {
+                tokio::task::yield_now().await;
+                tokio::task::yield_now().await;
+                let sent = transport.sent.borrow().len();
+                fetched_while_handling.push((url.to_string(), sent));
+                Ok(ControlFlow::Continue(1))
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            vec![
+                ("http://t/l?p=1".to_string(), 2),
+                ("http://t/l?p=2".to_string(), 2)
+            ],
+            fetched_while_handling
+        );
     }
 }

@@ -1,15 +1,10 @@
-//! Walking a list across pages.
+//! Walking a list across pages, in any of the [`Paging`] forms.
 //!
-//! The automatic mode follows `metadata.next`, an opaque absolute URL that
-//! the last page lacks (the target is asked for its largest page, see
-//! [`crate::target::Target::with_largest_page`]). The Saviynt forms serve
-//! other APIs: a next-URL path in the body, an offset and batch size, or a page
-//! number. Whatever the form, the pager follows links only on the origin of
-//! the first request, never one naming a user or password before its host
-//! (which the origin comparison does not see), and fails the run on a page it
-//! has already read rather than loop. A link longer than [`MAX_NEXT_LINK`] is
-//! the server's fault and is refused; messages quote a server's link or value
-//! cut short.
+//! Whatever the form, the pager follows links only on the origin of the first
+//! request, never one naming a user or password before its host (which the
+//! origin comparison does not see), and fails the run on a page it has already
+//! read rather than loop. A link longer than [`MAX_NEXT_LINK`] is the server's
+//! fault and is refused; messages quote a server's link or value cut short.
 
 use std::collections::HashSet;
 
@@ -90,13 +85,10 @@ impl Pager {
                 batch_param,
                 batch_size,
                 ..
-            } => (
-                with_params(
-                    parsed.clone(),
-                    &[(offset_param, 0), (batch_param, *batch_size)],
-                ),
-                0,
-            ),
+            } => {
+                let params = [(offset_param, 0), (batch_param, *batch_size)];
+                (with_params(parsed.clone(), &params), 0)
+            }
             Paging::Page {
                 page_param,
                 size_param,
@@ -105,9 +97,7 @@ impl Pager {
                 ..
             } => {
                 let mut params = vec![(page_param, *first)];
-                if let Some(size_param) = size_param {
-                    params.push((size_param, *size));
-                }
+                params.extend(size_param.iter().map(|size_param| (size_param, *size)));
                 (with_params(parsed.clone(), &params), *first)
             }
         };
@@ -120,6 +110,12 @@ impl Pager {
         Ok((pager, first))
     }
 
+    /// Whether a page's body names the next page, so that the number of
+    /// records it held is not needed to find it.
+    pub fn links_in_body(&self) -> bool {
+        matches!(self.paging, Paging::Automatic | Paging::NextUrl(_))
+    }
+
     /// The URL of the page after `url`, whose JSON is `body` and which held
     /// `records` records, or `None` after the last page.
     pub fn next(
@@ -130,15 +126,8 @@ impl Pager {
     ) -> Result<Option<String>, ConnectorError> {
         let records = records as u64;
         let next = match &self.paging {
-            Paging::Automatic => link(
-                body,
-                &[
-                    Segment::Field("metadata".into()),
-                    Segment::Field("next".into()),
-                ],
-                "metadata.next",
-            )?,
-            Paging::NextUrl(path) => link(body, path, "the nextUrlPath")?,
+            Paging::Automatic => link(body.pointer("/metadata/next"), "metadata.next")?,
+            Paging::NextUrl(path) => link(lookup(body, path), "the nextUrlPath")?,
             Paging::Offset {
                 offset_param,
                 batch_param,
@@ -151,14 +140,11 @@ impl Pager {
                     .map(|path| count_at(body, path, "totalCountPath"))
                     .transpose()?;
                 if records == 0 || records < *batch_size || total.is_some_and(|t| next >= t) {
-                    None
-                } else {
-                    self.position = next;
-                    Some(with_params(
-                        parse(url)?,
-                        &[(offset_param, next), (batch_param, *batch_size)],
-                    ))
+                    return Ok(None);
                 }
+                self.position = next;
+                let params = [(offset_param, next), (batch_param, *batch_size)];
+                Some(with_params(parse(url)?, &params))
             }
             Paging::Page {
                 page_param,
@@ -173,21 +159,18 @@ impl Pager {
                     .transpose()?;
                 let pages_read = self.position + 1 - first;
                 if records == 0 || records < *size || total.is_some_and(|t| pages_read >= t) {
-                    None
-                } else {
-                    self.position += 1;
-                    Some(with_params(parse(url)?, &[(page_param, self.position)]))
+                    return Ok(None);
                 }
+                self.position += 1;
+                Some(with_params(parse(url)?, &[(page_param, self.position)]))
             }
         };
         let Some(next) = next else {
             return Ok(None);
         };
         let next = parse(url)?.join(&next).map_err(|e| {
-            invalid(format!(
-                "the next page '{}' is not a URL: {e}",
-                quoted(&next)
-            ))
+            let next = quoted(&next);
+            invalid(format!("the next page '{next}' is not a URL: {e}"))
         })?;
         if has_userinfo(&next) {
             return Err(invalid(format!(
@@ -220,10 +203,10 @@ fn invalid(message: String) -> ConnectorError {
     ConnectorError::InvalidResponse(message)
 }
 
-/// The link at `path`: absent, null or empty ends the list; one longer than
-/// [`MAX_NEXT_LINK`] is refused.
-fn link(body: &Value, path: &[Segment], what: &str) -> Result<Option<String>, ConnectorError> {
-    match lookup(body, path) {
+/// The next-page link `what` found: absent, null or empty ends the list; one
+/// longer than [`MAX_NEXT_LINK`] is refused.
+fn link(found: Option<&Value>, what: &str) -> Result<Option<String>, ConnectorError> {
+    match found {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(next)) if next.is_empty() => Ok(None),
         Some(Value::String(next)) if next.len() > MAX_NEXT_LINK => Err(invalid(format!(
@@ -240,16 +223,16 @@ fn link(body: &Value, path: &[Segment], what: &str) -> Result<Option<String>, Co
 }
 
 fn count_at(body: &Value, path: &[Segment], what: &str) -> Result<u64, ConnectorError> {
-    match lookup(body, path) {
-        Some(Value::Number(n)) if n.as_u64().is_some() => Ok(n.as_u64().unwrap_or_default()),
-        Some(Value::String(s)) if s.trim().parse::<u64>().is_ok() => {
-            Ok(s.trim().parse().unwrap_or_default())
-        }
-        other => Err(invalid(format!(
-            "the {what} holds {}; expected a whole number",
-            other.map_or("nothing".to_string(), |value| quoted(&value.to_string()))
-        ))),
-    }
+    let found = lookup(body, path);
+    let count = match found {
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    };
+    count.ok_or_else(|| {
+        let holds = found.map_or("nothing".to_string(), |value| quoted(&value.to_string()));
+        invalid(format!("the {what} holds {holds}; expected a whole number"))
+    })
 }
 
 /// `url` with each query parameter set (replacing any earlier value).

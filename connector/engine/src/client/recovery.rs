@@ -17,7 +17,7 @@ pub struct Recovery {
 }
 
 /// One list to search for a created object.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Search {
     /// The first page of the list.
     pub url: String,
@@ -35,11 +35,7 @@ impl Search {
             item.pointer(pointer)
                 .and_then(Value::as_str)
                 .is_some_and(|found| {
-                    if self.ignore_case {
-                        found.eq_ignore_ascii_case(wanted)
-                    } else {
-                        found == wanted
-                    }
+                    found == wanted || self.ignore_case && found.eq_ignore_ascii_case(wanted)
                 })
         })
     }
@@ -53,10 +49,9 @@ impl Client<'_> {
         recovery: &Recovery,
     ) -> Result<Option<HttpResponse>, ConnectorError> {
         for search in &recovery.searches {
+            let matches = |item: &Value| search.matches(item);
             let found = self
-                .find_in_list(&search.url, &recovery.headers, true, |item| {
-                    search.matches(item)
-                })
+                .find_in_list(&search.url, &recovery.headers, true, matches)
                 .await?;
             if let Some(found) = found.first() {
                 let object = search.reshape.map_or_else(|| found.clone(), |f| f(found));

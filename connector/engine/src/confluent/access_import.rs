@@ -26,7 +26,7 @@ use serde_json::Value;
 
 use crate::client::Client;
 use crate::client::pages::Paging;
-use crate::confluent::{Confluent, api_headers};
+use crate::confluent::{Confluent, api_headers, role_bindings_url};
 use crate::dialect::documents::Config;
 use crate::error::ConnectorError;
 use crate::import::PageSink;
@@ -42,13 +42,6 @@ pub const ENVIRONMENT: &str = "environment";
 /// belongs to one organization, so this is one in practice).
 const ORGANIZATIONS_IN_FLIGHT: usize = 2;
 
-/// The `crn_pattern`s that list every binding under the organization `crn`,
-/// whether the server matches exact scopes (with `/*` for nested ones) or
-/// parts of CRNs.
-pub fn patterns_for_organization(crn: &str) -> [String; 2] {
-    [crn.to_string(), format!("{crn}/*")]
-}
-
 /// Imports every role binding of the organization as access links.
 pub(crate) async fn import_role_bindings(
     client: Client<'_>,
@@ -56,22 +49,17 @@ pub(crate) async fn import_role_bindings(
     pages: &dyn PageSink,
 ) -> Result<(), ConnectorError> {
     let headers = api_headers();
-    let largest_page = |url: &str| Confluent.with_largest_page(url, &config.origin());
     let mut organizations = Vec::new();
-    let first = largest_page(&format!("{}/org/v2/organizations", config.base_url()));
+    let first = format!("{}/org/v2/organizations", config.base_url());
+    let first = Confluent.with_largest_page(&first, &config.origin());
     client
         .pages(&Paging::Automatic, &first, &headers, async |url, body| {
             let items = list(url, body)?;
             for item in items {
-                let crn = item
-                    .pointer("/metadata/resource_name")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| {
-                        invalid(
-                            url,
-                            format!("an item has no metadata.resource_name: {item}"),
-                        )
-                    })?;
+                let Some(crn) = item["metadata"]["resource_name"].as_str() else {
+                    let what = format!("an item has no metadata.resource_name: {item}");
+                    return Err(invalid(url, what));
+                };
                 organizations.push(crn.to_string());
             }
             pages.counted_page();
@@ -79,31 +67,28 @@ pub(crate) async fn import_role_bindings(
         })
         .await?;
 
-    let bindings_matching = |pattern: String| {
-        let headers = &headers;
-        async move {
-            let mut url = url::Url::parse(&format!("{}/iam/v2/role-bindings", config.base_url()))
-                .map_err(|e| ConnectorError::Config(format!("base URL: {e}")))?;
-            url.query_pairs_mut().append_pair("crn_pattern", &pattern);
-            let first = largest_page(url.as_str());
-            client
-                .pages(&Paging::Automatic, &first, headers, async |url, body| {
-                    let items = list(url, body)?;
-                    let links = items
-                        .iter()
-                        .map(|binding| to_access(binding).map(Record::Access))
-                        .collect::<Result<Vec<_>, _>>()
-                        .map_err(|e| invalid(url, e))?;
-                    pages.page(links)?;
-                    Ok(ControlFlow::Continue(items.len()))
-                })
-                .await
-        }
+    let bindings_matching = async |pattern: String| {
+        let first = role_bindings_url(config, &[("crn_pattern", &pattern)])?;
+        client
+            .pages(&Paging::Automatic, &first, &headers, async |url, body| {
+                let items = list(url, body)?;
+                let links = items
+                    .iter()
+                    .map(|binding| to_access(binding).map(Record::Access))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| invalid(url, e))?;
+                pages.page(links)?;
+                Ok(ControlFlow::Continue(items.len()))
+            })
+            .await
     };
     stream::iter(organizations)
+        // The bindings at the organization's scope, and those beneath it.
         .map(|crn| {
-            let [at, beneath] = patterns_for_organization(&crn);
-            try_join(bindings_matching(at), bindings_matching(beneath))
+            try_join(
+                bindings_matching(crn.clone()),
+                bindings_matching(crn + "/*"),
+            )
         })
         .buffer_unordered(ORGANIZATIONS_IN_FLIGHT)
         .try_collect::<Vec<_>>()
@@ -116,44 +101,41 @@ fn invalid(url: &str, what: String) -> ConnectorError {
 }
 
 fn list<'a>(url: &str, body: &'a Value) -> Result<&'a Vec<Value>, ConnectorError> {
-    body.get("data")
-        .and_then(Value::as_array)
+    Confluent
+        .list_items(body)
         .ok_or_else(|| invalid(url, "'data' is not a list".into()))
 }
+
+/// The attributes [`to_access`] gives each access link, in its order.
+pub const ACCESS_ATTRIBUTES: [&str; 4] = ["roleBindingID", "role_name", "crn_pattern", "principal"];
 
 /// Maps one role binding to an access link.
 pub fn to_access(binding: &Value) -> Result<Access, String> {
     let field = |name: &str| {
-        binding
-            .get(name)
-            .and_then(Value::as_str)
+        binding[name]
+            .as_str()
             .ok_or_else(|| format!("a role binding has no '{name}': {binding}"))
     };
-    let (id, principal, role, crn) = (
-        field("id")?,
-        field("principal")?,
-        field("role_name")?,
-        field("crn_pattern")?,
-    );
+    let id = field("id")?;
+    let principal = field("principal")?;
+    let role = field("role_name")?;
+    let crn = field("crn_pattern")?;
     // `User:u-…` and `User:sa-…` name accounts; anything else (a group, an
     // identity pool) keeps its whole name and turns out an orphan.
     let account_id = principal.strip_prefix("User:").unwrap_or(principal);
     let (ent_type, entitlement_id) = entitlement_of(crn).ok_or_else(|| {
         format!("role binding {id}: '{crn}' names no organization or environment")
     })?;
-    let text = |s: &str| AttributeValue::Text(s.to_string());
+    let attributes = ACCESS_ATTRIBUTES.iter().zip([id, role, crn, principal]);
     Ok(Access {
         id: id.to_string(),
         account_id: account_id.to_string(),
         ent_type: ent_type.to_string(),
         entitlement_id: entitlement_id.to_string(),
         status: Status::Active,
-        attributes: vec![
-            ("roleBindingID".to_string(), text(id)),
-            ("role_name".to_string(), text(role)),
-            ("crn_pattern".to_string(), text(crn)),
-            ("principal".to_string(), text(principal)),
-        ],
+        attributes: attributes
+            .map(|(name, value)| (name.to_string(), AttributeValue::Text(value.to_string())))
+            .collect(),
     })
 }
 
@@ -176,6 +158,17 @@ pub fn entitlement_of(crn: &str) -> Option<(&'static str, &str)> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_access_attributes_are_those_a_role_binding_maps_to() {
+        let binding = json!({
+            "id": "rb-1", "principal": "User:sa-1", "role_name": "R",
+            "crn_pattern": "crn://confluent.cloud/organization=o-1",
+        });
+        let access = to_access(&binding).unwrap();
+        let names: Vec<&str> = access.attributes.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(ACCESS_ATTRIBUTES.to_vec(), names);
+    }
 
     #[test]
     fn crns_fall_under_their_environment_or_organization() {

@@ -17,8 +17,7 @@ use serde_json::{Value, json};
 
 use crate::client::{Client, HttpRequest};
 use crate::confluent::access_import::{ENVIRONMENT, ORGANIZATION};
-use crate::confluent::api_headers;
-use crate::confluent::crn;
+use crate::confluent::{api_headers, crn, role_bindings_url};
 use crate::dialect::documents::Config;
 use crate::dialect::provision_doc::ContentType;
 use crate::dialect::urls::path_segment;
@@ -30,56 +29,13 @@ use crate::provision::{
     AuditedTransport, Outcome, ProvisionRequest, ProvisionResult, RenderedCall, rendered_call,
 };
 
-/// What an access request names.
-struct Grant {
-    account_id: String,
-    ent_type: String,
-    entitlement_id: String,
-    role: String,
-}
-
-fn grant(request: &ProvisionRequest, operation: &str) -> Result<Grant, ConnectorError> {
-    let missing = |what: &str| {
-        ConnectorError::Config(format!("{operation} needs {what}; the request has none"))
-    };
-    let ent_type = request
-        .ent_type
-        .clone()
-        .ok_or_else(|| missing("an entitlement type"))?;
-    if ent_type != ORGANIZATION && ent_type != ENVIRONMENT {
-        return Err(ConnectorError::Config(format!(
-            "{operation}: '{ent_type}' is not an entitlement type of role bindings; expected {ORGANIZATION} or {ENVIRONMENT}"
-        )));
-    }
-    let grant = Grant {
-        account_id: request
-            .account_id
-            .clone()
-            .ok_or_else(|| missing("an account id"))?,
-        ent_type,
-        entitlement_id: request
-            .entitlement_id
-            .clone()
-            .ok_or_else(|| missing("an entitlement id"))?,
-        role: request
-            .role
-            .clone()
-            .filter(|r| !r.trim().is_empty())
-            .ok_or_else(|| missing("a role (no role is ever assumed)"))?,
-    };
-    // Both ids go into a CRN or a principal as one segment each.
-    crn::check_id("the account id", &grant.account_id)
-        .and_then(|()| crn::check_id("the entitlement id", &grant.entitlement_id))
-        .map_err(|e| ConnectorError::Config(format!("{operation}: {e}")))?;
-    Ok(grant)
-}
-
-/// An access request checked, with the CRN it binds and the audit so far.
+/// An access request checked, with the CRN it binds and the calls a dry run
+/// rendered so far.
 struct Scoped {
-    grant: Grant,
+    account_id: String,
+    role: String,
     crn: String,
     rendered: Vec<RenderedCall>,
-    dry_run: bool,
 }
 
 impl Scoped {
@@ -92,43 +48,64 @@ impl Scoped {
         request: &ProvisionRequest,
         operation: &str,
     ) -> Result<Self, ConnectorError> {
-        let grant = grant(request, operation)?;
+        let missing = |what: &str| {
+            ConnectorError::Config(format!("{operation} needs {what}; the request has none"))
+        };
+        let ent_type = request
+            .ent_type
+            .as_deref()
+            .ok_or_else(|| missing("an entitlement type"))?;
+        if ent_type != ORGANIZATION && ent_type != ENVIRONMENT {
+            return Err(ConnectorError::Config(format!(
+                "{operation}: '{ent_type}' is not an entitlement type of role bindings; expected {ORGANIZATION} or {ENVIRONMENT}"
+            )));
+        }
+        let account_id = request
+            .account_id
+            .clone()
+            .ok_or_else(|| missing("an account id"))?;
+        let entitlement_id = request
+            .entitlement_id
+            .as_deref()
+            .ok_or_else(|| missing("an entitlement id"))?;
+        let role = request
+            .role
+            .clone()
+            .filter(|r| !r.trim().is_empty())
+            .ok_or_else(|| missing("a role (no role is ever assumed)"))?;
+        // Both ids go into a CRN or a principal as one segment each.
+        crn::check_id("the account id", &account_id)
+            .and_then(|()| crn::check_id("the entitlement id", entitlement_id))
+            .map_err(|e| ConnectorError::Config(format!("{operation}: {e}")))?;
         let mut rendered = Vec::new();
-        let organization = if grant.ent_type == ORGANIZATION {
-            grant.entitlement_id.clone()
+        let crn = if ent_type == ORGANIZATION {
+            crn::organization(entitlement_id)
         } else {
             let organizations = HttpRequest::get(
                 format!("{}/org/v2/organizations", config.base_url()),
                 api_headers(),
             );
-            if request.dry_run {
+            let organization = if request.dry_run {
                 rendered.push(rendered_call(&organizations));
                 "<organization id>".to_string()
             } else {
                 let url = organizations.url.clone();
                 let response = client.send(organizations).await?;
                 let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
-                let id = body
-                    .pointer("/data/0/id")
+                body.pointer("/data/0/id")
                     .and_then(Value::as_str)
-                    .ok_or_else(|| {
-                        ConnectorError::InvalidResponse(format!("GET {url}: no organization"))
-                    })?;
-                crn::check_id("the organization id", id)
-                    .map_err(|e| ConnectorError::InvalidResponse(format!("GET {url}: {e}")))?;
-                id.to_string()
-            }
-        };
-        let crn = if grant.ent_type == ENVIRONMENT {
-            crn::environment(&organization, &grant.entitlement_id)
-        } else {
-            crn::organization(&organization)
+                    .ok_or_else(|| "no organization".to_string())
+                    .and_then(|id| crn::check_id("the organization id", id).map(|()| id))
+                    .map_err(|e| ConnectorError::InvalidResponse(format!("GET {url}: {e}")))?
+                    .to_string()
+            };
+            crn::environment(&organization, entitlement_id)
         };
         Ok(Self {
-            grant,
+            account_id,
+            role,
             crn,
             rendered,
-            dry_run: request.dry_run,
         })
     }
 
@@ -139,15 +116,14 @@ impl Scoped {
         binding_ids: &[String],
         audited: &AuditedTransport<'_>,
     ) -> ProvisionResult {
-        let text = |s: &str| AttributeValue::Text(s.to_string());
-        let mut attributes = Vec::new();
-        if !binding_ids.is_empty() {
-            attributes.push(("roleBindingID".to_string(), text(&binding_ids.join(","))));
-        }
-        attributes.push(("role_name".to_string(), text(&self.grant.role)));
-        attributes.push(("crn_pattern".to_string(), text(&self.crn)));
+        let ids = (!binding_ids.is_empty()).then(|| ("roleBindingID", binding_ids.join(",")));
+        let attributes = ids
+            .into_iter()
+            .chain([("role_name", self.role), ("crn_pattern", self.crn)])
+            .map(|(name, value)| (name.to_string(), AttributeValue::Text(value)))
+            .collect();
         ProvisionResult {
-            account_id: Some(self.grant.account_id),
+            account_id: Some(self.account_id),
             attributes,
             outcome,
             calls: audited.calls(),
@@ -167,38 +143,26 @@ pub async fn add_access(
     let mut scoped = Scoped::new(client, config, request, "add-access").await?;
     let mut headers = api_headers();
     headers.push(("Content-Type".into(), ContentType::Json.mime().into()));
+    let body = json!({
+        "principal": crn::principal(&scoped.account_id),
+        "role_name": scoped.role,
+        "crn_pattern": scoped.crn,
+    });
     let post = HttpRequest {
         method: "POST".into(),
         url: format!("{}/iam/v2/role-bindings", config.base_url()),
         headers,
-        body: Some(
-            json!({
-                "principal": crn::principal(&scoped.grant.account_id),
-                "role_name": scoped.grant.role,
-                "crn_pattern": scoped.crn,
-            })
-            .to_string()
-            .into_bytes(),
-        ),
+        body: Some(body.to_string().into_bytes()),
     };
-    if scoped.dry_run {
+    if request.dry_run {
         scoped.rendered.push(rendered_call(&post));
         return Ok(scoped.finish(Outcome::DryRun, &[], &audited));
     }
-    let rules = CallRules {
-        place: "add-access",
-        success: None,
-        unsuccess: None,
-    };
-    let (response, outcome) = send_call(client, &rules, post, Some(ContentType::Json)).await?;
+    let (response, outcome) =
+        send_call(client, &CallRules::default(), post, Some(ContentType::Json)).await?;
     let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
-    let id: Vec<String> = body
-        .get("id")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .into_iter()
-        .collect();
-    Ok(scoped.finish(outcome, &id, &audited))
+    let ids = Vec::from_iter(body["id"].as_str().map(str::to_string));
+    Ok(scoped.finish(outcome, &ids, &audited))
 }
 
 /// Revokes the request's role on its entitlement.
@@ -210,16 +174,13 @@ pub async fn remove_access(
     let audited = AuditedTransport::new(client.transport());
     let client = client.over(&audited);
     let mut scoped = Scoped::new(client, config, request, "remove-access").await?;
-    let principal = crn::principal(&scoped.grant.account_id);
-    let mut list = url::Url::parse(&format!("{}/iam/v2/role-bindings", config.base_url()))
-        .map_err(|e| ConnectorError::Config(format!("base URL: {e}")))?;
-    list.query_pairs_mut()
-        .append_pair("principal", &principal)
-        .append_pair("role_name", &scoped.grant.role)
-        .append_pair("crn_pattern", &scoped.crn);
-    let first = client
-        .target()
-        .with_largest_page(list.as_str(), &config.origin());
+    let principal = crn::principal(&scoped.account_id);
+    let filters = [
+        ("principal", principal.as_str()),
+        ("role_name", &scoped.role),
+        ("crn_pattern", &scoped.crn),
+    ];
+    let first = role_bindings_url(config, &filters)?;
     // `segment` is an id encoded by `path_segment`, or a dry run's placeholder.
     let delete = |segment: &str| HttpRequest {
         method: "DELETE".into(),
@@ -227,26 +188,18 @@ pub async fn remove_access(
         headers: api_headers(),
         body: None,
     };
-    if scoped.dry_run {
-        scoped
-            .rendered
-            .push(rendered_call(&HttpRequest::get(&first, api_headers())));
-        scoped.rendered.push(rendered_call(&delete(
-            "<id of each binding whose CRN is exactly the entitlement's>",
-        )));
+    if request.dry_run {
+        let placeholder = "<id of each binding whose CRN is exactly the entitlement's>";
+        let calls = [HttpRequest::get(&first, api_headers()), delete(placeholder)];
+        scoped.rendered.extend(calls.iter().map(rendered_call));
         return Ok(scoped.finish(Outcome::DryRun, &[], &audited));
     }
-    let field = |item: &Value, name: &str| {
-        item.get(name)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
+    let field = |item: &Value, name: &str| item[name].as_str().unwrap_or_default().to_string();
     let matches: Vec<String> = client
         .find_in_list(&first, &api_headers(), false, |item| {
-            field(item, "principal") == principal
-                && field(item, "role_name") == scoped.grant.role
-                && field(item, "crn_pattern") == scoped.crn
+            filters
+                .iter()
+                .all(|(name, value)| field(item, name) == *value)
         })
         .await?
         .iter()
@@ -265,14 +218,9 @@ pub async fn remove_access(
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let rules = CallRules {
-        place: "remove-access",
-        success: None,
-        unsuccess: None,
-    };
     let mut outcome = Outcome::AlreadyAbsent;
     for segment in &segments {
-        let (_, deleted) = send_call(client, &rules, delete(segment), None).await?;
+        let (_, deleted) = send_call(client, &CallRules::default(), delete(segment), None).await?;
         if deleted == Outcome::Done {
             outcome = Outcome::Done;
         }

@@ -1,8 +1,6 @@
 //! Confluent's `test-connection`: one authenticated read that proves the base URL, the
 //! grant and the credentials all work.
 
-use serde_json::Value;
-
 use crate::client::Client;
 use crate::confluent::api_headers;
 use crate::dialect::documents::Config;
@@ -20,12 +18,7 @@ pub async fn test_connection(
     let org = body.pointer("/data/0").ok_or_else(|| {
         ConnectorError::InvalidResponse(format!("GET {url}: no organization in the response"))
     })?;
-    let text = |field: &str| {
-        org.get(field)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
+    let text = |field: &str| org[field].as_str().unwrap_or_default().to_string();
     let (id, name) = (text("id"), text("display_name"));
     Ok(ConnectionReport {
         target: format!(

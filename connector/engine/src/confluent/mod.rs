@@ -22,6 +22,7 @@ use serde_json::Value;
 
 use crate::client::{Client, HttpRequest, Recovery};
 use crate::dialect::documents::Config;
+use crate::error::ConnectorError;
 use crate::import::PageSink;
 use crate::model::AttributeValue;
 use crate::provision::{ProvisionRequest, ProvisionResult};
@@ -66,6 +67,18 @@ pub fn api_headers() -> Vec<(String, String)> {
     ]
 }
 
+/// The first page of the role bindings `filters` select, as large as
+/// Confluent serves.
+pub(crate) fn role_bindings_url(
+    config: &Config,
+    filters: &[(&str, &str)],
+) -> Result<String, ConnectorError> {
+    let mut url = url::Url::parse(&format!("{}/iam/v2/role-bindings", config.base_url()))
+        .map_err(|e| ConnectorError::Config(format!("base URL: {e}")))?;
+    url.query_pairs_mut().extend_pairs(filters);
+    Ok(Confluent.with_largest_page(url.as_str(), &config.origin()))
+}
+
 impl Target for Confluent {
     fn name(&self) -> &'static str {
         "confluent-cloud"
@@ -85,10 +98,8 @@ impl Target for Confluent {
         let Ok(mut parsed) = url::Url::parse(url) else {
             return url.to_string();
         };
-        let confluent_list =
-            parsed.path().starts_with("/iam/v2/") || parsed.path().starts_with("/org/v2/");
         if parsed.origin() != *origin
-            || !confluent_list
+            || !(parsed.path().starts_with("/iam/v2/") || parsed.path().starts_with("/org/v2/"))
             || parsed.query_pairs().any(|(k, _)| k == "page_size")
         {
             return url.to_string();
@@ -131,17 +142,16 @@ impl Target for Confluent {
     /// Its `kind` attribute is `user`, or its `customproperty3` is `User`
     /// (where the seed's import maps the account kind).
     fn creates_a_user(&self, request: &ProvisionRequest) -> bool {
-        request
-            .user
-            .iter()
-            .chain(&request.account)
-            .any(|(name, value)| {
-                let AttributeValue::Text(text) = value else {
-                    return false;
-                };
-                (name == "kind" && text.eq_ignore_ascii_case("user"))
-                    || (name == "customproperty3" && text == "User")
-            })
+        let is_user = |(name, value): &(String, AttributeValue)| match (name.as_str(), value) {
+            ("kind", AttributeValue::Text(text)) => text.eq_ignore_ascii_case("user"),
+            ("customproperty3", AttributeValue::Text(text)) => text == "User",
+            _ => false,
+        };
+        request.user.iter().chain(&request.account).any(is_user)
+    }
+
+    fn access_attributes(&self) -> &'static [&'static str] {
+        &access_import::ACCESS_ATTRIBUTES
     }
 
     /// User ids start `u-`, service accounts' `sa-`.

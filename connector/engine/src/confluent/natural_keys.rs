@@ -38,33 +38,26 @@ pub fn recovery_for(confluent: &Confluent, request: &HttpRequest) -> Option<Reco
         vec![Search {
             url: list(&url, &[("display_name", &name)]),
             fields: vec![("/display_name", name)],
-            ignore_case: false,
-            reshape: None,
+            ..Search::default()
         }]
     } else if path.ends_with("/iam/v2/invitations") {
         let email = field("email")?;
         let mut users = url.clone();
         users.set_path(&path.replace("/iam/v2/invitations", "/iam/v2/users"));
+        let by_email = |url: &url::Url, reshape: Option<fn(&Value) -> Value>| Search {
+            url: list(url, &[]),
+            fields: vec![("/email", email.clone())],
+            ignore_case: true,
+            reshape,
+        };
         vec![
-            Search {
-                url: list(&url, &[]),
-                fields: vec![("/email", email.clone())],
-                ignore_case: true,
-                reshape: None,
-            },
-            Search {
-                url: list(&users, &[]),
-                fields: vec![("/email", email)],
-                ignore_case: true,
-                reshape: Some(user_as_invitation),
-            },
+            by_email(&url, None),
+            by_email(&users, Some(user_as_invitation)),
         ]
     } else if path.ends_with("/iam/v2/role-bindings") {
-        let (principal, role, crn) = (
-            field("principal")?,
-            field("role_name")?,
-            field("crn_pattern")?,
-        );
+        let principal = field("principal")?;
+        let role = field("role_name")?;
+        let crn = field("crn_pattern")?;
         vec![Search {
             url: list(
                 &url,
@@ -79,8 +72,7 @@ pub fn recovery_for(confluent: &Confluent, request: &HttpRequest) -> Option<Reco
                 ("/role_name", role),
                 ("/crn_pattern", crn),
             ],
-            ignore_case: false,
-            reshape: None,
+            ..Search::default()
         }]
     } else {
         return None;

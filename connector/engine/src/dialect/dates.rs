@@ -6,9 +6,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 /// A compiled `dateFormat`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DateFormat {
-    /// The pattern as written, for messages.
-    pattern: String,
-    /// The same pattern as chrono `strftime` items.
+    /// The pattern as chrono `strftime` items.
     strftime: String,
 }
 
@@ -17,76 +15,61 @@ impl DateFormat {
     /// write.
     pub fn parse(pattern: &str) -> Result<Self, String> {
         let mut strftime = String::new();
-        let chars: Vec<char> = pattern.chars().collect();
-        let mut i = 0;
-        while i < chars.len() {
-            let c = chars[i];
-            if c == '\'' {
-                // A quoted literal; '' is a literal quote.
-                let mut j = i + 1;
-                if chars.get(j) == Some(&'\'') {
-                    strftime.push('\'');
-                    i += 2;
-                    continue;
+        let mut chars = pattern.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                // '' is a literal quote; otherwise a quote starts a quoted literal.
+                '\'' if chars.next_if_eq(&'\'').is_some() => strftime.push('\''),
+                '\'' => loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => push_literal(&mut strftime, c),
+                        None => return Err(format!("'{pattern}' has an unclosed quote")),
+                    }
+                },
+                c if !c.is_ascii_alphabetic() => push_literal(&mut strftime, c),
+                c => {
+                    let mut run = 1;
+                    while chars.next_if_eq(&c).is_some() {
+                        run += 1;
+                    }
+                    let item = match (c, run) {
+                        ('y', 2) => "%y",
+                        ('y', _) => "%Y",
+                        ('M', 1) => "%-m",
+                        ('M', 2) => "%m",
+                        ('M', 3) => "%b",
+                        ('M', _) => "%B",
+                        ('d', 1) => "%-d",
+                        ('d', _) => "%d",
+                        ('H', 1) => "%-H",
+                        ('H', _) => "%H",
+                        ('h', 1) => "%-I",
+                        ('h', _) => "%I",
+                        ('m', 1) => "%-M",
+                        ('m', _) => "%M",
+                        ('s', 1) => "%-S",
+                        ('s', _) => "%S",
+                        ('S', _) => "%3f",
+                        ('a', _) => "%p",
+                        ('E', 1..=3) => "%a",
+                        ('E', _) => "%A",
+                        ('z', _) => "UTC",
+                        ('Z', _) => "%z",
+                        ('X', 1) | ('X', 2) => "Z",
+                        ('X', _) => "%:z",
+                        _ => {
+                            return Err(format!(
+                                "'{pattern}' uses '{}', which this connector cannot write; expected letters among y M d H h m s S a E z Z X",
+                                c.to_string().repeat(run)
+                            ));
+                        }
+                    };
+                    strftime.push_str(item);
                 }
-                while j < chars.len() && chars[j] != '\'' {
-                    push_literal(&mut strftime, chars[j]);
-                    j += 1;
-                }
-                if j == chars.len() {
-                    return Err(format!("'{pattern}' has an unclosed quote"));
-                }
-                i = j + 1;
-                continue;
             }
-            if !c.is_ascii_alphabetic() {
-                push_literal(&mut strftime, c);
-                i += 1;
-                continue;
-            }
-            let mut run = 1;
-            while chars.get(i + run) == Some(&c) {
-                run += 1;
-            }
-            let item = match (c, run) {
-                ('y', 2) => "%y",
-                ('y', _) => "%Y",
-                ('M', 1) => "%-m",
-                ('M', 2) => "%m",
-                ('M', 3) => "%b",
-                ('M', _) => "%B",
-                ('d', 1) => "%-d",
-                ('d', _) => "%d",
-                ('H', 1) => "%-H",
-                ('H', _) => "%H",
-                ('h', 1) => "%-I",
-                ('h', _) => "%I",
-                ('m', 1) => "%-M",
-                ('m', _) => "%M",
-                ('s', 1) => "%-S",
-                ('s', _) => "%S",
-                ('S', _) => "%3f",
-                ('a', _) => "%p",
-                ('E', 1..=3) => "%a",
-                ('E', _) => "%A",
-                ('z', _) => "UTC",
-                ('Z', _) => "%z",
-                ('X', 1) | ('X', 2) => "Z",
-                ('X', _) => "%:z",
-                _ => {
-                    return Err(format!(
-                        "'{pattern}' uses '{}', which this connector cannot write; expected letters among y M d H h m s S a E z Z X",
-                        c.to_string().repeat(run)
-                    ));
-                }
-            };
-            strftime.push_str(item);
-            i += run;
         }
-        Ok(Self {
-            pattern: pattern.to_string(),
-            strftime,
-        })
+        Ok(Self { strftime })
     }
 
     /// Writes `instant` in this format, in UTC.
@@ -96,10 +79,9 @@ impl DateFormat {
 }
 
 fn push_literal(out: &mut String, c: char) {
-    if c == '%' {
-        out.push_str("%%");
-    } else {
-        out.push(c);
+    match c {
+        '%' => out.push_str("%%"),
+        c => out.push(c),
     }
 }
 
@@ -128,12 +110,6 @@ pub fn read_epoch(number: i64) -> Option<DateTime<Utc>> {
         DateTime::from_timestamp_millis(number)
     } else {
         DateTime::from_timestamp(number, 0)
-    }
-}
-
-impl std::fmt::Display for DateFormat {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.pattern)
     }
 }
 

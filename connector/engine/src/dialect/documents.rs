@@ -3,8 +3,8 @@
 
 use serde::de::DeserializeOwned;
 
-use crate::dialect::import_doc::{IMPORT_DOCUMENT, ImportDocument, ImportPlan};
-use crate::dialect::provision_doc::{ProvisionDocument, ProvisionPlan};
+use crate::dialect::import_doc::{IMPORT_DOCUMENT, ImportPlan};
+use crate::dialect::provision_doc::ProvisionPlan;
 use crate::dialect::urls::has_userinfo;
 use crate::error::{ConfigError, ConnectorError};
 use crate::printable::printable;
@@ -84,18 +84,16 @@ impl Config {
             serde_json::from_str::<serde_json::Value>(json)
                 .map_err(|e| ConfigError::new(name, "", format!("not valid JSON: {e}")))?;
         }
-        let import: ImportDocument = parse_document(
+        let import = ImportPlan::compile(&parse_document(
             IMPORT_DOCUMENT,
             text(IMPORT_DOCUMENT).unwrap_or("{}"),
             &mut warnings,
-        )?;
-        let import = ImportPlan::compile(&import)?;
+        )?)?;
         let mut plan = |name: &str| -> Result<Option<ProvisionPlan>, ConfigError> {
             let Some(json) = text(name) else {
                 return Ok(None);
             };
-            let document: ProvisionDocument = parse_document(name, json, &mut warnings)?;
-            ProvisionPlan::compile(name, &document).map(Some)
+            ProvisionPlan::compile(name, &parse_document(name, json, &mut warnings)?).map(Some)
         };
         let builtin = "a built-in document is always present";
         let provisioning = ProvisionPlans {
@@ -172,20 +170,15 @@ pub fn parse_document<T: DeserializeOwned>(
 ) -> Result<T, ConfigError> {
     let value: serde_json::Value = serde_json::from_str(json)
         .map_err(|e| ConfigError::new(name, "", format!("not valid JSON: {e}")))?;
-    let mut unknown = Vec::new();
-    // serde_ignored writes `?` for each `Option` it passes through; drop them.
     let mut note_unknown = |path: serde_ignored::Path<'_>| {
-        unknown.push(path.to_string().replace(".?", "").replace("?.", ""))
+        // serde_ignored writes `?` for each `Option` it passes through.
+        let path = path.to_string().replace(".?", "").replace("?.", "");
+        let path = printable(&path);
+        warnings.push(format!("{name}: unknown key at {path} is ignored"));
     };
     let deserializer = serde_ignored::Deserializer::new(value, &mut note_unknown);
-    let parsed = serde_path_to_error::deserialize(deserializer)
-        .map_err(|e| ConfigError::new(name, e.path().to_string(), e.inner().to_string()))?;
-    warnings.extend(
-        unknown
-            .into_iter()
-            .map(|path| format!("{name}: unknown key at {} is ignored", printable(&path))),
-    );
-    Ok(parsed)
+    serde_path_to_error::deserialize(deserializer)
+        .map_err(|e| ConfigError::new(name, e.path().to_string(), e.inner().to_string()))
 }
 
 #[cfg(test)]

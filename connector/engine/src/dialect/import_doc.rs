@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::client::pages::Paging;
 use crate::dialect::dates::DateFormat;
 use crate::dialect::mapping::{ColumnMapping, Segment, parse_mapping, parse_path};
-use crate::dialect::request_headers;
+use crate::dialect::place::Place;
 use crate::dialect::status_rules::{StatusAndThresholdConfig, StatusRules};
 use crate::dialect::template::Template;
 use crate::error::ConfigError;
@@ -154,11 +154,10 @@ pub struct PageSpec {
 }
 
 /// `inputParams`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct InputParams {
     /// Whether the call runs once per record of an earlier call.
-    #[serde(default)]
     pub dependent_call: bool,
 }
 
@@ -189,8 +188,6 @@ fn get() -> String {
 pub struct CallPlan {
     /// Where the call sits in the document, for messages.
     pub path: String,
-    /// The request's method.
-    pub method: String,
     /// The URL template.
     pub url: Template,
     /// Header templates.
@@ -235,13 +232,8 @@ impl ImportPlan {
     /// Checks and compiles a parsed document.
     pub fn compile(document: &ImportDocument) -> Result<Self, ConfigError> {
         let mut plan = Self::default();
-        let date_format = match &document.date_format {
-            Some(pattern) => Some(
-                DateFormat::parse(pattern)
-                    .map_err(|e| ConfigError::new(IMPORT_DOCUMENT, "dateFormat", e))?,
-            ),
-            None => None,
-        };
+        let top = Place::new(IMPORT_DOCUMENT, "");
+        let date_format = top.date_format(document.date_format.as_deref())?;
         if let Some(params) = &document.account_params {
             plan.account_calls =
                 compile_calls("accountParams.call", &params.call, "account", &date_format)?;
@@ -252,8 +244,7 @@ impl ImportPlan {
         if let Some(params) = &document.acct_ent_params
             && params.as_object().is_none_or(|p| !p.is_empty())
         {
-            return Err(ConfigError::new(
-                IMPORT_DOCUMENT,
+            return Err(top.error(
                 "acctEntParams",
                 "custom access calls are not supported yet; expected {} (the built-in role-binding import)",
             ));
@@ -298,7 +289,8 @@ fn compile_calls(
     let plans = ordered
         .into_iter()
         .map(|(name, call)| {
-            compile_call(&format!("{path}.{name}"), call, record_binding, date_format)
+            let place = Place::new(IMPORT_DOCUMENT, format!("{path}.{name}"));
+            compile_call(place, call, record_binding, date_format)
         })
         .collect::<Result<Vec<_>, _>>()?;
     if let Some(first) = plans.first()
@@ -314,92 +306,67 @@ fn compile_calls(
 }
 
 fn compile_call(
-    path: &str,
+    place: Place,
     call: &CallSpec,
     record_binding: &str,
     date_format: &Option<DateFormat>,
 ) -> Result<CallPlan, ConfigError> {
-    let error = |at: String, message: String| ConfigError::new(IMPORT_DOCUMENT, at, message);
     let dependent = call.input_params.as_ref().is_some_and(|p| p.dependent_call);
     let method = call.http.http_method.to_ascii_uppercase();
     if method != "GET" {
-        return Err(error(
-            format!("{path}.http.httpMethod"),
+        return Err(place.error(
+            "http.httpMethod",
             format!("'{method}' is not supported for imports; expected GET"),
         ));
     }
-    let template = |at: String, text: &str| -> Result<Template, ConfigError> {
-        let template = Template::parse(text).map_err(|e| error(at.clone(), e))?;
-        let bound = |v: &str| {
-            v == "access_token"
-                || (dependent
-                    && v.strip_prefix(record_binding)
-                        .is_some_and(|r| r.starts_with('.')))
-        };
-        if let Some(unbound) = template.variables().find(|v| !bound(v)) {
-            let expected = if dependent {
-                format!("${{access_token}} or ${{{record_binding}.<attribute>}}")
-            } else {
-                "${access_token} (record attributes are bound only in dependent calls)".to_string()
-            };
-            return Err(error(
-                at,
-                format!("'${{{unbound}}}' is not bound in imports; expected {expected}"),
-            ));
+    let bound = |v: &str| {
+        let record = v
+            .strip_prefix(record_binding)
+            .is_some_and(|r| r.starts_with('.'));
+        if v == "access_token" || (dependent && record) {
+            return Ok(());
         }
-        Ok(template)
+        let expected = if dependent {
+            format!("${{access_token}} or ${{{record_binding}.<attribute>}}")
+        } else {
+            "${access_token} (record attributes are bound only in dependent calls)".to_string()
+        };
+        Err(format!(
+            "'${{{v}}}' is not bound in imports; expected {expected}"
+        ))
     };
-    let url = template(format!("{path}.http.url"), &call.http.url)?;
-    url.check_url()
-        .map_err(|e| error(format!("{path}.http.url"), e))?;
-    let headers: Vec<(String, Template)> = call
-        .http
-        .http_headers
-        .iter()
-        .map(|(name, value)| {
-            let value = template(format!("{path}.http.httpHeaders.{name}"), value)?;
-            Ok((name.clone(), value))
-        })
-        .collect::<Result<_, ConfigError>>()?;
-    request_headers::check_templates(&headers).map_err(|(name, e)| {
-        let at = name.map_or(String::new(), |name| format!(".{name}"));
-        error(format!("{path}.http.httpHeaders{at}"), e)
-    })?;
+    let (url, headers) = place.request("http.", &call.http.url, &call.http.http_headers, bound)?;
     let list_field = if call.list_field.trim().is_empty() {
         Vec::new()
     } else {
-        parse_path(&call.list_field).map_err(|e| error(format!("{path}.listField"), e))?
+        parse_path(&call.list_field).map_err(|e| place.error("listField", e))?
     };
     let columns = call
         .cols_to_props_map
         .iter()
         .map(|(target, spec)| {
             let mut column = parse_mapping(target, spec)
-                .map_err(|e| error(format!("{path}.colsToPropsMap.{target}"), e))?;
+                .map_err(|e| place.error(format_args!("colsToPropsMap.{target}"), e))?;
             column.date_format = date_format.clone();
             Ok(column)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    if !dependent && !columns.iter().any(|c| c.target == call.key_field) {
-        return Err(error(
-            format!("{path}.keyField"),
+    if !dependent && !call.cols_to_props_map.contains_key(&call.key_field) {
+        return Err(place.error(
+            "keyField",
             format!(
                 "'{}' is not a target of colsToPropsMap, so it can never match; expected one of {:?}",
                 call.key_field,
-                columns
-                    .iter()
-                    .map(|c| c.target.as_str())
-                    .collect::<Vec<_>>()
+                call.cols_to_props_map.keys().collect::<Vec<_>>()
             ),
         ));
     }
     let paging = match &call.pagination {
         None => Paging::Automatic,
-        Some(spec) => compile_paging(&format!("{path}.pagination"), spec)?,
+        Some(spec) => compile_paging(&place, spec)?,
     };
     Ok(CallPlan {
-        path: path.to_string(),
-        method,
+        path: place.path,
         url,
         headers,
         list_field,
@@ -410,54 +377,50 @@ fn compile_call(
     })
 }
 
-fn compile_paging(path: &str, spec: &PaginationSpec) -> Result<Paging, ConfigError> {
-    let error = |at: &str, message: String| {
-        ConfigError::new(IMPORT_DOCUMENT, format!("{path}{at}"), message)
-    };
+fn compile_paging(place: &Place, spec: &PaginationSpec) -> Result<Paging, ConfigError> {
     let optional_path = |at: &str, text: &Option<String>| {
         text.as_deref()
-            .map(|p| parse_path(p).map_err(|e| error(at, e)))
+            .map(|p| parse_path(p).map_err(|e| place.error(at, e)))
             .transpose()
     };
+    let per_page = |at: &str, size: u64| match size {
+        0 => Err(place.error(at, "0 records per page; expected at least 1")),
+        size => Ok(size),
+    };
     match (&spec.next_url, &spec.offset, &spec.page) {
-        (Some(next), None, None) => Ok(Paging::NextUrl(
-            parse_path(&response_path(&next.next_url_path).ok_or_else(|| {
-                error(
-                    ".nextUrl.nextUrlPath",
-                    format!(
-                        "'{}' is not a path; expected one such as metadata.next or ${{response.completeResponseMap.metadata.next}}",
-                        next.next_url_path
-                    ),
+        (Some(next), None, None) => {
+            let text = &next.next_url_path;
+            let path = response_path(text).ok_or_else(|| {
+                format!(
+                    "'{text}' is not a path; expected one such as metadata.next or ${{response.completeResponseMap.metadata.next}}"
                 )
-            })?)
-            .map_err(|e| error(".nextUrl.nextUrlPath", e))?,
-        )),
-        (None, Some(offset), None) => {
-            if offset.batch_size == 0 {
-                return Err(error(".offset.batchSize", "0 records per page; expected at least 1".into()));
-            }
-            Ok(Paging::Offset {
-                offset_param: offset.offset_param.clone(),
-                batch_param: offset.batch_param.clone(),
-                batch_size: offset.batch_size,
-                total_count: optional_path(".offset.totalCountPath", &offset.total_count_path)?,
-            })
+            });
+            let path = path.and_then(|path| parse_path(&path));
+            let at = "pagination.nextUrl.nextUrlPath";
+            Ok(Paging::NextUrl(path.map_err(|e| place.error(at, e))?))
         }
-        (None, None, Some(page)) => {
-            if page.page_size == 0 {
-                return Err(error(".page.pageSize", "0 records per page; expected at least 1".into()));
-            }
-            Ok(Paging::Page {
-                page_param: page.page_param.clone().unwrap_or_else(|| "page".to_string()),
-                size_param: page.page_size_param.clone(),
-                size: page.page_size,
-                first: page.first_page.unwrap_or(1),
-                total_pages: optional_path(".page.totalPagesPath", &page.total_pages_path)?,
-            })
-        }
-        _ => Err(error(
-            "",
-            "expected exactly one of nextUrl, offset and page".to_string(),
+        (None, Some(offset), None) => Ok(Paging::Offset {
+            offset_param: offset.offset_param.clone(),
+            batch_param: offset.batch_param.clone(),
+            batch_size: per_page("pagination.offset.batchSize", offset.batch_size)?,
+            total_count: optional_path(
+                "pagination.offset.totalCountPath",
+                &offset.total_count_path,
+            )?,
+        }),
+        (None, None, Some(page)) => Ok(Paging::Page {
+            page_param: page
+                .page_param
+                .clone()
+                .unwrap_or_else(|| "page".to_string()),
+            size_param: page.page_size_param.clone(),
+            size: per_page("pagination.page.pageSize", page.page_size)?,
+            first: page.first_page.unwrap_or(1),
+            total_pages: optional_path("pagination.page.totalPagesPath", &page.total_pages_path)?,
+        }),
+        _ => Err(place.error(
+            "pagination",
+            "expected exactly one of nextUrl, offset and page",
         )),
     }
 }

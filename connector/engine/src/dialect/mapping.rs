@@ -8,6 +8,7 @@ use serde_json::Value;
 use chrono::SecondsFormat;
 
 use crate::dialect::dates::{DateFormat, read_date, read_epoch};
+use crate::dialect::expr::text_of;
 use crate::model::AttributeValue;
 
 /// The separator between a source path and its type.
@@ -15,7 +16,7 @@ const TYPE_SEPARATOR: &str = "~#~";
 /// How a literal dot inside one field name is written.
 const LITERAL_DOT: &str = "~dot#";
 
-/// One step of a source path.
+/// One step of a source path or of an expression's property path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Segment {
     /// An object field.
@@ -89,10 +90,7 @@ pub fn parse_path(path: &str) -> Result<Vec<Segment>, String> {
     let mut segments = Vec::new();
     for part in path.split('.') {
         let part = part.replace(LITERAL_DOT, ".");
-        let (name, mut rest) = match part.find('[') {
-            Some(at) => (&part[..at], &part[at..]),
-            None => (part.as_str(), ""),
-        };
+        let (name, mut rest) = part.split_at(part.find('[').unwrap_or(part.len()));
         if name.is_empty() && rest.is_empty() {
             return Err(format!(
                 "'{path}' has an empty field name; expected names separated by '.'"
@@ -101,21 +99,21 @@ pub fn parse_path(path: &str) -> Result<Vec<Segment>, String> {
         if !name.is_empty() {
             segments.push(Segment::Field(name.to_string()));
         }
-        while !rest.is_empty() {
-            let close = rest
-                .find(']')
+        while let Some(inside) = rest.strip_prefix('[') {
+            let (index, after) = inside
+                .split_once(']')
                 .ok_or_else(|| format!("'{path}' has an unclosed '['"))?;
-            let index = rest[1..close]
+            let index = index
                 .trim()
                 .parse()
-                .map_err(|_| format!("'{path}' has a non-numeric index '{}'", &rest[1..close]))?;
+                .map_err(|_| format!("'{path}' has a non-numeric index '{index}'"))?;
             segments.push(Segment::Index(index));
-            rest = &rest[close + 1..];
-            if !rest.is_empty() && !rest.starts_with('[') {
-                return Err(format!(
-                    "'{path}' has '{rest}' after an index; expected '.' or '['"
-                ));
-            }
+            rest = after;
+        }
+        if !rest.is_empty() {
+            return Err(format!(
+                "'{path}' has '{rest}' after an index; expected '.' or '['"
+            ));
         }
     }
     Ok(segments)
@@ -132,17 +130,18 @@ pub fn lookup<'v>(value: &'v Value, path: &[Segment]) -> Option<&'v Value> {
 impl ColumnMapping {
     /// Reads and types this column from one source record.
     pub fn apply(&self, record: &Value) -> Result<AttributeValue, String> {
-        let value = match lookup(record, &self.source) {
-            None | Some(Value::Null) => return Ok(AttributeValue::Absent),
-            Some(value) => value,
+        let Some(value) = lookup(record, &self.source).filter(|v| !v.is_null()) else {
+            return Ok(AttributeValue::Absent);
         };
         let mismatch =
             |expected: &str| format!("'{}' expected {expected}, got {value}", self.target);
+        let whole_number = || match value {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        };
         Ok(match self.value_type {
-            ValueType::Char => AttributeValue::Text(match value {
-                Value::String(text) => text.clone(),
-                other => other.to_string(),
-            }),
+            ValueType::Char => AttributeValue::Text(text_of(value)),
             ValueType::Date => AttributeValue::Text(match (value, &self.date_format) {
                 (Value::String(text), None) => text.clone(),
                 (Value::String(text), Some(format)) => {
@@ -151,12 +150,7 @@ impl ColumnMapping {
                 _ => return Err(mismatch("a date-time")),
             }),
             ValueType::EpochDate => {
-                let number = match value {
-                    Value::Number(n) => n.as_i64(),
-                    Value::String(s) => s.trim().parse().ok(),
-                    _ => None,
-                };
-                let instant = number
+                let instant = whole_number()
                     .and_then(read_epoch)
                     .ok_or_else(|| mismatch("seconds or milliseconds since the epoch"))?;
                 AttributeValue::Text(match &self.date_format {
@@ -164,11 +158,9 @@ impl ColumnMapping {
                     None => instant.to_rfc3339_opts(SecondsFormat::Secs, true),
                 })
             }
-            ValueType::Int => AttributeValue::Integer(match value {
-                Value::Number(n) => n.as_i64().ok_or_else(|| mismatch("a whole number"))?,
-                Value::String(s) => s.trim().parse().map_err(|_| mismatch("a whole number"))?,
-                _ => return Err(mismatch("a whole number")),
-            }),
+            ValueType::Int => {
+                AttributeValue::Integer(whole_number().ok_or_else(|| mismatch("a whole number"))?)
+            }
             ValueType::Bool => AttributeValue::Boolean(match value {
                 Value::Bool(b) => *b,
                 Value::String(s) if s.eq_ignore_ascii_case("true") => true,

@@ -7,6 +7,7 @@ pub mod documents;
 pub mod expr;
 pub mod import_doc;
 pub mod mapping;
+pub mod place;
 pub mod provision_doc;
 pub mod request_headers;
 pub mod status_rules;

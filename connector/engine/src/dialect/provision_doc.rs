@@ -7,9 +7,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::client::MAX_REQUEST_BODY;
-use crate::dialect::dates::DateFormat;
-use crate::dialect::mapping::{ColumnMapping, Segment, parse_mapping, parse_path};
-use crate::dialect::request_headers;
+use crate::dialect::expr::text_of;
+use crate::dialect::mapping::{ColumnMapping, Segment, lookup, parse_mapping, parse_path};
+use crate::dialect::place::Place;
 use crate::dialect::template::Template;
 use crate::error::ConfigError;
 
@@ -90,20 +90,18 @@ pub struct ResponseRule {
     /// Statuses that match; empty means any.
     pub statuses: Vec<u16>,
     /// Body paths and the values that match there; all must match.
-    pub fields: Vec<(String, Vec<Segment>, Vec<Value>)>,
+    pub fields: Vec<(Vec<Segment>, Vec<Value>)>,
 }
 
 impl ResponseRule {
     /// Whether a response with `status` and JSON `body` matches.
     pub fn matches(&self, status: u16, body: &Value) -> bool {
         (self.statuses.is_empty() || self.statuses.contains(&status))
-            && self.fields.iter().all(|(_, path, accepted)| {
-                crate::dialect::mapping::lookup(body, path).is_some_and(|found| {
-                    accepted.iter().any(|a| {
-                        a == found
-                            || crate::dialect::expr::text_of(a)
-                                == crate::dialect::expr::text_of(found)
-                    })
+            && self.fields.iter().all(|(path, accepted)| {
+                lookup(body, path).is_some_and(|found| {
+                    accepted
+                        .iter()
+                        .any(|a| a == found || text_of(a) == text_of(found))
                 })
             })
     }
@@ -163,42 +161,31 @@ const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 impl ProvisionPlan {
     /// Checks and compiles a parsed document named `name`.
     pub fn compile(name: &str, document: &ProvisionDocument) -> Result<Self, ConfigError> {
-        let error = |at: String, message: String| ConfigError::new(name, at, message);
+        let top = Place::new(name, "");
         if document.call.is_empty() {
-            return Err(error(
-                "call".into(),
-                "no calls; expected at least one".into(),
-            ));
+            return Err(top.error("call", "no calls; expected at least one"));
         }
-        let date_format = match &document.date_format {
-            Some(pattern) => {
-                Some(DateFormat::parse(pattern).map_err(|e| error("dateFormat".into(), e))?)
-            }
-            None => None,
-        };
+        let date_format = top.date_format(document.date_format.as_deref())?;
+        let names: Vec<&str> = document.call.iter().map(|c| c.name.as_str()).collect();
         let mut calls = Vec::new();
         for (index, spec) in document.call.iter().enumerate() {
-            let earlier: Vec<&str> = calls
-                .iter()
-                .map(|c: &ProvisionCall| c.name.as_str())
-                .collect();
-            if earlier.contains(&spec.name.as_str()) {
-                return Err(error(
-                    format!("call[{index}].name"),
+            let earlier = &names[..index];
+            if earlier.contains(&names[index]) {
+                return Err(top.error(
+                    format_args!("call[{index}].name"),
                     format!(
                         "'{}' names an earlier call too; expected a unique name",
                         spec.name
                     ),
                 ));
             }
-            calls.push(compile_call(name, index, spec, &earlier)?);
+            calls.push(compile_call(name, index, spec, earlier)?);
         }
-        let names: Vec<&str> = calls.iter().map(|c| c.name.as_str()).collect();
-        let response_path = |at: String, text: &str| -> Result<Vec<Segment>, ConfigError> {
-            let path = parse_path(text).map_err(|e| error(at.clone(), e))?;
+        let response_path = |at: &str, text: &str| -> Result<Vec<Segment>, ConfigError> {
+            let path = parse_path(text).map_err(|e| top.error(at, e))?;
             match path.first() {
                 Some(Segment::Field(call)) if names.contains(&call.as_str()) => Ok(path),
-                _ => Err(error(
+                _ => Err(top.error(
                     at,
                     format!(
                         "'{text}' does not start with a call's name; expected one of {names:?}, as in call1.message.id"
@@ -209,16 +196,15 @@ impl ProvisionPlan {
         let account_id_path = document
             .account_id_path
             .as_deref()
-            .map(|p| response_path("accountIdPath".into(), p))
+            .map(|p| response_path("accountIdPath", p))
             .transpose()?;
         let response_columns = document
             .response_cols_to_props_map
             .iter()
             .map(|(target, spec)| {
                 let at = format!("responseColsToPropsMap.{target}");
-                let mut column = parse_mapping(target, spec).map_err(|e| error(at.clone(), e))?;
-                let source = spec.split("~#~").next().unwrap_or_default();
-                response_path(at, source)?;
+                let mut column = parse_mapping(target, spec).map_err(|e| top.error(&at, e))?;
+                response_path(&at, spec.split("~#~").next().unwrap_or_default())?;
                 column.date_format = date_format.clone();
                 Ok(column)
             })
@@ -238,11 +224,10 @@ fn compile_call(
     spec: &CallSpec,
     earlier: &[&str],
 ) -> Result<ProvisionCall, ConfigError> {
-    let at = |field: &str| format!("call[{index}] ({}).{field}", spec.name);
-    let error = |field: &str, message: String| ConfigError::new(document, at(field), message);
+    let place = Place::new(document, format!("call[{index}] ({})", spec.name));
     let method = spec.http_method.to_ascii_uppercase();
     if !METHODS.contains(&method.as_str()) {
-        return Err(error(
+        return Err(place.error(
             "httpMethod",
             format!(
                 "'{}' is not a method; expected one of {METHODS:?}",
@@ -250,37 +235,29 @@ fn compile_call(
             ),
         ));
     }
-    let template = |field: &str, text: &str| -> Result<Template, ConfigError> {
-        let template = Template::parse(text).map_err(|e| error(field, e))?;
-        for variable in template.variables() {
-            let mut parts = variable.split('.');
-            let root = parts.next().unwrap_or_default();
-            if !BINDINGS.contains(&root) {
-                return Err(error(
-                    field,
-                    format!("'{variable}' is not bound; expected a name under {BINDINGS:?}"),
-                ));
-            }
-            if root == "response" {
-                let call = parts.next().unwrap_or_default();
-                if !earlier.contains(&call) {
-                    return Err(error(
-                        field,
-                        format!(
-                            "'{variable}' reads the response of '{call}', which has not run by then; expected one of {earlier:?}"
-                        ),
-                    ));
-                }
-            }
+    let bound = |variable: &str| {
+        let mut parts = variable.split('.');
+        let root = parts.next().unwrap_or_default();
+        if !BINDINGS.contains(&root) {
+            return Err(format!(
+                "'{variable}' is not bound; expected a name under {BINDINGS:?}"
+            ));
         }
-        Ok(template)
+        let call = parts.next().unwrap_or_default();
+        if root == "response" && !earlier.contains(&call) {
+            return Err(format!(
+                "'{variable}' reads the response of '{call}', which has not run by then; expected one of {earlier:?}"
+            ));
+        }
+        Ok(())
     };
+    let template = |field: &str, text: &str| place.template(field, text, bound);
     let content_type = match spec.http_content_type.as_deref().map(str::trim) {
         None | Some("") => ContentType::Json,
         Some(t) if t.eq_ignore_ascii_case("application/json") => ContentType::Json,
         Some(t) if t.eq_ignore_ascii_case("application/x-www-form-urlencoded") => ContentType::Form,
         Some(other) => {
-            return Err(error(
+            return Err(place.error(
                 "httpContentType",
                 format!(
                     "'{other}' is not supported; expected application/json or application/x-www-form-urlencoded"
@@ -296,14 +273,11 @@ fn compile_call(
             fields
                 .iter()
                 .map(|(name, value)| {
-                    let text = match value {
-                        Value::String(text) => text.clone(),
-                        other => other.to_string(),
-                    };
-                    Ok((
-                        name.clone(),
-                        template(&format!("httpParams.{name}"), &text)?,
-                    ))
+                    let text = value
+                        .as_str()
+                        .map_or_else(|| value.to_string(), String::from);
+                    let value = template(&format!("httpParams.{name}"), &text)?;
+                    Ok((name.clone(), value))
                 })
                 .collect::<Result<_, ConfigError>>()?,
         )),
@@ -312,7 +286,7 @@ fn compile_call(
             &object.to_string(),
         )?)),
         (Some(other), _) => {
-            return Err(error(
+            return Err(place.error(
                 "httpParams",
                 format!("{other} is not a body; expected a string template or an object"),
             ));
@@ -320,14 +294,14 @@ fn compile_call(
     };
     let fixed_text = match &body {
         None => 0,
-        Some(BodyTemplate::Text(template)) => template.literals().map(str::len).sum(),
+        Some(BodyTemplate::Text(template)) => template.fixed_len(),
         Some(BodyTemplate::Fields(fields)) => fields
             .iter()
-            .map(|(name, template)| name.len() + template.literals().map(str::len).sum::<usize>())
+            .map(|(name, template)| name.len() + template.fixed_len())
             .sum(),
     };
     if fixed_text > MAX_REQUEST_BODY {
-        return Err(error(
+        return Err(place.error(
             "httpParams",
             format!(
                 "the body's fixed text alone is {fixed_text} bytes; the host sends at most {MAX_REQUEST_BODY}"
@@ -336,30 +310,13 @@ fn compile_call(
     }
     let rule = |field: &str, spec: &Option<IndexMap<String, Value>>| {
         spec.as_ref()
-            .map(|spec| compile_rule(spec).map_err(|e| error(field, e)))
+            .map(|spec| compile_rule(spec).map_err(|e| place.error(field, e)))
             .transpose()
     };
-    let url = template("url", &spec.url)?;
-    url.check_url().map_err(|e| error("url", e))?;
-    let headers: Vec<(String, Template)> = spec
-        .http_headers
-        .iter()
-        .map(|(name, value)| {
-            Ok((
-                name.clone(),
-                template(&format!("httpHeaders.{name}"), value)?,
-            ))
-        })
-        .collect::<Result<_, ConfigError>>()?;
-    request_headers::check_templates(&headers).map_err(|(name, e)| {
-        let field = name.map_or("httpHeaders".to_string(), |name| {
-            format!("httpHeaders.{name}")
-        });
-        error(&field, e)
-    })?;
+    let (url, headers) = place.request("", &spec.url, &spec.http_headers, bound)?;
     Ok(ProvisionCall {
         name: spec.name.clone(),
-        place: format!("{document}: call[{index}] ({})", spec.name),
+        place: format!("{document}: {}", place.path),
         method,
         url,
         headers,
@@ -394,7 +351,7 @@ fn compile_rule(spec: &IndexMap<String, Value>) -> Result<ResponseRule, String> 
                 .collect::<Result<_, _>>()?;
         } else {
             let path = parse_path(key.strip_prefix("message.").unwrap_or(key))?;
-            rule.fields.push((key.clone(), path, values));
+            rule.fields.push((path, values));
         }
     }
     Ok(rule)

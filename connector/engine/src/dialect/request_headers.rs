@@ -4,7 +4,6 @@
 //! configuration mistake, caught when it loads. Values are checked once
 //! rendered, before anything is sent.
 
-use crate::dialect::template::Template;
 use crate::printable::printable;
 
 /// Headers a document may not set: those `wasmtime-wasi-http` forbids, `TE`,
@@ -66,22 +65,6 @@ pub fn check_size(total: usize) -> Result<(), String> {
 /// The bytes `headers` take: names and values.
 pub fn size_of(headers: &[(String, String)]) -> usize {
     headers.iter().map(|(n, v)| n.len() + v.len()).sum()
-}
-
-/// Checks a document's header templates when it loads: each name, the fixed
-/// text of each value, and the size of all the fixed text. The error names
-/// the header it is about, or none when it is about them all.
-pub fn check_templates(headers: &[(String, Template)]) -> Result<(), (Option<&str>, String)> {
-    for (name, value) in headers {
-        check_name(name)
-            .and_then(|()| value.literals().try_for_each(check_value))
-            .map_err(|e| (Some(name.as_str()), e))?;
-    }
-    let fixed = headers
-        .iter()
-        .map(|(name, value)| name.len() + value.literals().map(str::len).sum::<usize>())
-        .sum();
-    check_size(fixed).map_err(|e| (None, e))
 }
 
 #[cfg(test)]

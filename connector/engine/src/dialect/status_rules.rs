@@ -14,6 +14,7 @@
 use serde::Deserialize;
 
 use crate::dialect::import_doc::IMPORT_DOCUMENT;
+use crate::dialect::place::Place;
 use crate::error::ConfigError;
 use crate::model::Status;
 
@@ -100,38 +101,32 @@ impl Default for StatusRules {
     }
 }
 
-const BLOCK: &str = "statusAndThresholdConfig";
-
 impl StatusRules {
     /// Checks and compiles the block.
     pub fn compile(block: &StatusAndThresholdConfig) -> Result<Self, ConfigError> {
-        let defaults = Self::default();
-        let threshold = |key: &str, value: &Option<Loose>| {
-            match value {
+        let place = Place::new(IMPORT_DOCUMENT, "statusAndThresholdConfig");
+        let error = |key: &str, value: &Loose, expected: &str| {
+            place.error(key, format!("{} is not {expected}", show(value)))
+        };
+        let threshold = |key: &str, value: &Option<Loose>| match value {
             None => Ok(Threshold::Default),
             Some(value) => threshold(value).ok_or_else(|| {
-                ConfigError::new(
-                    IMPORT_DOCUMENT,
-                    format!("{BLOCK}.{key}"),
-                    format!("{} is not a threshold; expected a count such as 50 or a percentage such as \"10%\"", show(value)),
+                error(
+                    key,
+                    value,
+                    "a threshold; expected a count such as 50 or a percentage such as \"10%\"",
                 )
             }),
-        }
         };
-        let flag = |key: &str, value: &Option<Loose>, default: bool| match value {
-            None => Ok(default),
-            Some(value) => boolean(value).ok_or_else(|| {
-                ConfigError::new(
-                    IMPORT_DOCUMENT,
-                    format!("{BLOCK}.{key}"),
-                    format!("{} is not a boolean; expected true or false", show(value)),
-                )
-            }),
+        let flag = |key: &str, value: &Option<Loose>| match value {
+            None => Ok(false),
+            Some(value) => {
+                boolean(value).ok_or_else(|| error(key, value, "a boolean; expected true or false"))
+            }
         };
         let inactivate = flag(
             "inactivateAccountsNotInFile",
             &block.inactivate_accounts_not_in_file,
-            false,
         )?;
         Ok(Self {
             account_threshold: threshold("accountThresholdValue", &block.account_threshold_value)?,
@@ -141,7 +136,7 @@ impl StatusRules {
             } else {
                 Status::Suspended
             },
-            delete_links: flag("deleteLinks", &block.delete_links, defaults.delete_links)?,
+            delete_links: flag("deleteLinks", &block.delete_links)?,
         })
     }
 }

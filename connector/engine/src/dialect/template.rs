@@ -8,7 +8,8 @@
 
 use serde_json::Value;
 
-use crate::dialect::expr::{self, Expr, Scope, Step};
+use crate::dialect::expr::{self, Expr, Scope};
+use crate::dialect::mapping::Segment;
 use crate::dialect::urls::{is_dot_segment, names_userinfo};
 use crate::printable::quoted;
 
@@ -34,29 +35,24 @@ impl Template {
     pub fn parse(text: &str) -> Result<Self, String> {
         let mut parts = Vec::new();
         let mut rest = text;
-        let mut offset = 0;
         while let Some(start) = rest.find("${") {
+            let at = text.len() - rest.len() + start;
             if start > 0 {
                 parts.push(Part::Literal(rest[..start].to_string()));
             }
             let inside = &rest[start + 2..];
-            let end = closing_brace(inside).ok_or_else(|| {
-                format!(
-                    "position {}: '${{' is never closed; expected '}}'",
-                    offset + start
-                )
-            })?;
+            let end = closing_brace(inside)
+                .ok_or_else(|| format!("position {at}: '${{' is never closed; expected '}}'"))?;
             let source = &inside[..end];
             let expr = expr::parse(source).map_err(|e| {
                 format!(
                     "position {}: in '${{{}}}': {}",
-                    offset + start + 2 + e.offset,
+                    at + 2 + e.offset,
                     quoted(source),
                     e.message
                 )
             })?;
             parts.push(Part::Expression(expr, source.trim().to_string()));
-            offset += start + 2 + end + 1;
             rest = &inside[end + 1..];
         }
         if !rest.is_empty() {
@@ -81,6 +77,11 @@ impl Template {
         })
     }
 
+    /// The bytes of fixed text between the `${…}` parts.
+    pub fn fixed_len(&self) -> usize {
+        self.literals().map(str::len).sum()
+    }
+
     /// Renders the template, encoding each substituted value with `encode`.
     /// A part that is one plain property path with no value is an error: a
     /// URL or body with a hole in it is never sent.
@@ -89,16 +90,13 @@ impl Template {
         bindings: &Bindings,
         encode: impl Fn(&str) -> String,
     ) -> Result<String, String> {
-        let mut out = String::new();
-        for part in &self.parts {
-            match part {
-                Part::Literal(text) => out.push_str(text),
-                Part::Expression(expr, source) => {
-                    out.push_str(&encode(&value_text(expr, source, bindings)?));
-                }
-            }
-        }
-        Ok(out)
+        self.parts
+            .iter()
+            .map(|part| match part {
+                Part::Literal(text) => Ok(text.clone()),
+                Part::Expression(expr, source) => Ok(encode(&value_text(expr, source, bindings)?)),
+            })
+            .collect()
     }
 
     /// Renders a URL template: each value percent-encoded, and a value in
@@ -108,17 +106,17 @@ impl Template {
     pub fn render_url(&self, bindings: &Bindings) -> Result<String, UrlError> {
         let mut out = String::new();
         let mut in_path = true;
-        let mut segment = PathSegment::default();
+        // Where the current path segment starts, and the values in it.
+        let mut start = 0;
+        let mut values = Vec::new();
         for part in &self.parts {
             match part {
                 Part::Literal(text) => {
                     for c in text.chars() {
                         if in_path && matches!(c, '/' | '?' | '#') {
-                            segment.check(&out)?;
-                            segment = PathSegment {
-                                start: out.len() + 1,
-                                ..PathSegment::default()
-                            };
+                            check_segment(&out[start..], &values)?;
+                            values.clear();
+                            start = out.len() + 1;
                             in_path = c == '/';
                         }
                         out.push(c);
@@ -137,15 +135,14 @@ impl Template {
                                 from_response,
                             });
                         }
-                        segment.sources.push(source.clone());
-                        segment.from_response |= from_response;
+                        values.push((source.as_str(), from_response));
                     }
                     out.push_str(&percent_encode(&value));
                 }
             }
         }
         if in_path {
-            segment.check(&out)?;
+            check_segment(&out[start..], &values)?;
         }
         Ok(out)
     }
@@ -192,31 +189,20 @@ pub enum UrlError {
     },
 }
 
-/// The path segment being rendered, and the values in it.
-#[derive(Debug, Default)]
-struct PathSegment {
-    start: usize,
-    sources: Vec<String>,
-    from_response: bool,
-}
-
-impl PathSegment {
-    /// Refuses the segment ending at the end of `out` if a value made it a
-    /// dot segment.
-    fn check(&self, out: &str) -> Result<(), UrlError> {
-        let text = &out[self.start.min(out.len())..];
-        if self.sources.is_empty() || !is_dot_segment(text) {
-            return Ok(());
-        }
-        let parts: Vec<String> = self.sources.iter().map(|s| format!("'${{{s}}}'")).collect();
-        Err(UrlError::NotASegment {
-            message: format!(
-                "{} makes the path segment '{text}', which would move up the URL's path; expected an id",
-                parts.join(" and ")
-            ),
-            from_response: self.from_response,
-        })
+/// Refuses a rendered path segment that `values` (each part's source, and
+/// whether it reads a response) made a dot segment.
+fn check_segment(text: &str, values: &[(&str, bool)]) -> Result<(), UrlError> {
+    if values.is_empty() || !is_dot_segment(text) {
+        return Ok(());
     }
+    let parts: Vec<String> = values.iter().map(|(s, _)| format!("'${{{s}}}'")).collect();
+    Err(UrlError::NotASegment {
+        message: format!(
+            "{} makes the path segment '{text}', which would move up the URL's path; expected an id",
+            parts.join(" and ")
+        ),
+        from_response: values.iter().any(|(_, from_response)| *from_response),
+    })
 }
 
 /// Whether `expr` reads a `response.…` value.
@@ -232,20 +218,15 @@ fn value_text(expr: &Expr, source: &str, bindings: &Bindings) -> Result<String, 
     let value = expr
         .eval(bindings)
         .map_err(|e| format!("'${{{source}}}': {e}"))?;
-    if value.is_null() && expr.as_path().is_some() {
+    if value.is_null() && matches!(expr, Expr::Path(_)) {
         return Err(format!("'${{{source}}}' has no value"));
     }
-    if value.is_object() || value.is_array() {
-        return Err(format!(
-            "'${{{source}}}' is {}, not a single value",
-            if value.is_object() {
-                "an object"
-            } else {
-                "a list"
-            }
-        ));
-    }
-    Ok(expr::text_of(&value))
+    let kind = match value {
+        Value::Object(_) => "an object",
+        Value::Array(_) => "a list",
+        value => return Ok(expr::text_of(&value)),
+    };
+    Err(format!("'${{{source}}}' is {kind}, not a single value"))
 }
 
 /// The offset of the `}` that closes a `${`, skipping quoted text.
@@ -302,19 +283,14 @@ impl Scope for Bindings {
         self.tree.get(name)
     }
 
-    fn missing(&self, steps: &[Step]) -> Value {
+    fn missing(&self, steps: &[Segment]) -> Value {
         match steps.first() {
-            Some(Step::Field(root)) if self.responses_are_placeholders && root == "response" => {
+            Some(Segment::Field(root)) if self.responses_are_placeholders && root == "response" => {
                 Value::String(format!("<{}>", expr::path_text(steps)))
             }
             _ => Value::Null,
         }
     }
-}
-
-/// Leaves a value as it is (headers).
-pub fn verbatim(value: &str) -> String {
-    value.to_string()
 }
 
 /// Characters a value substituted into a URL keeps as they are: the
@@ -353,7 +329,7 @@ mod tests {
             Template::parse("https://x/iam/v2/service-accounts/${account.accountID}").unwrap();
         assert_eq!(
             Ok("https://x/iam/v2/service-accounts/sa-1".to_string()),
-            template.render(&bindings, verbatim)
+            template.render(&bindings, str::to_string)
         );
     }
 
@@ -374,7 +350,7 @@ mod tests {
         );
         let unbound = Template::parse("${user.name}")
             .unwrap()
-            .render(&Bindings::default(), verbatim);
+            .render(&Bindings::default(), str::to_string);
         assert_eq!(Err("'${user.name}' has no value".to_string()), unbound);
     }
 
@@ -407,7 +383,7 @@ mod tests {
         bindings.bind("user", json!({"x": "}"}));
         assert_eq!(
             Ok("brace!".to_string()),
-            template.render(&bindings, verbatim)
+            template.render(&bindings, str::to_string)
         );
     }
 

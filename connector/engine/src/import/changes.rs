@@ -2,33 +2,39 @@
 //! state as it arrives, and what the state has but the target no longer
 //! returns is judged at the end, under the status rules and thresholds.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
 
 use crate::dialect::import_doc::ImportPlan;
 use crate::dialect::status_rules::Threshold;
 use crate::error::ConnectorError;
-use crate::import::state::{Section, Snapshot};
-use crate::model::{KindCounts, ObjectKind, Record, Status};
+use crate::import::state::{Ends, Fingerprint, Snapshot};
+use crate::model::{Access, Account, Entitlement, KindCounts, ObjectKind, Record, Status};
 
-/// Follows one kind's records through an import.
+/// Follows one kind's records through an import, marking each in the
+/// snapshot as seen.
 #[derive(Debug)]
-pub struct Tracker<'p> {
-    previous: Option<&'p Section>,
+pub struct Tracker<'s> {
+    snapshot: &'s RefCell<Snapshot>,
+    kind: ObjectKind,
+    /// Whether the state had the kind, so that new records count as created.
+    had_state: bool,
     incremental: bool,
-    current: Section,
     /// The counts so far.
     pub counts: KindCounts,
 }
 
-impl<'p> Tracker<'p> {
-    /// A tracker against the state's `previous` records of the kind, if the
-    /// state has them. An incremental import emits only created and changed
-    /// records; a full one emits every record.
-    pub fn new(previous: Option<&'p Section>, incremental: bool) -> Self {
+impl<'s> Tracker<'s> {
+    /// A tracker of `kind` against the state in `snapshot`. An incremental
+    /// import emits only created and changed records; a full one emits
+    /// every record.
+    pub fn new(snapshot: &'s RefCell<Snapshot>, kind: ObjectKind, incremental: bool) -> Self {
+        let had_state = snapshot.borrow().section(kind).is_some();
+        snapshot.borrow_mut().section_mut(kind).read = true;
         Self {
-            previous,
+            snapshot,
+            kind,
+            had_state,
             incremental,
-            current: Section::new(),
             counts: KindCounts::default(),
         }
     }
@@ -37,115 +43,123 @@ impl<'p> Tracker<'p> {
     /// to be emitted. A record whose key was already seen in this run is a
     /// repeat and is dropped.
     pub fn observe(&mut self, record: Record) -> Option<Record> {
-        let key = record.key();
-        if self.current.contains_key(&key) {
+        let fingerprint = Fingerprint::of(&record);
+        let mut snapshot = self.snapshot.borrow_mut();
+        let section = snapshot.section_mut(self.kind);
+        let kept = section.records.entry(record.key()).or_default();
+        if kept.now.is_some() {
             return None;
         }
+        kept.now = Some(fingerprint);
+        if let Record::Access(link) = &record {
+            kept.ends = Some(Box::new(Ends {
+                account_id: link.account_id.clone(),
+                entitlement: (link.ent_type.clone(), link.entitlement_id.clone()),
+            }));
+        }
         self.counts.present += 1;
-        let due = match self.previous.map(|p| p.get(&key)) {
-            None => true,
-            Some(None) => {
+        let due = match (self.had_state, kept.before) {
+            (false, _) => true,
+            (true, None) => {
                 self.counts.created += 1;
                 true
             }
-            Some(Some(before)) if before.attributes() != record.attributes() => {
+            (true, Some(before)) if before != fingerprint => {
                 self.counts.changed += 1;
                 true
             }
-            Some(Some(_)) => !self.incremental,
+            (true, Some(_)) => !self.incremental,
         };
-        let emitted = due.then(|| record.clone());
-        self.current.insert(key, record);
         self.counts.emitted += u64::from(due);
-        emitted
-    }
-
-    /// The records this run saw, and the state's records it did not see.
-    pub fn finish(self) -> (Section, Vec<Record>, KindCounts) {
-        let vanished = self
-            .previous
-            .map(|previous| {
-                previous
-                    .iter()
-                    .filter(|(key, _)| !self.current.contains_key(*key))
-                    .map(|(_, record)| record.clone())
-                    .collect()
-            })
-            .unwrap_or_default();
-        (self.current, vanished, self.counts)
+        due.then_some(record)
     }
 }
 
-/// Decides what becomes of the records of `kind` that vanished: accounts are
-/// suspended (or inactive), entitlements inactive, access links removed. It
-/// refuses, changing nothing, when more accounts or entitlements vanished
-/// than the thresholds allow. `next` holds the kinds already imported in
-/// this run.
-pub fn judge_vanished(
+/// Refuses, changing nothing, when more accounts or entitlements of `kind`
+/// vanished than the thresholds allow.
+pub fn check_vanished(
     kind: ObjectKind,
-    vanished: Vec<Record>,
-    previous: &Snapshot,
-    next: &Snapshot,
+    snapshot: &Snapshot,
     plan: &ImportPlan,
-) -> Result<Vec<Record>, ConnectorError> {
+) -> Result<(), ConnectorError> {
     let rules = &plan.status_rules;
-    let known = previous.section(kind).map_or(0, Section::len);
+    let known = snapshot.section(kind).map_or(0, |s| s.known_before());
+    let gone = gone(kind, snapshot, plan).count();
     match kind {
-        ObjectKind::Accounts => {
-            check_threshold(
-                vanished.len(),
-                known,
-                rules.account_threshold,
-                "accounts",
-                "suspended",
-                "accountThresholdValue",
-            )?;
-            Ok(vanished
-                .into_iter()
-                .map(|r| r.with_status(rules.gone_account_status))
-                .collect())
-        }
-        ObjectKind::Entitlements => {
-            let disabled: HashMap<&str, bool> = plan
-                .ent_types
-                .iter()
-                .map(|t| (t.name.as_str(), t.disable_deleted))
-                .collect();
-            let inactive: Vec<Record> = vanished
-                .into_iter()
-                .filter(|r| match r {
-                    Record::Entitlement(e) => {
-                        disabled.get(e.ent_type.as_str()).copied().unwrap_or(true)
-                    }
-                    _ => false,
-                })
-                .map(|r| r.with_status(Status::Inactive))
-                .collect();
-            check_threshold(
-                inactive.len(),
-                known,
-                rules.ent_threshold,
-                "entitlements",
-                "marked inactive",
-                "entThresholdValue",
-            )?;
-            Ok(inactive)
-        }
-        ObjectKind::Access => {
-            let accounts = next.section(ObjectKind::Accounts);
-            let account_gone = |id: &str| {
-                accounts.is_some_and(|a| !a.contains_key(&(String::new(), id.to_string())))
-            };
-            Ok(vanished
-                .into_iter()
-                .filter(|r| match r {
-                    Record::Access(a) => rules.delete_links || !account_gone(&a.account_id),
-                    _ => false,
-                })
-                .map(|r| r.with_status(Status::Removed))
-                .collect())
-        }
+        ObjectKind::Accounts => check_threshold(
+            gone,
+            known,
+            rules.account_threshold,
+            "accounts",
+            "suspended",
+            "accountThresholdValue",
+        ),
+        ObjectKind::Entitlements => check_threshold(
+            gone,
+            known,
+            rules.ent_threshold,
+            "entitlements",
+            "marked inactive",
+            "entThresholdValue",
+        ),
+        ObjectKind::Access => Ok(()),
     }
+}
+
+/// What becomes of the records of `kind` that vanished: accounts are
+/// suspended (or inactive), entitlements of a type that disables deleted
+/// ones inactive, and access links removed, unless their account went too
+/// and `deleteLinks` is off. Each carries its key (and a link its ends) and
+/// nothing else, as that is all the state keeps.
+pub fn gone<'s>(
+    kind: ObjectKind,
+    snapshot: &'s Snapshot,
+    plan: &'s ImportPlan,
+) -> impl Iterator<Item = Record> + 's {
+    let rules = &plan.status_rules;
+    let accounts = snapshot.section(ObjectKind::Accounts);
+    let vanished = snapshot
+        .section(kind)
+        .into_iter()
+        .flat_map(|s| s.vanished());
+    vanished.filter_map(move |(key, kept)| {
+        let (ent_type, id) = key.clone();
+        let record = match kind {
+            ObjectKind::Accounts => Record::Account(Account {
+                id,
+                status: rules.gone_account_status,
+                attributes: Vec::new(),
+            }),
+            ObjectKind::Entitlements => {
+                let plan = plan.ent_types.iter().find(|t| t.name == ent_type);
+                if !plan.is_none_or(|t| t.disable_deleted) {
+                    return None;
+                }
+                Record::Entitlement(Entitlement {
+                    ent_type,
+                    id,
+                    status: Status::Inactive,
+                    attributes: Vec::new(),
+                })
+            }
+            ObjectKind::Access => {
+                let ends = kept.ends.as_deref()?;
+                let account = (String::new(), ends.account_id.clone());
+                if !rules.delete_links && accounts.is_some_and(|a| !a.knows(&account)) {
+                    return None;
+                }
+                Record::Access(Access {
+                    id,
+                    account_id: ends.account_id.clone(),
+                    ent_type: ends.entitlement.0.clone(),
+                    entitlement_id: ends.entitlement.1.clone(),
+                    status: Status::Removed,
+                    attributes: Vec::new(),
+                })
+            }
+        };
+        Some(record)
+    })
 }
 
 fn check_threshold(
@@ -172,6 +186,8 @@ mod tests {
     use super::*;
     use crate::model::{Access, Account, AttributeValue};
 
+    const BASE: &str = "http://sim:1";
+
     fn account(id: &str, name: &str) -> Record {
         Record::Account(Account {
             id: id.into(),
@@ -180,20 +196,69 @@ mod tests {
         })
     }
 
-    fn section(records: &[Record]) -> Section {
-        records.iter().map(|r| (r.key(), r.clone())).collect()
+    fn link(id: &str, account: &str) -> Record {
+        Record::Access(Access {
+            id: id.into(),
+            account_id: account.into(),
+            ent_type: "environment".into(),
+            entitlement_id: "env-1".into(),
+            status: Status::Active,
+            attributes: Vec::new(),
+        })
+    }
+
+    /// The state an import of `kinds` that returned these records leaves,
+    /// written out and read back.
+    fn state(kinds: &[(ObjectKind, &[Record])]) -> Snapshot {
+        let snapshot = RefCell::new(Snapshot::new(BASE));
+        for (kind, records) in kinds {
+            let mut tracker = Tracker::new(&snapshot, *kind, false);
+            for record in *records {
+                tracker.observe(record.clone());
+            }
+        }
+        let text: String = snapshot.into_inner().lines().collect();
+        Snapshot::parse(&text, BASE).unwrap()
+    }
+
+    /// Runs one kind's tracker over `records` against `previous`.
+    fn track(
+        previous: Snapshot,
+        kind: ObjectKind,
+        records: &[Record],
+        incremental: bool,
+    ) -> (Snapshot, Vec<Record>, KindCounts) {
+        let snapshot = RefCell::new(previous);
+        let mut tracker = Tracker::new(&snapshot, kind, incremental);
+        let due = records
+            .iter()
+            .filter_map(|r| tracker.observe(r.clone()))
+            .collect();
+        let counts = tracker.counts;
+        (snapshot.into_inner(), due, counts)
     }
 
     #[test]
     fn a_full_import_emits_everything_and_counts_the_changes() {
-        let previous = section(&[account("u-1", "A"), account("u-2", "B")]);
-        let mut tracker = Tracker::new(Some(&previous), false);
-        assert!(tracker.observe(account("u-1", "A")).is_some());
-        assert!(tracker.observe(account("u-3", "C")).is_some());
-        assert!(tracker.observe(account("u-3", "C")).is_none(), "a repeat");
-        let (current, vanished, counts) = tracker.finish();
-        assert_eq!(2, current.len());
-        assert_eq!(vec![account("u-2", "B")], vanished);
+        let previous = state(&[(
+            ObjectKind::Accounts,
+            &[account("u-1", "A"), account("u-2", "B")],
+        )]);
+        let seen = [
+            account("u-1", "A"),
+            account("u-3", "C"),
+            account("u-3", "C"),
+        ];
+        let (snapshot, due, counts) = track(previous, ObjectKind::Accounts, &seen, false);
+        assert_eq!(seen[..2].to_vec(), due, "a repeat is dropped");
+        let plan = ImportPlan::default();
+        let gone: Vec<Record> = super::gone(ObjectKind::Accounts, &snapshot, &plan).collect();
+        let suspended = Record::Account(Account {
+            id: "u-2".into(),
+            status: Status::Suspended,
+            attributes: Vec::new(),
+        });
+        assert_eq!(vec![suspended], gone, "a gone record carries its key only");
         assert_eq!(
             KindCounts {
                 present: 2,
@@ -208,90 +273,84 @@ mod tests {
 
     #[test]
     fn an_incremental_import_emits_only_created_and_changed() {
-        let previous = section(&[account("u-1", "A"), account("u-2", "B")]);
-        let mut tracker = Tracker::new(Some(&previous), true);
-        assert!(tracker.observe(account("u-1", "A")).is_none());
-        assert!(tracker.observe(account("u-2", "B2")).is_some());
-        assert!(tracker.observe(account("u-3", "C")).is_some());
-        let (_, vanished, counts) = tracker.finish();
-        assert!(vanished.is_empty());
+        let previous = state(&[(
+            ObjectKind::Accounts,
+            &[account("u-1", "A"), account("u-2", "B")],
+        )]);
+        let seen = [
+            account("u-1", "A"),
+            account("u-2", "B2"),
+            account("u-3", "C"),
+        ];
+        let (snapshot, due, counts) = track(previous, ObjectKind::Accounts, &seen, true);
+        assert_eq!(seen[1..].to_vec(), due);
+        let plan = ImportPlan::default();
+        assert_eq!(
+            0,
+            super::gone(ObjectKind::Accounts, &snapshot, &plan).count()
+        );
         assert_eq!((1, 1, 2), (counts.created, counts.changed, counts.emitted));
     }
 
     #[test]
     fn without_a_state_nothing_vanishes() {
-        let mut tracker = Tracker::new(None, true);
-        assert!(tracker.observe(account("u-1", "A")).is_some());
-        let (_, vanished, counts) = tracker.finish();
-        assert!(vanished.is_empty());
+        let seen = [account("u-1", "A")];
+        let (snapshot, due, counts) = track(Snapshot::new(BASE), ObjectKind::Accounts, &seen, true);
+        assert_eq!(1, due.len());
+        let plan = ImportPlan::default();
+        assert_eq!(
+            0,
+            super::gone(ObjectKind::Accounts, &snapshot, &plan).count()
+        );
         assert_eq!(0, counts.created);
-    }
-
-    fn snapshot(kind: ObjectKind, records: &[Record]) -> Snapshot {
-        let mut snapshot = Snapshot::new("http://sim:1");
-        snapshot.set_section(kind, section(records));
-        snapshot
     }
 
     #[test]
     fn vanished_accounts_are_suspended_within_the_threshold() {
         let accounts: Vec<Record> = (0..20).map(|i| account(&format!("u-{i}"), "x")).collect();
-        let previous = snapshot(ObjectKind::Accounts, &accounts);
+        let previous = state(&[(ObjectKind::Accounts, &accounts)]);
         let plan = ImportPlan::default();
-        let gone = judge_vanished(
+        let (snapshot, _, _) = track(
+            previous.clone(),
             ObjectKind::Accounts,
-            accounts[..5].to_vec(),
-            &previous,
-            &previous,
-            &plan,
-        )
-        .unwrap();
-        assert!(
-            gone.iter()
-                .all(|r| matches!(r, Record::Account(a) if a.status == Status::Suspended))
+            &accounts[5..],
+            false,
         );
-        let error = judge_vanished(
-            ObjectKind::Accounts,
-            accounts[..6].to_vec(),
-            &previous,
-            &previous,
-            &plan,
-        )
-        .unwrap_err()
-        .to_string();
+        check_vanished(ObjectKind::Accounts, &snapshot, &plan).unwrap();
+        assert!(
+            super::gone(ObjectKind::Accounts, &snapshot, &plan)
+                .all(|r| matches!(r, Record::Account(a) if a.status == Status::Suspended && a.attributes.is_empty()))
+        );
+        let (snapshot, _, _) = track(previous, ObjectKind::Accounts, &accounts[6..], false);
+        let error = check_vanished(ObjectKind::Accounts, &snapshot, &plan)
+            .unwrap_err()
+            .to_string();
         assert!(error.starts_with("threshold exceeded: 6 of the 20 accounts in the state would be suspended, more than the 5"), "{error}");
     }
 
     #[test]
     fn links_of_vanished_accounts_stay_unless_delete_links() {
-        let link = |id: &str, account: &str| {
-            Record::Access(Access {
-                id: id.into(),
-                account_id: account.into(),
-                ent_type: "environment".into(),
-                entitlement_id: "env-1".into(),
-                status: Status::Active,
-                attributes: Vec::new(),
-            })
-        };
-        let previous = snapshot(
-            ObjectKind::Access,
-            &[link("rb-1", "u-1"), link("rb-2", "u-2")],
+        let previous = state(&[
+            (
+                ObjectKind::Accounts,
+                &[account("u-1", "A"), account("u-2", "B")],
+            ),
+            (
+                ObjectKind::Access,
+                &[link("rb-1", "u-1"), link("rb-2", "u-2")],
+            ),
+        ]);
+        let (next, _, _) = track(
+            previous,
+            ObjectKind::Accounts,
+            &[account("u-1", "A")],
+            false,
         );
-        let next = snapshot(ObjectKind::Accounts, &[account("u-1", "A")]);
+        let (next, _, _) = track(next, ObjectKind::Access, &[], false);
         let mut plan = ImportPlan::default();
-        let vanished = vec![link("rb-1", "u-1"), link("rb-2", "u-2")];
-        let gone = judge_vanished(
-            ObjectKind::Access,
-            vanished.clone(),
-            &previous,
-            &next,
-            &plan,
-        )
-        .unwrap();
+        let gone: Vec<Record> = super::gone(ObjectKind::Access, &next, &plan).collect();
         assert_eq!(vec![link("rb-1", "u-1").with_status(Status::Removed)], gone);
         plan.status_rules.delete_links = true;
-        let gone = judge_vanished(ObjectKind::Access, vanished, &previous, &next, &plan).unwrap();
-        assert_eq!(2, gone.len());
+        assert_eq!(2, super::gone(ObjectKind::Access, &next, &plan).count());
     }
 }

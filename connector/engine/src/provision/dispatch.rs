@@ -23,45 +23,33 @@ pub async fn provision<T: Transport>(
     let target = config.target();
     let client = Client::new(transport, target);
     let plans = &config.provisioning;
-    let needs_account = |operation: &str| {
-        if request.account_id.as_deref().is_none_or(str::is_empty) {
-            return Err(ConnectorError::Config(format!(
-                "{operation} needs an account id; the request has none"
-            )));
-        }
-        Ok(())
+    let account_id = |operation: &str| {
+        let missing = format!("{operation} needs an account id; the request has none");
+        let id = request.account_id.as_deref().filter(|id| !id.is_empty());
+        id.ok_or(ConnectorError::Config(missing))
     };
-    match op {
-        ProvisionOp::CreateAccount if target.creates_a_user(request) => {
-            run_plan(client, config, &plans.create_user, request).await
-        }
-        ProvisionOp::CreateAccount => {
-            run_plan(client, config, &plans.create_account, request).await
-        }
+    let plan = match op {
+        ProvisionOp::CreateAccount if target.creates_a_user(request) => &plans.create_user,
+        ProvisionOp::CreateAccount => &plans.create_account,
         ProvisionOp::UpdateAccount => {
-            needs_account("update-account")?;
-            run_plan(client, config, &plans.update_account, request).await
+            account_id("update-account")?;
+            &plans.update_account
         }
         ProvisionOp::RemoveAccount => {
-            needs_account("remove-account")?;
-            let plan = if request
-                .account_id
-                .as_deref()
-                .is_some_and(|id| target.is_user_id(id))
-            {
+            if target.is_user_id(account_id("remove-account")?) {
                 &plans.remove_user
             } else {
                 &plans.remove_account
-            };
-            run_plan(client, config, plan, request).await
+            }
         }
         ProvisionOp::AddAccess => match &plans.add_access {
-            Some(plan) => run_plan(client, config, plan, request).await,
-            None => target.add_access(client, config, request).await,
+            Some(plan) => plan,
+            None => return target.add_access(client, config, request).await,
         },
         ProvisionOp::RemoveAccess => match &plans.remove_access {
-            Some(plan) => run_plan(client, config, plan, request).await,
-            None => target.remove_access(client, config, request).await,
+            Some(plan) => plan,
+            None => return target.remove_access(client, config, request).await,
         },
-    }
+    };
+    run_plan(client, config, plan, request).await
 }

@@ -8,8 +8,8 @@ use crate::dialect::provision_doc::{ContentType, ResponseRule};
 use crate::error::ConnectorError;
 use crate::provision::Outcome;
 
-/// How a call's response is judged.
-#[derive(Debug, Clone, Copy)]
+/// How a call's response is judged; by default, any 2xx is a success.
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct CallRules<'a> {
     /// Where the call sits, for messages.
     pub place: &'a str,
@@ -28,29 +28,28 @@ pub(crate) async fn send_call(
     content_type: Option<ContentType>,
 ) -> Result<(HttpResponse, Outcome), ConnectorError> {
     let target = client.target();
-    let recovery = if request.method == "POST" && content_type == Some(ContentType::Json) {
-        target.natural_key(&request)
-    } else {
-        None
-    };
+    let json_post = request.method == "POST" && content_type == Some(ContentType::Json);
+    let recovery = json_post.then(|| target.natural_key(&request)).flatten();
     let response = match client.exchange(&request, recovery.as_ref()).await? {
         Exchange::Found(found) => return Ok((found, Outcome::Done)),
         Exchange::Answered(response) => response,
     };
     let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
-    if let Some(rule) = rules.unsuccess
-        && rule.matches(response.status, &body)
+    // The error the status makes, else one naming the rule that refused it.
+    let refused = |rule: &str, verdict: &str| {
+        let status = client.check_status(&request.method, &request.url, &response);
+        status.err().unwrap_or_else(|| {
+            ConnectorError::InvalidResponse(format!(
+                "{} {} returned {}, which {rule} of {} {verdict}",
+                request.method, request.url, response.status, rules.place
+            ))
+        })
+    };
+    if rules
+        .unsuccess
+        .is_some_and(|rule| rule.matches(response.status, &body))
     {
-        let error = client
-            .check_status(&request.method, &request.url, &response)
-            .err()
-            .unwrap_or_else(|| {
-                ConnectorError::InvalidResponse(format!(
-                    "{} {} returned {}, which unsuccessResponses of {} names a failure",
-                    request.method, request.url, response.status, rules.place
-                ))
-            });
-        return Err(error);
+        return Err(refused("unsuccessResponses", "names a failure"));
     }
     if request.method == "DELETE" && target.already_absent(&request.url, response.status) {
         return Ok((response, Outcome::AlreadyAbsent));
@@ -66,15 +65,7 @@ pub(crate) async fn send_call(
         None => (200..300).contains(&response.status),
     };
     if !success {
-        return Err(client
-            .check_status(&request.method, &request.url, &response)
-            .err()
-            .unwrap_or_else(|| {
-                ConnectorError::InvalidResponse(format!(
-                    "{} {} returned {}, which successResponses of {} does not accept",
-                    request.method, request.url, response.status, rules.place
-                ))
-            }));
+        return Err(refused("successResponses", "does not accept"));
     }
     Ok((response, Outcome::Done))
 }

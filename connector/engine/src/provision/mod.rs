@@ -1,15 +1,11 @@
-//! Provisioning: runs a document's calls in order, each rendered from the
-//! request's bindings and the earlier calls' responses, and writes the
-//! account back through `accountIdPath` and `responseColsToPropsMap`.
+//! Provisioning: [`dispatch`] chooses a document's plan or a target's
+//! built-in for each operation; [`plan`] runs a plan's calls; [`render`]
+//! renders a call, or only shows it in a dry run; [`judge`] sends one call
+//! and judges its response; [`audit`] keeps the list of exchanges.
 //!
 //! Every call goes through an [`AuditedTransport`], so the result lists each
 //! HTTP exchange (method, URL, status, duration) and nothing else: headers and
 //! bodies are not kept, and the credential is the host's alone.
-//!
-//! [`dispatch`] chooses a document's plan or a target's built-in for each
-//! operation; [`plan`] runs a plan's calls; [`render`] renders a call, or
-//! only shows it in a dry run; [`judge`] sends one call and judges its
-//! response; [`audit`] keeps the list of exchanges.
 
 pub mod audit;
 pub mod dispatch;
@@ -37,6 +33,17 @@ pub enum ProvisionOp {
     AddAccess,
     /// `remove-access`.
     RemoveAccess,
+}
+
+impl ProvisionOp {
+    /// Every operation, in the WIT's order; [`provision`] serves each.
+    pub const ALL: [ProvisionOp; 5] = [
+        ProvisionOp::CreateAccount,
+        ProvisionOp::UpdateAccount,
+        ProvisionOp::RemoveAccount,
+        ProvisionOp::AddAccess,
+        ProvisionOp::RemoveAccess,
+    ];
 }
 
 /// A provisioning request, as a host platform sends one.

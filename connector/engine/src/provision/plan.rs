@@ -6,11 +6,12 @@ use serde_json::{Map, Value, json};
 
 use crate::client::Client;
 use crate::dialect::documents::Config;
+use crate::dialect::expr::text_of;
 use crate::dialect::mapping::lookup;
 use crate::dialect::provision_doc::ProvisionPlan;
 use crate::dialect::template::Bindings;
 use crate::error::ConnectorError;
-use crate::model::{AttributeValue, Attributes};
+use crate::model::attributes_json;
 use crate::provision::judge::{CallRules, send_call};
 use crate::provision::render::{render, rendered_call};
 use crate::provision::{AuditedTransport, Outcome, ProvisionRequest, ProvisionResult};
@@ -18,32 +19,19 @@ use crate::provision::{AuditedTransport, Outcome, ProvisionRequest, ProvisionRes
 /// The bindings of a request: `user`, `account`, `accountName`,
 /// `requestid`, `entitlementValue`, `endpoints` and `connection`.
 pub fn request_bindings(config: &Config, request: &ProvisionRequest) -> Bindings {
-    let object = |attributes: &Attributes| -> Map<String, Value> {
-        attributes
-            .iter()
-            .map(|(name, value)| (name.clone(), attribute_json(value)))
-            .collect()
-    };
-    let mut account = object(&request.account);
+    let mut account = attributes_json(&request.account);
     if let Some(id) = &request.account_id {
         account.insert("accountID".into(), Value::String(id.clone()));
     }
-    let account_name = account
-        .get("name")
-        .cloned()
-        .or_else(|| request.account_id.clone().map(Value::String))
-        .unwrap_or(Value::Null);
+    let account_name = match account.get("name") {
+        Some(name) => name.clone(),
+        None => json!(request.account_id),
+    };
     let mut bindings = Bindings::default();
-    bindings.bind("user", Value::Object(object(&request.user)));
+    bindings.bind("user", Value::Object(attributes_json(&request.user)));
     bindings.bind("account", Value::Object(account));
     bindings.bind("accountName", account_name);
-    bindings.bind(
-        "requestid",
-        request
-            .request_id
-            .clone()
-            .map_or(Value::Null, Value::String),
-    );
+    bindings.bind("requestid", json!(request.request_id));
     bindings.bind(
         "entitlementValue",
         json!({
@@ -57,15 +45,6 @@ pub fn request_bindings(config: &Config, request: &ProvisionRequest) -> Bindings
     bindings
 }
 
-fn attribute_json(value: &AttributeValue) -> Value {
-    match value {
-        AttributeValue::Absent => Value::Null,
-        AttributeValue::Text(t) => Value::String(t.clone()),
-        AttributeValue::Integer(i) => Value::from(*i),
-        AttributeValue::Boolean(b) => Value::Bool(*b),
-    }
-}
-
 /// Runs `plan` for `request`.
 pub async fn run_plan(
     client: Client<'_>,
@@ -76,29 +55,26 @@ pub async fn run_plan(
     let audited = AuditedTransport::new(client.transport());
     let client = client.over(&audited);
     let mut bindings = request_bindings(config, request);
+    let mut outcome = Outcome::Done;
     if request.dry_run {
         bindings = bindings.with_response_placeholders();
+        outcome = Outcome::DryRun;
     }
     let mut responses = Map::new();
     let mut rendered = Vec::new();
-    let mut outcome = if request.dry_run {
-        Outcome::DryRun
-    } else {
-        Outcome::Done
-    };
     for call in &plan.calls {
         let ready = render(config, call, &bindings)?;
         if request.dry_run {
-            rendered.push(rendered_call(&ready.request));
+            rendered.push(rendered_call(&ready));
             continue;
         }
+        let content_type = ready.body.is_some().then_some(call.content_type);
         let rules = CallRules {
             place: &call.place,
             success: call.success.as_ref(),
             unsuccess: call.unsuccess.as_ref(),
         };
-        let (response, call_outcome) =
-            send_call(client, &rules, ready.request, ready.content_type).await?;
+        let (response, call_outcome) = send_call(client, &rules, ready, content_type).await?;
         if call_outcome != Outcome::Done {
             outcome = call_outcome;
         }
@@ -112,13 +88,13 @@ pub async fn run_plan(
         bindings.bind("response", Value::Object(responses.clone()));
     }
     let tree = Value::Object(responses);
-    let account_id = match &plan.account_id_path {
-        Some(path) => lookup(&tree, path)
-            .map(crate::dialect::expr::text_of)
-            .filter(|id| !id.is_empty()),
-        None => None,
-    }
-    .or_else(|| request.account_id.clone());
+    let account_id = plan
+        .account_id_path
+        .as_ref()
+        .and_then(|path| lookup(&tree, path))
+        .map(text_of)
+        .filter(|id| !id.is_empty())
+        .or_else(|| request.account_id.clone());
     let attributes = if request.dry_run {
         Vec::new()
     } else {
@@ -151,6 +127,7 @@ mod tests {
     use crate::confluent::Confluent;
     use crate::dialect::provision_doc::ProvisionDocument;
     use crate::fake_target::FakeTarget;
+    use crate::model::AttributeValue;
 
     const BASE: &str = "http://sim:1";
 

@@ -7,21 +7,16 @@ use crate::client::{HttpRequest, MAX_REQUEST_BODY};
 use crate::dialect::documents::Config;
 use crate::dialect::provision_doc::{BodyTemplate, ContentType, ProvisionCall};
 use crate::dialect::request_headers;
-use crate::dialect::template::{Bindings, UrlError, json_escape, verbatim};
+use crate::dialect::template::{Bindings, UrlError, json_escape};
 use crate::error::ConnectorError;
 use crate::provision::RenderedCall;
 
-/// A call rendered and ready to send.
-pub(crate) struct Rendered {
-    pub(crate) request: HttpRequest,
-    pub(crate) content_type: Option<ContentType>,
-}
-
+/// `call` rendered from `bindings`, ready to send.
 pub(crate) fn render(
     config: &Config,
     call: &ProvisionCall,
     bindings: &Bindings,
-) -> Result<Rendered, ConnectorError> {
+) -> Result<HttpRequest, ConnectorError> {
     let error =
         |field: &str, e: String| ConnectorError::Config(format!("{}.{field}: {e}", call.place));
     let url = call.url.render_url(bindings).map_err(|e| match e {
@@ -38,7 +33,7 @@ pub(crate) fn render(
     let mut headers = Vec::new();
     for (name, template) in &call.headers {
         let value = template
-            .render(bindings, verbatim)
+            .render(bindings, str::to_string)
             .and_then(|value| request_headers::check_value(&value).map(|()| value))
             .map_err(|e| error(&format!("httpHeaders.{name}"), e))?;
         headers.push((name.clone(), value));
@@ -66,7 +61,7 @@ pub(crate) fn render(
             let mut form = url::form_urlencoded::Serializer::new(String::new());
             for (name, template) in fields {
                 let value = template
-                    .render(bindings, verbatim)
+                    .render(bindings, str::to_string)
                     .map_err(|e| error(&format!("httpParams.{name}"), e))?;
                 form.append_pair(name, &value);
             }
@@ -84,22 +79,18 @@ pub(crate) fn render(
             ),
         ));
     }
-    let content_type = body.as_ref().map(|_| call.content_type);
-    if let Some(content_type) = content_type
+    if body.is_some()
         && !headers
             .iter()
             .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
     {
-        headers.push(("Content-Type".into(), content_type.mime().into()));
+        headers.push(("Content-Type".into(), call.content_type.mime().into()));
     }
-    Ok(Rendered {
-        request: HttpRequest {
-            method: call.method.clone(),
-            url,
-            headers,
-            body: body.map(String::into_bytes),
-        },
-        content_type,
+    Ok(HttpRequest {
+        method: call.method.clone(),
+        url,
+        headers,
+        body: body.map(String::into_bytes),
     })
 }
 

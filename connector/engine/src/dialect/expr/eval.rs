@@ -3,68 +3,42 @@
 use serde_json::Value;
 
 use super::methods::call;
-use super::{Expr, MAX_VALUE_LEN, Scope, Step, text_of};
+use super::{Expr, MAX_VALUE_LEN, Scope, text_of};
+use crate::dialect::mapping::{Segment, lookup};
 
 impl Expr {
     /// The dotted property paths the expression reads, up to their first
     /// index, such as `user.username`.
     pub fn paths(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        self.collect_paths(&mut out);
-        out
-    }
-
-    fn collect_paths(&self, out: &mut Vec<String>) {
-        match self {
-            Expr::Literal(_) => {}
-            Expr::Path(steps) => out.push(
-                steps
-                    .iter()
-                    .map_while(|s| match s {
-                        Step::Field(name) => Some(name.as_str()),
-                        Step::Index(_) => None,
-                    })
-                    .collect::<Vec<_>>()
-                    .join("."),
-            ),
-            Expr::Not(e) | Expr::Index(e, _) => e.collect_paths(out),
-            Expr::And(a, b) | Expr::Or(a, b) | Expr::Equals(a, b, _) => {
-                a.collect_paths(out);
-                b.collect_paths(out);
-            }
-            Expr::Concat(parts) => parts.iter().for_each(|p| p.collect_paths(out)),
-            Expr::Ternary(c, a, b) => {
-                c.collect_paths(out);
-                a.collect_paths(out);
-                b.collect_paths(out);
-            }
-            Expr::Method(target, _, args) => {
-                target.collect_paths(out);
-                args.iter().for_each(|a| a.collect_paths(out));
-            }
-        }
+        let Expr::Path(steps) = self else {
+            return self.children().into_iter().flat_map(Expr::paths).collect();
+        };
+        let fields = steps.iter().map_while(|step| match step {
+            Segment::Field(name) => Some(name.as_str()),
+            Segment::Index(_) => None,
+        });
+        vec![fields.collect::<Vec<_>>().join(".")]
     }
 
     /// How many levels the expression nests: 1 for a literal or a path.
     pub(super) fn depth(&self) -> usize {
-        let deepest = |exprs: &mut dyn Iterator<Item = &Expr>| {
-            exprs.map(Expr::depth).max().unwrap_or_default()
-        };
-        1 + match self {
-            Expr::Literal(_) | Expr::Path(_) => 0,
-            Expr::Not(e) | Expr::Index(e, _) => e.depth(),
-            Expr::And(a, b) | Expr::Or(a, b) | Expr::Equals(a, b, _) => a.depth().max(b.depth()),
-            Expr::Concat(parts) => deepest(&mut parts.iter()),
-            Expr::Ternary(c, a, b) => deepest(&mut [c, a, b].into_iter().map(Box::as_ref)),
-            Expr::Method(target, _, args) => target.depth().max(deepest(&mut args.iter())),
-        }
+        1 + self
+            .children()
+            .into_iter()
+            .map(Expr::depth)
+            .max()
+            .unwrap_or_default()
     }
 
-    /// Whether the expression is one plain property path.
-    pub fn as_path(&self) -> Option<&[Step]> {
+    /// The expressions directly inside this one, in the order they read.
+    fn children(&self) -> Vec<&Expr> {
         match self {
-            Expr::Path(steps) => Some(steps),
-            _ => None,
+            Expr::Literal(_) | Expr::Path(_) => Vec::new(),
+            Expr::Not(e) | Expr::Index(e, _) => vec![e],
+            Expr::And(a, b) | Expr::Or(a, b) | Expr::Equals(a, b, _) => vec![a, b],
+            Expr::Concat(parts) => parts.iter().collect(),
+            Expr::Ternary(c, a, b) => vec![c, a, b],
+            Expr::Method(target, _, args) => std::iter::once(&**target).chain(args).collect(),
         }
     }
 
@@ -94,13 +68,10 @@ impl Expr {
                     None => Value::String(values.iter().map(text_of).collect()),
                 }
             }
-            Expr::Ternary(c, a, b) => {
-                if truth(&c.eval(scope)?)? {
-                    a.eval(scope)?
-                } else {
-                    b.eval(scope)?
-                }
-            }
+            Expr::Ternary(c, a, b) => match truth(&c.eval(scope)?)? {
+                true => a.eval(scope)?,
+                false => b.eval(scope)?,
+            },
             Expr::Index(target, index) => match target.eval(scope)? {
                 Value::Array(mut items) if *index < items.len() => items.swap_remove(*index),
                 Value::Array(items) => {
@@ -135,25 +106,12 @@ impl Expr {
     }
 }
 
-fn read_path(scope: &dyn Scope, path: &[Step]) -> Value {
-    let mut steps = path.iter();
-    let Some(Step::Field(root)) = steps.next() else {
+fn read_path(scope: &dyn Scope, path: &[Segment]) -> Value {
+    let Some((Segment::Field(root), steps)) = path.split_first() else {
         return Value::Null;
     };
-    let Some(mut value) = scope.root(root) else {
-        return scope.missing(path);
-    };
-    for step in steps {
-        let next = match step {
-            Step::Field(name) => value.get(name),
-            Step::Index(index) => value.get(*index),
-        };
-        match next {
-            Some(next) => value = next,
-            None => return scope.missing(path),
-        }
-    }
-    value.clone()
+    let found = scope.root(root).and_then(|root| lookup(root, steps));
+    found.map_or_else(|| scope.missing(path), Value::clone)
 }
 
 fn truth(value: &Value) -> Result<bool, String> {

@@ -10,8 +10,9 @@ pub(super) enum Token {
     Punct(&'static str),
 }
 
-const PUNCTUATION: [&str; 14] = [
-    "?.", "==", "!=", "&&", "||", ".", "(", ")", "[", "]", ",", "?", ":", "+",
+/// Longer punctuation first, so that `!=` is not read as `!` and `=`.
+const PUNCTUATION: [&str; 15] = [
+    "?.", "==", "!=", "&&", "||", ".", "(", ")", "[", "]", ",", "?", ":", "+", "!",
 ];
 
 pub(super) fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, ParseError> {
@@ -30,9 +31,8 @@ pub(super) fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, ParseError> {
             let end = text[at..]
                 .find(|c: char| !c.is_ascii_digit())
                 .map_or(text.len(), |n| at + n);
-            let number = text[at..end].parse().map_err(|_| ParseError {
-                offset: at,
-                message: format!("'{}' is too large a number", &text[at..end]),
+            let number = text[at..end].parse().map_err(|_| {
+                ParseError::new(at, format!("'{}' is too large a number", &text[at..end]))
             })?;
             tokens.push((at, Token::Number(number)));
             at = end;
@@ -42,16 +42,11 @@ pub(super) fn tokenize(text: &str) -> Result<Vec<(usize, Token)>, ParseError> {
                 .map_or(text.len(), |n| at + n);
             tokens.push((at, Token::Ident(text[at..end].to_string())));
             at = end;
-        } else if c == b'!' && bytes.get(at + 1) != Some(&b'=') {
-            tokens.push((at, Token::Punct("!")));
-            at += 1;
         } else {
             let Some(punct) = PUNCTUATION.iter().find(|p| text[at..].starts_with(*p)) else {
                 let found = text[at..].chars().next().unwrap_or(' ');
-                return Err(ParseError {
-                    offset: at,
-                    message: format!("'{found}' is not part of an expression"),
-                });
+                let message = format!("'{found}' is not part of an expression");
+                return Err(ParseError::new(at, message));
             };
             tokens.push((at, Token::Punct(punct)));
             at += punct.len();
@@ -76,10 +71,8 @@ fn string_literal(text: &str, start: usize) -> Result<(String, usize), ParseErro
             c => out.push(c),
         }
     }
-    Err(ParseError {
-        offset: start,
-        message: format!("the text starting here is never closed; expected {quote}"),
-    })
+    let message = format!("the text starting here is never closed; expected {quote}");
+    Err(ParseError::new(start, message))
 }
 
 pub(super) fn show(token: &Token) -> String {

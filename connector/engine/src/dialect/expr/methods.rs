@@ -1,28 +1,36 @@
 //! The String methods an expression may call.
 
+use std::ops::RangeInclusive;
+
 use serde_json::Value;
 
 use super::{Method, text_of};
 
+/// Each method's name in an expression, and how many arguments it takes.
+pub(super) const TABLE: [(&str, Method, RangeInclusive<usize>); 14] = [
+    ("toLowerCase", Method::ToLowerCase, 0..=0),
+    ("toUpperCase", Method::ToUpperCase, 0..=0),
+    ("trim", Method::Trim, 0..=0),
+    ("substring", Method::Substring, 1..=2),
+    ("indexOf", Method::IndexOf, 1..=1),
+    ("replace", Method::Replace, 2..=2),
+    ("contains", Method::Contains, 1..=1),
+    ("startsWith", Method::StartsWith, 1..=1),
+    ("endsWith", Method::EndsWith, 1..=1),
+    ("length", Method::Length, 0..=0),
+    ("isEmpty", Method::IsEmpty, 0..=0),
+    ("equals", Method::EqualsTo, 1..=1),
+    ("equalsIgnoreCase", Method::EqualsIgnoreCase, 1..=1),
+    ("split", Method::Split, 1..=1),
+];
+
 impl Method {
-    pub(super) fn named(name: &str) -> Option<(Self, std::ops::RangeInclusive<usize>)> {
-        Some(match name {
-            "toLowerCase" => (Self::ToLowerCase, 0..=0),
-            "toUpperCase" => (Self::ToUpperCase, 0..=0),
-            "trim" => (Self::Trim, 0..=0),
-            "substring" => (Self::Substring, 1..=2),
-            "indexOf" => (Self::IndexOf, 1..=1),
-            "replace" => (Self::Replace, 2..=2),
-            "contains" => (Self::Contains, 1..=1),
-            "startsWith" => (Self::StartsWith, 1..=1),
-            "endsWith" => (Self::EndsWith, 1..=1),
-            "length" => (Self::Length, 0..=0),
-            "isEmpty" => (Self::IsEmpty, 0..=0),
-            "equals" => (Self::EqualsTo, 1..=1),
-            "equalsIgnoreCase" => (Self::EqualsIgnoreCase, 1..=1),
-            "split" => (Self::Split, 1..=1),
-            _ => return None,
-        })
+    /// The name an expression calls the method by.
+    fn name(self) -> &'static str {
+        TABLE
+            .iter()
+            .find(|(_, m, _)| *m == self)
+            .map_or("", |(name, ..)| name)
     }
 }
 
@@ -63,7 +71,8 @@ pub(super) fn call(method: Method, target: &Value, args: &[Value]) -> Result<Val
         Value::String(text) => text.clone(),
         Value::Null => {
             return Err(format!(
-                "{method:?} was called on null; check for null first (x != null ? … : …)"
+                "{} was called on null; check for null first (x != null ? … : …)",
+                method.name()
             ));
         }
         other => other.to_string(),

@@ -24,6 +24,8 @@ pub use parser::parse;
 
 use serde_json::Value;
 
+use crate::dialect::mapping::Segment;
+
 /// The longest text an expression may produce.
 pub const MAX_VALUE_LEN: usize = 64 * 1024;
 
@@ -38,7 +40,7 @@ pub enum Expr {
     /// A literal value.
     Literal(Value),
     /// A property path: a root name and its fields and indexes.
-    Path(Vec<Step>),
+    Path(Vec<Segment>),
     /// `!e`.
     Not(Box<Expr>),
     /// `a && b`.
@@ -55,15 +57,6 @@ pub enum Expr {
     Method(Box<Expr>, Method, Vec<Expr>),
     /// `target[i]` on a value that is not a path (a `split` result).
     Index(Box<Expr>, usize),
-}
-
-/// One step of a property path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
-    /// A property.
-    Field(String),
-    /// An array index.
-    Index(usize),
 }
 
 /// The String methods, with how many arguments each takes.
@@ -108,6 +101,14 @@ pub struct ParseError {
     pub message: String,
 }
 
+impl ParseError {
+    /// An error at `offset`.
+    fn new(offset: usize, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self { offset, message }
+    }
+}
+
 /// Where an expression reads its values.
 pub trait Scope {
     /// The value at the root name `name`, if bound.
@@ -115,23 +116,19 @@ pub trait Scope {
 
     /// The value of a path that leads nowhere: `null` unless the scope says
     /// otherwise.
-    fn missing(&self, steps: &[Step]) -> Value {
-        let _ = steps;
+    fn missing(&self, _steps: &[Segment]) -> Value {
         Value::Null
     }
 }
 
 /// A path as written: `response.call1.message.data[0].id`.
-pub fn path_text(steps: &[Step]) -> String {
+pub fn path_text(steps: &[Segment]) -> String {
     let mut out = String::new();
     for step in steps {
         match step {
-            Step::Field(name) if out.is_empty() => out.push_str(name),
-            Step::Field(name) => {
-                out.push('.');
-                out.push_str(name);
-            }
-            Step::Index(index) => out.push_str(&format!("[{index}]")),
+            Segment::Field(name) if out.is_empty() => out.push_str(name),
+            Segment::Field(name) => out.push_str(&format!(".{name}")),
+            Segment::Index(index) => out.push_str(&format!("[{index}]")),
         }
     }
     out
@@ -257,6 +254,11 @@ mod tests {
             eval("user.none.trim()")
                 .unwrap_err()
                 .contains("called on null")
+        );
+        assert!(
+            eval("user.none.equals('x')")
+                .unwrap_err()
+                .starts_with("equals was called on null")
         );
         assert!(
             eval("user.email.substring(3, 99)")

@@ -4,8 +4,9 @@
 use serde_json::Value;
 
 use super::lexer::{Token, show, tokenize};
-use super::methods::METHODS;
-use super::{Expr, MAX_DEPTH, Method, ParseError, Step};
+use super::methods::{METHODS, TABLE};
+use super::{Expr, MAX_DEPTH, ParseError};
+use crate::dialect::mapping::Segment;
 
 struct Parser {
     tokens: Vec<(usize, Token)>,
@@ -15,14 +16,17 @@ struct Parser {
     depth: usize,
 }
 
+/// Builds a binary operator's node from its operands.
+type Join = fn(Box<Expr>, Box<Expr>) -> Expr;
+
 /// Parses an expression.
 pub fn parse(text: &str) -> Result<Expr, ParseError> {
     let tokens = tokenize(text)?;
     if tokens.is_empty() {
-        return Err(ParseError {
-            offset: 0,
-            message: "the expression is empty; expected a name such as user.username".into(),
-        });
+        return Err(ParseError::new(
+            0,
+            "the expression is empty; expected a name such as user.username",
+        ));
     }
     let mut parser = Parser {
         tokens,
@@ -32,13 +36,9 @@ pub fn parse(text: &str) -> Result<Expr, ParseError> {
     };
     let expr = parser.ternary()?;
     if let Some((offset, token)) = parser.tokens.get(parser.at) {
-        return Err(ParseError {
-            offset: *offset,
-            message: format!(
-                "unexpected {}; expected an operator or the end",
-                show(token)
-            ),
-        });
+        let found = show(token);
+        let message = format!("unexpected {found}; expected an operator or the end");
+        return Err(ParseError::new(*offset, message));
     }
     Ok(expr)
 }
@@ -67,19 +67,14 @@ impl Parser {
 
     fn error(&self, expected: String) -> ParseError {
         let found = self.peek().map_or("the end".to_string(), show);
-        ParseError {
-            offset: self.offset(),
-            message: format!("found {found}; {expected}"),
-        }
+        ParseError::new(self.offset(), format!("found {found}; {expected}"))
     }
 
     fn too_deep(offset: usize) -> ParseError {
-        ParseError {
-            offset,
-            message: format!(
-                "the expression nests deeper than {MAX_DEPTH} levels; expected a flatter expression"
-            ),
-        }
+        let message = format!(
+            "the expression nests deeper than {MAX_DEPTH} levels; expected a flatter expression"
+        );
+        ParseError::new(offset, message)
     }
 
     /// Runs `parse` one level deeper, refusing to go past [`MAX_DEPTH`]
@@ -107,62 +102,51 @@ impl Parser {
     }
 
     fn ternary(&mut self) -> Result<Expr, ParseError> {
-        self.nested(Self::conditional)
-    }
-
-    fn conditional(&mut self) -> Result<Expr, ParseError> {
-        let condition = self.or()?;
-        let offset = self.offset();
-        if !self.eat("?") {
-            return Ok(condition);
-        }
-        let then = self.ternary()?;
-        self.expect(":")?;
-        let otherwise = self.ternary()?;
-        Self::node(
-            Expr::Ternary(Box::new(condition), Box::new(then), Box::new(otherwise)),
-            offset,
-        )
+        self.nested(|parser| {
+            let condition = parser.or()?;
+            let offset = parser.offset();
+            if !parser.eat("?") {
+                return Ok(condition);
+            }
+            let then = parser.ternary()?;
+            parser.expect(":")?;
+            let otherwise = parser.ternary()?;
+            let ternary = Expr::Ternary(Box::new(condition), Box::new(then), Box::new(otherwise));
+            Self::node(ternary, offset)
+        })
     }
 
     fn or(&mut self) -> Result<Expr, ParseError> {
-        let mut left = self.and()?;
-        let mut offset = self.offset();
-        while self.eat("||") {
-            left = Self::node(Expr::Or(Box::new(left), Box::new(self.and()?)), offset)?;
-            offset = self.offset();
-        }
-        Ok(left)
+        self.chain(Self::and, &[("||", Expr::Or)])
     }
 
     fn and(&mut self) -> Result<Expr, ParseError> {
-        let mut left = self.equality()?;
-        let mut offset = self.offset();
-        while self.eat("&&") {
-            left = Self::node(
-                Expr::And(Box::new(left), Box::new(self.equality()?)),
-                offset,
-            )?;
-            offset = self.offset();
-        }
-        Ok(left)
+        self.chain(Self::equality, &[("&&", Expr::And)])
     }
 
     fn equality(&mut self) -> Result<Expr, ParseError> {
-        let mut left = self.concat()?;
+        self.chain(
+            Self::concat,
+            &[
+                ("==", |a, b| Expr::Equals(a, b, false)),
+                ("!=", |a, b| Expr::Equals(a, b, true)),
+            ],
+        )
+    }
+
+    /// `operand`s joined, from the left, by any of `operators`.
+    fn chain(
+        &mut self,
+        operand: fn(&mut Self) -> Result<Expr, ParseError>,
+        operators: &[(&str, Join)],
+    ) -> Result<Expr, ParseError> {
+        let mut left = operand(self)?;
         loop {
             let offset = self.offset();
-            let negated = if self.eat("==") {
-                false
-            } else if self.eat("!=") {
-                true
-            } else {
+            let Some((_, join)) = operators.iter().find(|(op, _)| self.eat(op)) else {
                 return Ok(left);
             };
-            left = Self::node(
-                Expr::Equals(Box::new(left), Box::new(self.concat()?), negated),
-                offset,
-            )?;
+            left = Self::node(join(Box::new(left), Box::new(operand(self)?)), offset)?;
         }
     }
 
@@ -198,47 +182,37 @@ impl Parser {
                 };
                 self.at += 1;
                 if self.eat("(") {
-                    let (method, arity) = Method::named(&name).ok_or_else(|| ParseError {
-                        offset,
-                        message: format!("'{name}' is not a method here; expected {METHODS}"),
-                    })?;
+                    let Some((_, method, arity)) = TABLE.iter().find(|(n, ..)| *n == name) else {
+                        let message = format!("'{name}' is not a method here; expected {METHODS}");
+                        return Err(ParseError::new(offset, message));
+                    };
                     let mut args = Vec::new();
-                    if !self.eat(")") {
-                        loop {
-                            args.push(self.ternary()?);
-                            if self.eat(")") {
-                                break;
-                            }
+                    while !self.eat(")") {
+                        if !args.is_empty() {
                             self.expect(",")?;
                         }
+                        args.push(self.ternary()?);
                     }
                     if !arity.contains(&args.len()) {
-                        return Err(ParseError {
-                            offset,
-                            message: format!(
-                                "'{name}' takes {} arguments, not {}",
-                                if arity.start() == arity.end() {
-                                    arity.start().to_string()
-                                } else {
-                                    format!("{} or {}", arity.start(), arity.end())
-                                },
-                                args.len()
-                            ),
-                        });
+                        let takes = if arity.start() == arity.end() {
+                            arity.start().to_string()
+                        } else {
+                            format!("{} or {}", arity.start(), arity.end())
+                        };
+                        let message =
+                            format!("'{name}' takes {takes} arguments, not {}", args.len());
+                        return Err(ParseError::new(offset, message));
                     }
-                    expr = Self::node(Expr::Method(Box::new(expr), method, args), operator)?;
+                    expr = Self::node(Expr::Method(Box::new(expr), *method, args), operator)?;
+                } else if let Expr::Path(steps) = &mut expr {
+                    steps.push(Segment::Field(name));
                 } else {
-                    match &mut expr {
-                        Expr::Path(steps) => steps.push(Step::Field(name)),
-                        _ => {
-                            return Err(ParseError {
-                                offset,
-                                message: format!(
-                                    "'{name}' is read from something that is not a property; expected a method call"
-                                ),
-                            });
-                        }
-                    }
+                    return Err(ParseError::new(
+                        offset,
+                        format!(
+                            "'{name}' is read from something that is not a property; expected a method call"
+                        ),
+                    ));
                 }
             } else if self.eat("[") {
                 let Some(Token::Number(index)) = self.peek().cloned() else {
@@ -247,13 +221,11 @@ impl Parser {
                 self.at += 1;
                 self.expect("]")?;
                 let index = index as usize;
-                expr = match expr {
-                    Expr::Path(mut steps) => {
-                        steps.push(Step::Index(index));
-                        Expr::Path(steps)
-                    }
-                    other => Self::node(Expr::Index(Box::new(other), index), operator)?,
-                };
+                if let Expr::Path(steps) = &mut expr {
+                    steps.push(Segment::Index(index));
+                } else {
+                    expr = Self::node(Expr::Index(Box::new(expr), index), operator)?;
+                }
             } else {
                 return Ok(expr);
             }
@@ -261,32 +233,24 @@ impl Parser {
     }
 
     fn primary(&mut self) -> Result<Expr, ParseError> {
-        let token = self.peek().cloned();
-        match token {
-            Some(Token::Text(text)) => {
-                self.at += 1;
-                Ok(Expr::Literal(Value::String(text)))
-            }
-            Some(Token::Number(n)) => {
-                self.at += 1;
-                Ok(Expr::Literal(Value::from(n)))
-            }
-            Some(Token::Ident(name)) => {
-                self.at += 1;
-                Ok(match name.as_str() {
-                    "true" => Expr::Literal(Value::Bool(true)),
-                    "false" => Expr::Literal(Value::Bool(false)),
-                    "null" => Expr::Literal(Value::Null),
-                    _ => Expr::Path(vec![Step::Field(name)]),
-                })
-            }
+        let expr = match self.peek().cloned() {
+            Some(Token::Text(text)) => Expr::Literal(Value::String(text)),
+            Some(Token::Number(n)) => Expr::Literal(Value::from(n)),
+            Some(Token::Ident(name)) => match name.as_str() {
+                "true" => Expr::Literal(Value::Bool(true)),
+                "false" => Expr::Literal(Value::Bool(false)),
+                "null" => Expr::Literal(Value::Null),
+                _ => Expr::Path(vec![Segment::Field(name)]),
+            },
             Some(Token::Punct("(")) => {
                 self.at += 1;
                 let inner = self.ternary()?;
                 self.expect(")")?;
-                Ok(inner)
+                return Ok(inner);
             }
-            _ => Err(self.error("expected a name, a 'text', a number or '('".into())),
-        }
+            _ => return Err(self.error("expected a name, a 'text', a number or '('".into())),
+        };
+        self.at += 1;
+        Ok(expr)
     }
 }

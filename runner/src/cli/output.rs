@@ -9,11 +9,13 @@
 
 use std::io::{self, Write};
 
+use comfy_table::{ColumnConstraint, ContentLineStyle, Row, Table, TableStyle, Width};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::bindings::types::{Attribute, AttributeValue, ObjectKind, Record, Status};
-use crate::text::{escape_controls, needs_escaping};
+use connector_runner::bindings::types::Record;
+use connector_runner::json::record_json;
+use connector_runner::text::{escape_controls, needs_escaping};
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -26,73 +28,6 @@ pub enum Format {
     Csv,
     /// Aligned columns for a terminal.
     Table,
-}
-
-fn status_name(status: Status) -> &'static str {
-    match status {
-        Status::Active => "active",
-        Status::Suspended => "suspended",
-        Status::Inactive => "inactive",
-        Status::Removed => "removed",
-    }
-}
-
-fn value_json(value: &AttributeValue) -> Value {
-    match value {
-        AttributeValue::Absent => Value::Null,
-        AttributeValue::Text(text) => Value::String(text.clone()),
-        AttributeValue::Integer(i) => Value::from(*i),
-        AttributeValue::Boolean(b) => Value::Bool(*b),
-    }
-}
-
-/// A record as one flat JSON object: `record`, `status`, the entitlement
-/// type and link ids where they apply, then the mapped attributes by name.
-pub fn record_json(record: &Record) -> Map<String, Value> {
-    let mut object = Map::new();
-    let mut put = |name: &str, value: Value| {
-        object.insert(name.to_string(), value);
-    };
-    let attributes: &[Attribute] = match record {
-        Record::Account(account) => {
-            put("record", "account".into());
-            put("status", status_name(account.status).into());
-            &account.attributes
-        }
-        Record::Entitlement(entitlement) => {
-            put("record", "entitlement".into());
-            put("status", status_name(entitlement.status).into());
-            put("entType", entitlement.ent_type.clone().into());
-            &entitlement.attributes
-        }
-        Record::Access(access) => {
-            put("record", "access".into());
-            put("status", status_name(access.status).into());
-            put("accountID", access.account_id.clone().into());
-            put("entType", access.ent_type.clone().into());
-            put("entitlementID", access.entitlement_id.clone().into());
-            &access.attributes
-        }
-    };
-    object.extend(attributes_json(attributes));
-    object
-}
-
-/// A kind's name in messages: `accounts`, `entitlements`, `access`.
-pub fn kind_name(kind: ObjectKind) -> &'static str {
-    match kind {
-        ObjectKind::Accounts => "accounts",
-        ObjectKind::Entitlements => "entitlements",
-        ObjectKind::Access => "access",
-    }
-}
-
-/// Attributes as a JSON object, by name.
-pub fn attributes_json(attributes: &[Attribute]) -> Map<String, Value> {
-    attributes
-        .iter()
-        .map(|a| (a.name.clone(), value_json(&a.value)))
-        .collect()
 }
 
 /// A value as a table cell: text as it is with its control characters
@@ -172,14 +107,39 @@ fn csv_cell(value: Option<&Value>) -> String {
     }
 }
 
-/// The widest a table column gets; longer values are cut.
+/// The narrowest and the widest a table column gets; longer values are cut.
+const TABLE_CELL_MIN: usize = 12;
 const TABLE_CELL_MAX: usize = 40;
+
+/// A table without borders, its columns a space apart (after each cell's
+/// own space of padding).
+const TABLE_STYLE: TableStyle = TableStyle::new()
+    .header_lines(ContentLineStyle::none().junction(' '))
+    .content_lines(ContentLineStyle::none().junction(' '));
+
+/// `cell` cut to `width` characters, its last one `…` when it was longer.
+fn cut(cell: String, width: usize) -> String {
+    if cell.chars().count() > width {
+        cell.chars().take(width - 1).chain(['…']).collect()
+    } else {
+        cell
+    }
+}
+
+/// Where records go.
+enum Sink {
+    /// NDJSON, JSON and tables.
+    Text(Box<dyn Write + Send>),
+    /// CSV, through one writer for the whole output.
+    Csv(Box<csv::Writer<Box<dyn Write + Send>>>),
+}
 
 /// Writes records in one format.
 pub struct RecordWriter {
     format: Format,
-    out: Box<dyn Write + Send>,
+    sink: Sink,
     columns: Vec<String>,
+    /// Each table column's width: its name's, within the bounds.
     widths: Vec<usize>,
     written: u64,
 }
@@ -196,87 +156,117 @@ impl std::fmt::Debug for RecordWriter {
 impl RecordWriter {
     /// A writer to `out`. `columns` fixes the CSV and table columns.
     pub fn new(format: Format, out: Box<dyn Write + Send>, columns: Vec<String>) -> Self {
+        let sink = match format {
+            Format::Csv => Sink::Csv(Box::new(csv::Writer::from_writer(out))),
+            _ => Sink::Text(out),
+        };
+        let widths = columns
+            .iter()
+            .map(|c| c.len().clamp(TABLE_CELL_MIN, TABLE_CELL_MAX))
+            .collect();
         Self {
             format,
-            out,
+            sink,
             columns,
-            widths: Vec::new(),
+            widths,
             written: 0,
         }
     }
 
     /// Writes one batch.
-    pub fn write_batch(&mut self, batch: &[Record]) -> std::io::Result<()> {
-        for record in batch {
-            let object = record_json(record);
-            match self.format {
-                Format::Ndjson => {
-                    write_json(&mut self.out, &object)?;
-                    self.out.write_all(b"\n")?;
+    pub fn write_batch(&mut self, batch: &[Record]) -> io::Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let first = self.written == 0;
+        let objects: Vec<Map<String, Value>> = batch.iter().map(record_json).collect();
+        match &mut self.sink {
+            Sink::Csv(csv) => {
+                if first {
+                    csv.write_record(self.columns.iter().map(|c| csv_text(c)))?;
                 }
-                Format::Json => {
-                    self.out
-                        .write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
-                    write_json(&mut self.out, &object)?;
-                }
-                Format::Csv => {
-                    let mut csv = csv::WriterBuilder::new().from_writer(Vec::new());
-                    if self.written == 0 {
-                        csv.write_record(self.columns.iter().map(|c| csv_text(c)))?;
-                    }
+                for object in &objects {
                     csv.write_record(self.columns.iter().map(|c| csv_cell(object.get(c))))?;
-                    let bytes = csv.into_inner().map_err(|e| e.into_error())?;
-                    self.out.write_all(&bytes)?;
                 }
+                csv.flush()?;
+            }
+            Sink::Text(out) => match self.format {
                 Format::Table => {
-                    if self.written == 0 {
-                        self.widths = self
-                            .columns
+                    let rows = objects.iter().map(|object| {
+                        self.columns
                             .iter()
-                            .map(|c| c.len().clamp(12, TABLE_CELL_MAX))
-                            .collect();
-                        let header: Vec<String> = self
-                            .columns
+                            .map(|c| table_cell(object.get(c)))
+                            .collect()
+                    });
+                    let header = first.then(|| {
+                        self.columns
                             .iter()
                             .map(|c| escape_controls(c).into_owned())
-                            .collect();
-                        self.table_row(&header)?;
-                    }
-                    let row: Vec<String> = self
-                        .columns
-                        .iter()
-                        .map(|c| table_cell(object.get(c)))
-                        .collect();
-                    self.table_row(&row)?;
+                            .collect()
+                    });
+                    writeln!(out, "{}", table(&self.widths, header, rows).trim_fmt())?;
                 }
-            }
-            self.written += 1;
+                _ => {
+                    for (n, object) in objects.iter().enumerate() {
+                        if self.format == Format::Json {
+                            let first_record = first && n == 0;
+                            out.write_all(if first_record { b"[\n" } else { b",\n" })?;
+                        }
+                        write_json(out, object)?;
+                        if self.format == Format::Ndjson {
+                            out.write_all(b"\n")?;
+                        }
+                    }
+                }
+            },
         }
-        self.out.flush()
+        self.written += objects.len() as u64;
+        self.flush()
     }
 
-    fn table_row(&mut self, cells: &[String]) -> std::io::Result<()> {
-        let mut line = String::new();
-        for (cell, width) in cells.iter().zip(&self.widths) {
-            let shown: String = if cell.chars().count() > *width {
-                cell.chars().take(width - 1).chain(['…']).collect()
-            } else {
-                cell.clone()
-            };
-            line.push_str(&format!("{shown:<width$}  "));
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.sink {
+            Sink::Text(out) => out.flush(),
+            Sink::Csv(csv) => csv.flush(),
         }
-        writeln!(self.out, "{}", line.trim_end())
     }
 
     /// Closes the output (the JSON array's bracket).
-    pub fn finish(mut self) -> std::io::Result<u64> {
-        if self.format == Format::Json {
-            self.out
-                .write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
+    pub fn finish(mut self) -> io::Result<u64> {
+        if let (Format::Json, Sink::Text(out)) = (self.format, &mut self.sink) {
+            out.write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
         }
-        self.out.flush()?;
+        self.flush()?;
         Ok(self.written)
     }
+}
+
+/// Rows (and the header, if given) as a table of columns `widths` wide,
+/// each cell on one line, cut to its column's width.
+fn table(
+    widths: &[usize],
+    header: Option<Vec<String>>,
+    rows: impl Iterator<Item = Vec<String>>,
+) -> Table {
+    let row = |cells: Vec<String>| {
+        let cells = cells.into_iter().zip(widths).map(|(c, &w)| cut(c, w));
+        let mut row = Row::from(cells);
+        // A cell of wide characters may still be wider than its column.
+        row.max_height(1);
+        row
+    };
+    let mut table = Table::new();
+    table.load_style(TABLE_STYLE).set_truncation_indicator("…");
+    if let Some(header) = header {
+        table.set_header(row(header));
+    }
+    table.add_rows(rows.map(row));
+    for (column, &width) in table.column_iter_mut().zip(widths) {
+        column.set_padding((0, 1));
+        let width = u16::try_from(width + 1).unwrap_or(u16::MAX);
+        column.set_constraint(ColumnConstraint::Absolute(Width::Fixed(width)));
+    }
+    table
 }
 
 #[cfg(test)]
@@ -284,8 +274,8 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use super::*;
-    use crate::bindings::types::Account;
-    use crate::text::needs_escaping;
+    use connector_runner::bindings::types::{Account, Attribute, AttributeValue, Status};
+    use connector_runner::text::needs_escaping;
 
     /// Output the test can read after the writer is done with it.
     #[derive(Clone, Default)]
@@ -350,6 +340,29 @@ mod tests {
         ] {
             assert_eq!(cell, csv_text(raw), "{raw:?}");
         }
+    }
+
+    #[test]
+    fn a_table_keeps_each_record_on_one_line_with_its_columns_aligned() {
+        let first = [account("Ada Byron Lovelace", "東京東京東京東京東京東京")];
+        let out = Captured::default();
+        let columns = ["record", "accountID", "name", "note", "balance"].map(String::from);
+        let mut writer = RecordWriter::new(Format::Table, Box::new(out.clone()), columns.to_vec());
+        writer.write_batch(&first).unwrap();
+        writer.write_batch(&[account("Grace", "x")]).unwrap();
+        writer.finish().unwrap();
+        let table = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(3, lines.len(), "{table}");
+        assert!(
+            lines[0].starts_with("record        accountID     name"),
+            "{table}"
+        );
+        assert!(lines[1].contains("Ada Byron L…  東京"), "{table}");
+        assert!(
+            lines[2].starts_with("account       u-1           Grace         x"),
+            "{table}"
+        );
     }
 
     #[test]

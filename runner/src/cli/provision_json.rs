@@ -5,9 +5,9 @@
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::connector::ProvisionOp;
-use crate::output::attributes_json;
-use crate::types::{
+use connector_runner::ProvisionOperation;
+use connector_runner::json::attributes_json;
+use connector_runner::types::{
     Attribute, AttributeValue, ProvisionOutcome, ProvisionRequest, ProvisionResult,
 };
 
@@ -70,47 +70,20 @@ pub fn request_from_json(text: &str) -> Result<ProvisionRequest, RequestError> {
 }
 
 fn attribute(name: &str, value: &Value) -> Result<Attribute, RequestError> {
-    let value = match value {
-        Value::Null => AttributeValue::Absent,
-        Value::String(text) => AttributeValue::Text(text.clone()),
-        Value::Bool(b) => AttributeValue::Boolean(*b),
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => AttributeValue::Integer(i),
-            None => AttributeValue::Text(n.to_string()),
-        },
-        Value::Array(_) | Value::Object(_) => {
-            return Err(RequestError::Attribute(name.to_string()));
-        }
-    };
+    let value =
+        AttributeValue::try_from(value).map_err(|_| RequestError::Attribute(name.to_string()))?;
     Ok(Attribute {
         name: name.to_string(),
         value,
     })
 }
 
-/// The operation's name on the command line and in results.
-pub fn operation_name(op: ProvisionOp) -> &'static str {
-    match op {
-        ProvisionOp::CreateAccount => "create-account",
-        ProvisionOp::UpdateAccount => "update-account",
-        ProvisionOp::RemoveAccount => "remove-account",
-        ProvisionOp::AddAccess => "add-access",
-        ProvisionOp::RemoveAccess => "remove-access",
-    }
-}
-
 /// A result as JSON: the outcome, the account, its attributes, the audit list
 /// of calls, and for a dry run the calls it rendered.
-pub fn result_json(op: ProvisionOp, result: &ProvisionResult) -> Value {
-    let outcome = match result.outcome {
-        ProvisionOutcome::Done => "done",
-        ProvisionOutcome::AlreadyExisted => "already-existed",
-        ProvisionOutcome::AlreadyAbsent => "already-absent",
-        ProvisionOutcome::DryRun => "dry-run",
-    };
+pub fn result_json(operation: ProvisionOperation, result: &ProvisionResult) -> Value {
     let mut json = json!({
-        "operation": operation_name(op),
-        "outcome": outcome,
+        "operation": operation.name(),
+        "outcome": result.outcome.name(),
         "accountID": result.account_id,
         "attributes": attributes_json(&result.attributes),
         "calls": result.calls.iter().map(|c| json!({
@@ -137,7 +110,7 @@ pub fn result_json(op: ProvisionOp, result: &ProvisionResult) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::HttpCall;
+    use connector_runner::types::HttpCall;
 
     #[test]
     fn a_host_request_reads_into_a_provision_request() {
@@ -200,7 +173,7 @@ mod tests {
             json!({"operation": "create-account", "outcome": "already-existed", "accountID": "sa-1",
                 "attributes": {"displayName": "svc"},
                 "calls": [{"method": "POST", "url": "http://h/x", "status": 409, "durationMs": 3}]}),
-            result_json(ProvisionOp::CreateAccount, &result)
+            result_json(ProvisionOperation::CreateAccount, &result)
         );
     }
 }
