@@ -115,11 +115,11 @@ impl Record {
 
     /// The record's identity within its kind: the entitlement type (empty
     /// for the other kinds) and the id.
-    pub fn key(&self) -> (String, String) {
+    pub fn key(&self) -> (&str, &str) {
         match self {
-            Record::Account(a) => (String::new(), a.id.clone()),
-            Record::Entitlement(e) => (e.ent_type.clone(), e.id.clone()),
-            Record::Access(a) => (String::new(), a.id.clone()),
+            Record::Account(a) => ("", &a.id),
+            Record::Entitlement(e) => (&e.ent_type, &e.id),
+            Record::Access(a) => ("", &a.id),
         }
     }
 

@@ -7,14 +7,15 @@ use std::cell::RefCell;
 use crate::dialect::import_doc::ImportPlan;
 use crate::dialect::status_rules::Threshold;
 use crate::error::ConnectorError;
-use crate::import::state::{Ends, Fingerprint, Snapshot};
+use crate::import::state::{Fingerprint, KeptRecord, Sighting, Snapshot, StateWriter};
 use crate::model::{Access, Account, Entitlement, KindCounts, ObjectKind, Record, Status};
 
 /// Follows one kind's records through an import, marking each in the
-/// snapshot as seen.
+/// snapshot as seen and writing it to the next state.
 #[derive(Debug)]
 pub struct Tracker<'s> {
     snapshot: &'s RefCell<Snapshot>,
+    next: &'s RefCell<StateWriter>,
     kind: ObjectKind,
     /// Whether the state had the kind, so that new records count as created.
     had_state: bool,
@@ -24,14 +25,21 @@ pub struct Tracker<'s> {
 }
 
 impl<'s> Tracker<'s> {
-    /// A tracker of `kind` against the state in `snapshot`. An incremental
-    /// import emits only created and changed records; a full one emits
-    /// every record.
-    pub fn new(snapshot: &'s RefCell<Snapshot>, kind: ObjectKind, incremental: bool) -> Self {
+    /// A tracker of `kind` against the state in `snapshot`, writing the
+    /// next state to `next`. An incremental import emits only created and
+    /// changed records; a full one emits every record.
+    pub fn new(
+        snapshot: &'s RefCell<Snapshot>,
+        next: &'s RefCell<StateWriter>,
+        kind: ObjectKind,
+        incremental: bool,
+    ) -> Self {
         let had_state = snapshot.borrow().section(kind).is_some();
         snapshot.borrow_mut().section_mut(kind).read = true;
+        next.borrow_mut().begin(kind);
         Self {
             snapshot,
+            next,
             kind,
             had_state,
             incremental,
@@ -43,22 +51,15 @@ impl<'s> Tracker<'s> {
     /// to be emitted. A record whose key was already seen in this run is a
     /// repeat and is dropped.
     pub fn observe(&mut self, record: Record) -> Option<Record> {
-        let fingerprint = Fingerprint::of(&record);
         let mut snapshot = self.snapshot.borrow_mut();
-        let section = snapshot.section_mut(self.kind);
-        let kept = section.records.entry(record.key()).or_default();
-        if kept.now.is_some() {
-            return None;
-        }
-        kept.now = Some(fingerprint);
-        if let Record::Access(link) = &record {
-            kept.ends = Some(Box::new(Ends {
-                account_id: link.account_id.clone(),
-                entitlement: (link.ent_type.clone(), link.entitlement_id.clone()),
-            }));
-        }
+        let before = match snapshot.section_mut(self.kind).see(&record) {
+            Sighting::Repeat => return None,
+            Sighting::First(before) => before,
+        };
+        let fingerprint = Fingerprint::of(&record);
+        self.next.borrow_mut().record(&record, fingerprint);
         self.counts.present += 1;
-        let due = match (self.had_state, kept.before) {
+        let due = match (self.had_state, before) {
             (false, _) => true,
             (true, None) => {
                 self.counts.created += 1;
@@ -118,12 +119,10 @@ pub fn gone<'s>(
 ) -> impl Iterator<Item = Record> + 's {
     let rules = &plan.status_rules;
     let accounts = snapshot.section(ObjectKind::Accounts);
-    let vanished = snapshot
-        .section(kind)
-        .into_iter()
-        .flat_map(|s| s.vanished());
-    vanished.filter_map(move |(key, kept)| {
-        let (ent_type, id) = key.clone();
+    snapshot.vanished(kind).filter_map(move |kept| {
+        let KeptRecord {
+            ent_type, id, ends, ..
+        } = kept;
         let record = match kind {
             ObjectKind::Accounts => Record::Account(Account {
                 id,
@@ -143,16 +142,16 @@ pub fn gone<'s>(
                 })
             }
             ObjectKind::Access => {
-                let ends = kept.ends.as_deref()?;
-                let account = (String::new(), ends.account_id.clone());
-                if !rules.delete_links && accounts.is_some_and(|a| !a.knows(&account)) {
+                let ends = ends?;
+                if !rules.delete_links && accounts.is_some_and(|a| !a.knows("", &ends.account_id)) {
                     return None;
                 }
+                let (ent_type, entitlement_id) = ends.entitlement;
                 Record::Access(Access {
                     id,
-                    account_id: ends.account_id.clone(),
-                    ent_type: ends.entitlement.0.clone(),
-                    entitlement_id: ends.entitlement.1.clone(),
+                    account_id: ends.account_id,
+                    ent_type,
+                    entitlement_id,
                     status: Status::Removed,
                     attributes: Vec::new(),
                 })
@@ -211,13 +210,19 @@ mod tests {
     /// written out and read back.
     fn state(kinds: &[(ObjectKind, &[Record])]) -> Snapshot {
         let snapshot = RefCell::new(Snapshot::new(BASE));
+        let next = RefCell::new(StateWriter::new(BASE));
         for (kind, records) in kinds {
-            let mut tracker = Tracker::new(&snapshot, *kind, false);
+            let mut tracker = Tracker::new(&snapshot, &next, *kind, false);
             for record in *records {
                 tracker.observe(record.clone());
             }
         }
-        let text: String = snapshot.into_inner().lines().collect();
+        let mut text = String::new();
+        let written = next.into_inner().finish(&snapshot.into_inner(), |piece| {
+            text.push_str(&piece);
+            Ok::<_, ()>(())
+        });
+        written.unwrap();
         Snapshot::parse(&text, BASE).unwrap()
     }
 
@@ -229,7 +234,8 @@ mod tests {
         incremental: bool,
     ) -> (Snapshot, Vec<Record>, KindCounts) {
         let snapshot = RefCell::new(previous);
-        let mut tracker = Tracker::new(&snapshot, kind, incremental);
+        let next = RefCell::new(StateWriter::new(BASE));
+        let mut tracker = Tracker::new(&snapshot, &next, kind, incremental);
         let due = records
             .iter()
             .filter_map(|r| tracker.observe(r.clone()))

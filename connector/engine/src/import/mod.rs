@@ -27,7 +27,7 @@ use crate::dialect::request_headers;
 use crate::dialect::template::{Bindings, UrlError};
 use crate::error::ConnectorError;
 use crate::import::changes::{Tracker, check_vanished};
-use crate::import::state::Snapshot;
+use crate::import::state::{Snapshot, StateWriter};
 use crate::model::{
     Access, Account, AttributeValue, Attributes, Entitlement, ImportRequest, ImportSummary,
     ObjectKind, Record, RecordSink, Status, attributes_json,
@@ -47,9 +47,6 @@ const DEPENDENT_CALLS_IN_FLIGHT: usize = 4;
 /// Records emitted per batch when the vanished ones are emitted.
 const GONE_BATCH: usize = 100;
 
-/// The most bytes of the new state handed to the sink at once.
-const STATE_CHUNK: usize = 64 << 10;
-
 /// Imports `request.kinds` against `previous`, the state the last
 /// successful import left (if any), streaming records, then the new state,
 /// to `sink`.
@@ -67,6 +64,7 @@ pub async fn import<T: Transport>(
         config,
         sink: RefCell::new(sink),
         summary: RefCell::new(ImportSummary::default()),
+        next: RefCell::new(StateWriter::new(config.base_url())),
     };
     let kinds = ObjectKind::ALL
         .into_iter()
@@ -76,7 +74,12 @@ pub async fn import<T: Transport>(
             kind,
             run: &run,
             snapshot: &snapshot,
-            tracker: RefCell::new(Tracker::new(&snapshot, kind, request.incremental)),
+            tracker: RefCell::new(Tracker::new(
+                &snapshot,
+                &run.next,
+                kind,
+                request.incremental,
+            )),
             orphan_ids: RefCell::new(HashSet::new()),
             pages: Cell::new(0),
         };
@@ -106,14 +109,8 @@ pub async fn import<T: Transport>(
         }
         run.emit(batch)?;
     }
-    let mut chunk = String::new();
-    for line in snapshot.lines() {
-        chunk.push_str(&line);
-        if chunk.len() >= STATE_CHUNK {
-            run.save_state(std::mem::take(&mut chunk))?;
-        }
-    }
-    run.save_state(chunk)?;
+    let next = run.next.replace(StateWriter::new(config.base_url()));
+    next.finish(&snapshot, |piece| run.save_state(piece))?;
     Ok(run.summary.into_inner())
 }
 
@@ -123,6 +120,8 @@ struct ImportRun<'a> {
     config: &'a Config,
     sink: RefCell<&'a mut dyn RecordSink>,
     summary: RefCell<ImportSummary>,
+    /// The state the next import starts from, written as records are seen.
+    next: RefCell<StateWriter>,
 }
 
 /// Where a kind's records go, a page at a time: the import's own calls
@@ -165,6 +164,10 @@ impl PageSink for Delivery<'_, '_> {
         }
         self.run.emit(due)?;
         self.run.report_orphans(orphans)?;
+        let piece = self.run.next.borrow_mut().full_piece();
+        if let Some(piece) = piece {
+            self.run.save_state(piece)?;
+        }
         self.counted_page();
         Ok(())
     }
@@ -184,14 +187,17 @@ impl Delivery<'_, '_> {
     /// does not know. Nothing is an orphan of a kind never imported.
     fn is_orphan(&self, link: &crate::model::Access) -> bool {
         let snapshot = self.snapshot.borrow();
-        let unknown = |kind, key: (String, String)| {
+        let unknown = |kind, ent_type, id| {
             snapshot
                 .section(kind)
-                .is_some_and(|section| !section.knows(&key))
+                .is_some_and(|section| !section.knows(ent_type, id))
         };
-        let account = (String::new(), link.account_id.clone());
-        let entitlement = (link.ent_type.clone(), link.entitlement_id.clone());
-        unknown(ObjectKind::Accounts, account) || unknown(ObjectKind::Entitlements, entitlement)
+        unknown(ObjectKind::Accounts, "", &link.account_id)
+            || unknown(
+                ObjectKind::Entitlements,
+                &link.ent_type,
+                &link.entitlement_id,
+            )
     }
 }
 

@@ -6,28 +6,36 @@
 //!
 //! The host stores the state as opaque text and hands it back; only the
 //! connector reads it. It is made of lines, so it streams in through
-//! [`StateReader`] and out through [`Snapshot::lines`] a piece at a time:
+//! [`StateReader`] before the import and out through [`StateWriter`] as the
+//! import sees each record. Of what it reads, the import keeps a 16-byte
+//! digest of each key; of the state it started from, each record's fields
+//! as the state wrote them: never the organization's attributes.
 //!
 //! ```text
 //! {"format":2,"base_url":"https://api.confluent.cloud"}
 //! #accounts
 //! sa-1a2b3c<TAB>0f1e2d3c4b5a6978
 //! #entitlements
-//! =environment
-//! env-4d5e6f<TAB>8796a5b4c3d2e1f0
+//! =0<TAB>environment
+//! env-4d5e6f<TAB>0<TAB>8796a5b4c3d2e1f0
 //! #access
-//! =environment<TAB>env-4d5e6f
-//! rb-7g8h9i<TAB>sa-1a2b3c<TAB>1234567890abcdef
+//! =1<TAB>environment<TAB>env-4d5e6f
+//! rb-7g8h9i<TAB>sa-1a2b3c<TAB>1<TAB>1234567890abcdef
 //! #end
 //! ```
 //!
-//! A `#` line says a kind was imported (so "no accounts" differs from
-//! "accounts never imported"), a `=` line names the entitlement type (and,
-//! for access, the entitlement) of the lines below it, and `#end` shows the
-//! state was not cut short. Keys are percent-encoded where they hold a
-//! control character, `%`, `#` or `=`.
+//! A `#` line says which kind the lines below it belong to; the first for a
+//! kind also says the kind was imported, so that "no accounts" differs from
+//! "accounts never imported". A kind's lines may come in several runs, as
+//! an import reads kinds side by side. A `=` line numbers a group, in order
+//! from 0: an entitlement type, or for access an entitlement, which the
+//! lines after it name by number. `#end` shows the state was not cut short.
+//! Keys are percent-encoded where they hold a control character, `%`, `#` or
+//! `=`.
 
-use indexmap::IndexMap;
+use std::collections::HashSet;
+
+use indexmap::{IndexMap, IndexSet};
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3;
@@ -38,7 +46,7 @@ use crate::model::{AttributeValue, ObjectKind, Record};
 /// The version of the state format this connector reads and writes.
 pub const STATE_FORMAT: u32 = 2;
 
-/// A record's identity within its kind: (entitlement type or empty, id).
+/// An entitlement's type and id.
 pub type RecordKey = (String, String);
 
 /// A 64-bit digest of what a record mapped to.
@@ -73,6 +81,23 @@ impl Fingerprint {
     }
 }
 
+/// A 128-bit digest of a record's key within its kind (its entitlement
+/// type, empty for the other kinds, and its id): two keys that differ give
+/// the same digest with a chance of 2⁻¹²⁸, so the import keeps digests, not
+/// keys, of what it has seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct KeyDigest(u128);
+
+impl KeyDigest {
+    fn of(ent_type: &str, id: &str) -> Self {
+        let mut digest = Xxh3::new();
+        digest.update(&(ent_type.len() as u64).to_le_bytes());
+        digest.update(ent_type.as_bytes());
+        digest.update(id.as_bytes());
+        Self(digest.digest128())
+    }
+}
+
 /// An access link's account and entitlement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ends {
@@ -82,62 +107,98 @@ pub struct Ends {
     pub entitlement: RecordKey,
 }
 
-/// One record as the state keeps it, through one import.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Kept {
-    /// Its fingerprint in the state the import started from.
-    pub before: Option<Fingerprint>,
-    /// Its fingerprint in this import, once the target has returned it.
-    pub now: Option<Fingerprint>,
+/// A record of the state the import started from, as the state kept it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptRecord {
+    /// Its entitlement type; empty for the other kinds.
+    pub ent_type: String,
+    /// Its id.
+    pub id: String,
     /// An access link's ends.
-    pub ends: Option<Box<Ends>>,
+    pub ends: Option<Ends>,
+    /// What it mapped to.
+    pub fingerprint: Fingerprint,
 }
 
-/// One kind's records, by key, in the order they were first seen.
+/// Where a record of the state the import started from is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Before {
+    fingerprint: Fingerprint,
+    /// Where its fields (its id, and a link's account) start in
+    /// [`Section::fields`].
+    at: u32,
+    /// Its group in [`Snapshot::groups`], if its kind has groups.
+    group: Option<u32>,
+}
+
+/// One kind's records: those of the state, and the keys of those this
+/// import has seen.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Section {
-    /// The records.
-    pub records: IndexMap<RecordKey, Kept>,
-    /// Whether this import has read the kind, so that `now` is its truth.
+    /// The state's records, by key, in the state's order.
+    before: IndexMap<KeyDigest, Before>,
+    /// The fields of the state's records, encoded as the state wrote them,
+    /// a line each.
+    fields: String,
+    /// The keys of the records this import has seen.
+    seen: HashSet<KeyDigest>,
+    /// Whether this import reads the kind, so that what it sees is its truth.
     pub read: bool,
 }
 
+/// What the state knew of a record the import has just seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sighting {
+    /// This import has seen the key already.
+    Repeat,
+    /// The first sighting; the state had the record with this fingerprint,
+    /// or did not have it.
+    First(Option<Fingerprint>),
+}
+
 impl Section {
-    /// Whether the record under `key` is there: in this import if it read
-    /// the kind, else in the state.
-    pub fn knows(&self, key: &RecordKey) -> bool {
-        self.records.get(key).is_some_and(|kept| match self.read {
-            true => kept.now.is_some(),
-            false => kept.before.is_some(),
-        })
+    /// Whether the record of `ent_type` and `id` is there: in this import if
+    /// it reads the kind, else in the state.
+    pub fn knows(&self, ent_type: &str, id: &str) -> bool {
+        let key = KeyDigest::of(ent_type, id);
+        match self.read {
+            true => self.seen.contains(&key),
+            false => self.before.contains_key(&key),
+        }
     }
 
     /// How many records the state had.
     pub fn known_before(&self) -> usize {
-        self.records.values().filter(|k| k.before.is_some()).count()
+        self.before.len()
     }
 
-    /// The state's records this import read the kind without finding.
-    pub fn vanished(&self) -> impl Iterator<Item = (&RecordKey, &Kept)> {
+    /// Notes that the import has seen `record`.
+    pub fn see(&mut self, record: &Record) -> Sighting {
+        let (ent_type, id) = record.key();
+        let key = KeyDigest::of(ent_type, id);
+        match self.seen.insert(key) {
+            true => Sighting::First(self.before.get(&key).map(|b| b.fingerprint)),
+            false => Sighting::Repeat,
+        }
+    }
+
+    fn vanished(&self) -> impl Iterator<Item = &Before> {
         let read = self.read;
-        let gone = move |kept: &&Kept| read && kept.before.is_some() && kept.now.is_none();
-        self.records.iter().filter(move |(_, kept)| gone(kept))
-    }
-
-    /// The records the next import starts from, with their fingerprints.
-    fn kept(&self) -> impl Iterator<Item = (&RecordKey, Fingerprint, &Kept)> {
-        self.records.iter().filter_map(|(key, kept)| {
-            let fingerprint = if self.read { kept.now } else { kept.before };
-            fingerprint.map(|fingerprint| (key, fingerprint, kept))
-        })
+        let seen = &self.seen;
+        self.before
+            .iter()
+            .filter(move |(key, _)| read && !seen.contains(*key))
+            .map(|(_, before)| before)
     }
 }
 
-/// The state of one import: the one it started from and what it has seen.
+/// The state an import started from, and what the import has seen.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Snapshot {
     base_url: String,
     sections: [Option<Section>; 3],
+    /// The groups the state's lines name, by number.
+    groups: Vec<RecordKey>,
 }
 
 impl Snapshot {
@@ -145,7 +206,7 @@ impl Snapshot {
     pub fn new(base_url: &str) -> Self {
         Self {
             base_url: base_url.to_string(),
-            sections: Default::default(),
+            ..Self::default()
         }
     }
 
@@ -166,55 +227,176 @@ impl Snapshot {
         self.sections[kind as usize].get_or_insert_with(Section::default)
     }
 
-    /// The state the next import starts from, a line at a time (each with
-    /// its newline): what this import read of the kinds it imported, and
-    /// what the state had of the others.
-    pub fn lines(&self) -> impl Iterator<Item = String> + '_ {
-        let header = serde_json::to_string(&Header {
-            format: STATE_FORMAT,
-            base_url: self.base_url.clone(),
-        })
-        .expect("the header is plain JSON");
-        let sections = ObjectKind::ALL
-            .into_iter()
-            .filter_map(|kind| Some((kind, self.section(kind)?)))
-            .flat_map(|(kind, section)| section_lines(kind, section));
-        std::iter::once(format!("{header}\n"))
-            .chain(sections)
-            .chain([format!("#{END}\n")])
+    /// The state's records of `kind` this import read the kind without
+    /// finding.
+    pub fn vanished(&self, kind: ObjectKind) -> impl Iterator<Item = KeptRecord> + '_ {
+        let section = self.section(kind);
+        let vanished = section.into_iter().flat_map(Section::vanished);
+        vanished.map(move |before| self.kept(kind, before))
+    }
+
+    /// The state's records of `kind`, in the state's order.
+    fn records(&self, kind: ObjectKind) -> impl Iterator<Item = KeptRecord> + '_ {
+        let section = self.section(kind);
+        let records = section.into_iter().flat_map(|s| s.before.values());
+        records.map(move |before| self.kept(kind, before))
+    }
+
+    /// A record of the state, decoded.
+    fn kept(&self, kind: ObjectKind, before: &Before) -> KeptRecord {
+        let section = self.section(kind).expect("a record's kind has a section");
+        let line = &section.fields[before.at as usize..];
+        let line = &line[..line.find('\n').unwrap_or(line.len())];
+        let mut fields = line.split('\t').map(decode);
+        let id = fields.next().unwrap_or_default();
+        let group = before.group.map(|g| self.groups[g as usize].clone());
+        let group = group.unwrap_or_default();
+        let (ent_type, ends) = match fields.next() {
+            Some(account_id) => (
+                String::new(),
+                Some(Ends {
+                    account_id,
+                    entitlement: group,
+                }),
+            ),
+            None => (group.0, None),
+        };
+        KeptRecord {
+            ent_type,
+            id,
+            ends,
+            fingerprint: before.fingerprint,
+        }
     }
 }
 
-/// One section's lines: its `#` line, then its records grouped under `=`
-/// lines by entitlement type (and, for access, entitlement).
-fn section_lines(kind: ObjectKind, section: &Section) -> impl Iterator<Item = String> + '_ {
-    let mut records: Vec<_> = section.kept().collect();
-    let group = move |key: &RecordKey, kept: &Kept| match (kind, kept.ends.as_deref()) {
-        (ObjectKind::Entitlements, _) => encode(&key.0),
-        (ObjectKind::Access, Some(ends)) => {
-            let (ent_type, id) = &ends.entitlement;
-            format!("{}\t{}", encode(ent_type), encode(id))
-        }
-        _ => String::new(),
-    };
-    records.sort_by_cached_key(|(key, _, kept)| group(key, kept));
-    let mut current = None;
-    let records = records
-        .into_iter()
-        .flat_map(move |(key, fingerprint, kept)| {
-            let group = group(key, kept);
-            let heading = (current.as_ref() != Some(&group)).then(|| format!("={group}\n"));
-            let heading = heading.filter(|_| kind != ObjectKind::Accounts);
-            current = Some(group);
-            let ends = match kept.ends.as_deref() {
-                Some(ends) => format!("\t{}", encode(&ends.account_id)),
-                None => String::new(),
-            };
-            let line = format!("{}{ends}\t{:016x}\n", encode(&key.1), fingerprint.0);
-            heading.into_iter().chain([line])
-        });
-    std::iter::once(format!("#{}\n", kind.as_str())).chain(records)
+/// Writes the state the next import starts from, a line as the import sees
+/// each record, and hands it on in pieces.
+#[derive(Debug)]
+pub struct StateWriter {
+    text: String,
+    /// The kind of the last line written.
+    kind: Option<ObjectKind>,
+    /// The groups numbered so far.
+    groups: IndexSet<RecordKey>,
 }
+
+impl StateWriter {
+    /// A state of the target at `base_url`, its header written.
+    pub fn new(base_url: &str) -> Self {
+        let header = serde_json::to_string(&Header {
+            format: STATE_FORMAT,
+            base_url: base_url.to_string(),
+        })
+        .expect("the header is plain JSON");
+        Self {
+            text: format!("{header}\n"),
+            kind: None,
+            groups: IndexSet::new(),
+        }
+    }
+
+    /// Says that the import reads `kind`, so that the state has the kind
+    /// even if the target returns none of it.
+    pub fn begin(&mut self, kind: ObjectKind) {
+        self.switch_to(kind);
+    }
+
+    /// Writes the line of a record the import has seen for the first time.
+    pub fn record(&mut self, record: &Record, fingerprint: Fingerprint) {
+        let kept = match record {
+            Record::Account(a) => (ObjectKind::Accounts, None, &a.id, None),
+            Record::Entitlement(e) => {
+                let group = (e.ent_type.clone(), String::new());
+                (ObjectKind::Entitlements, Some(group), &e.id, None)
+            }
+            Record::Access(a) => {
+                let group = (a.ent_type.clone(), a.entitlement_id.clone());
+                (ObjectKind::Access, Some(group), &a.id, Some(&a.account_id))
+            }
+        };
+        let (kind, group, id, account) = kept;
+        self.line(kind, group, id, account.map(String::as_str), fingerprint);
+    }
+
+    /// The text written so far, once it is a piece worth handing on.
+    pub fn full_piece(&mut self) -> Option<String> {
+        (self.text.len() >= PIECE).then(|| std::mem::take(&mut self.text))
+    }
+
+    /// Writes the rest of the state, what `snapshot` had of the kinds this
+    /// import did not read and the end, handing every piece to `hand_on`.
+    pub fn finish<E>(
+        mut self,
+        snapshot: &Snapshot,
+        mut hand_on: impl FnMut(String) -> Result<(), E>,
+    ) -> Result<(), E> {
+        for kind in ObjectKind::ALL {
+            if snapshot.section(kind).is_none_or(|s| s.read) {
+                continue;
+            }
+            self.switch_to(kind);
+            for kept in snapshot.records(kind) {
+                let (group, account) = match kept.ends {
+                    Some(ends) => (Some(ends.entitlement), Some(ends.account_id)),
+                    None if kind == ObjectKind::Entitlements => {
+                        (Some((kept.ent_type, String::new())), None)
+                    }
+                    None => (None, None),
+                };
+                self.line(kind, group, &kept.id, account.as_deref(), kept.fingerprint);
+                if let Some(piece) = self.full_piece() {
+                    hand_on(piece)?;
+                }
+            }
+        }
+        self.text.push_str(&format!("#{END}\n"));
+        hand_on(self.text)
+    }
+
+    fn switch_to(&mut self, kind: ObjectKind) {
+        if self.kind != Some(kind) {
+            self.kind = Some(kind);
+            self.text.push_str(&format!("#{}\n", kind.as_str()));
+        }
+    }
+
+    fn line(
+        &mut self,
+        kind: ObjectKind,
+        group: Option<RecordKey>,
+        id: &str,
+        account: Option<&str>,
+        fingerprint: Fingerprint,
+    ) {
+        self.switch_to(kind);
+        let mut line = encode(id);
+        if let Some(account) = account {
+            line.push('\t');
+            line.push_str(&encode(account));
+        }
+        if let Some(group) = group {
+            let number = match self.groups.get_index_of(&group) {
+                Some(number) => number,
+                None => {
+                    let mut heading = format!("={}\t{}", self.groups.len(), encode(&group.0));
+                    if kind == ObjectKind::Access {
+                        heading.push_str(&format!("\t{}", encode(&group.1)));
+                    }
+                    self.text.push_str(&heading);
+                    self.text.push('\n');
+                    self.groups.insert_full(group).0
+                }
+            };
+            line.push_str(&format!("\t{number}"));
+        }
+        self.text
+            .push_str(&format!("{line}\t{:016x}\n", fingerprint.0));
+    }
+}
+
+/// The bytes of state handed on at once, about.
+const PIECE: usize = 64 << 10;
 
 /// The name of the last line's `#` line.
 const END: &str = "end";
@@ -224,6 +406,10 @@ const ESCAPED: &AsciiSet = &CONTROLS.add(b'%').add(b'#').add(b'=');
 
 fn encode(text: &str) -> String {
     utf8_percent_encode(text, ESCAPED).to_string()
+}
+
+fn decode(field: &str) -> String {
+    percent_decode_str(field).decode_utf8_lossy().into_owned()
 }
 
 /// The first line of a state.
@@ -245,7 +431,6 @@ pub struct StateReader {
     pending: Vec<u8>,
     line: usize,
     kind: Option<ObjectKind>,
-    group: RecordKey,
     /// Whether the `#end` line has been read.
     ended: bool,
 }
@@ -259,7 +444,6 @@ impl StateReader {
             pending: Vec::new(),
             line: 0,
             kind: None,
-            group: RecordKey::default(),
             ended: false,
         }
     }
@@ -293,13 +477,15 @@ impl StateReader {
 
     fn read_line(&mut self, line: &[u8]) -> Result<(), ConnectorError> {
         self.line += 1;
-        let line = std::str::from_utf8(line).map_err(|_| self.corrupt("it is not UTF-8"))?;
-        if self.snapshot.is_none() {
+        let at_line = self.line;
+        let corrupt = |what: &str| corrupt(at_line, what);
+        let line = std::str::from_utf8(line).map_err(|_| corrupt("it is not UTF-8"))?;
+        let Some(snapshot) = self.snapshot.as_mut() else {
             self.snapshot = Some(self.header(line)?);
             return Ok(());
-        }
+        };
         if self.ended {
-            return Err(self.corrupt("a line follows the end"));
+            return Err(corrupt("a line follows the end"));
         }
         if line.strip_prefix('#') == Some(END) {
             self.ended = true;
@@ -309,57 +495,62 @@ impl StateReader {
             let kind = ObjectKind::ALL
                 .into_iter()
                 .find(|kind| kind.as_str() == name)
-                .ok_or_else(|| self.corrupt(&format!("'{name}' is not a kind")))?;
+                .ok_or_else(|| corrupt(&format!("'{name}' is not a kind")))?;
             self.kind = Some(kind);
-            self.group = RecordKey::default();
-            self.snapshot().section_mut(kind);
+            snapshot.section_mut(kind);
             return Ok(());
         }
         let kind = self
             .kind
-            .ok_or_else(|| self.corrupt("a record comes before its kind"))?;
+            .ok_or_else(|| corrupt("a record comes before its kind"))?;
         if let Some(group) = line.strip_prefix('=') {
-            let mut parts = group.split('\t').map(decode);
-            self.group = (
-                parts.next().unwrap_or_default(),
-                parts.next().unwrap_or_default(),
-            );
+            let mut parts = group.split('\t');
+            if parts.next() != Some(snapshot.groups.len().to_string().as_str()) {
+                return Err(corrupt("a group is not numbered next"));
+            }
+            let mut parts = parts.map(decode);
+            let ent_type = parts.next().unwrap_or_default();
+            snapshot
+                .groups
+                .push((ent_type, parts.next().unwrap_or_default()));
             return Ok(());
         }
-        let fields: Vec<String> = line.split('\t').map(decode).collect();
-        let (id, account_id, fingerprint) = match (kind, fields.as_slice()) {
-            (ObjectKind::Access, [id, account_id, fingerprint]) => {
-                (id, Some(account_id), fingerprint)
-            }
-            (ObjectKind::Accounts | ObjectKind::Entitlements, [id, fingerprint]) => {
-                (id, None, fingerprint)
-            }
-            _ => return Err(self.corrupt("a record has the wrong number of fields")),
+        let fields: Vec<&str> = line.split('\t').collect();
+        let (ids, group, fingerprint) = match (kind, fields.as_slice()) {
+            (ObjectKind::Accounts, [_, fingerprint]) => (1, None, fingerprint),
+            (ObjectKind::Entitlements, [_, group, fingerprint]) => (1, Some(group), fingerprint),
+            (ObjectKind::Access, [_, _, group, fingerprint]) => (2, Some(group), fingerprint),
+            _ => return Err(corrupt("a record has the wrong number of fields")),
         };
         let fingerprint = u64::from_str_radix(fingerprint, 16)
-            .map_err(|_| self.corrupt("a fingerprint is not hexadecimal"))?;
-        let ent_type = match kind {
-            ObjectKind::Entitlements => self.group.0.clone(),
-            _ => String::new(),
-        };
-        let ends = account_id.map(|account_id| {
-            Box::new(Ends {
-                account_id: account_id.clone(),
-                entitlement: self.group.clone(),
+            .map_err(|_| corrupt("a fingerprint is not hexadecimal"))?;
+        let groups = snapshot.groups.len();
+        let group = group
+            .map(|number| {
+                let number = number.parse::<u32>().ok();
+                number
+                    .filter(|&number| (number as usize) < groups)
+                    .ok_or_else(|| corrupt("a record names a group not numbered before it"))
             })
-        });
-        let kept = Kept {
-            before: Some(Fingerprint(fingerprint)),
-            now: None,
-            ends,
+            .transpose()?;
+        let ent_type = match (kind, group) {
+            (ObjectKind::Entitlements, Some(group)) => snapshot.groups[group as usize].0.as_str(),
+            _ => "",
         };
-        let key = (ent_type, id.clone());
-        self.snapshot().section_mut(kind).records.insert(key, kept);
+        let key = KeyDigest::of(ent_type, &decode(fields[0]));
+        let section = snapshot.section_mut(kind);
+        let at =
+            u32::try_from(section.fields.len()).map_err(|_| corrupt("the state is too large"))?;
+        section.fields.push_str(&fields[..ids].join("\t"));
+        section.fields.push('\n');
+        let fingerprint = Fingerprint(fingerprint);
+        let before = Before {
+            fingerprint,
+            at,
+            group,
+        };
+        section.before.insert(key, before);
         Ok(())
-    }
-
-    fn snapshot(&mut self) -> &mut Snapshot {
-        self.snapshot.as_mut().expect("the header is read first")
     }
 
     /// Reads the first line: the format and the target.
@@ -387,15 +578,12 @@ impl StateReader {
     }
 
     fn corrupt(&self, what: &str) -> ConnectorError {
-        ConnectorError::InvalidState(format!(
-            "the state is corrupt at line {}: {what}",
-            self.line
-        ))
+        corrupt(self.line, what)
     }
 }
 
-fn decode(field: &str) -> String {
-    percent_decode_str(field).decode_utf8_lossy().into_owned()
+fn corrupt(line: usize, what: &str) -> ConnectorError {
+    ConnectorError::InvalidState(format!("the state is corrupt at line {line}: {what}"))
 }
 
 #[cfg(test)]
@@ -450,13 +638,25 @@ mod tests {
     /// entitlements, then access) leaves, as text.
     fn state_text(records: &[Record]) -> String {
         let snapshot = RefCell::new(Snapshot::new(BASE));
+        let next = RefCell::new(StateWriter::new(BASE));
         for kind in ObjectKind::ALL {
-            let mut tracker = Tracker::new(&snapshot, kind, false);
+            let mut tracker = Tracker::new(&snapshot, &next, kind, false);
             for record in records.iter().filter(|r| r.kind() == kind) {
                 tracker.observe(record.clone());
             }
         }
-        snapshot.into_inner().lines().collect()
+        written(next.into_inner(), &snapshot.into_inner())
+    }
+
+    /// What `writer` writes, ending after `snapshot`.
+    fn written(writer: StateWriter, snapshot: &Snapshot) -> String {
+        let mut text = String::new();
+        let finished = writer.finish(snapshot, |piece| {
+            text.push_str(&piece);
+            Ok::<_, ()>(())
+        });
+        finished.unwrap();
+        text
     }
 
     fn sample() -> Vec<Record> {
@@ -472,20 +672,25 @@ mod tests {
     fn a_state_round_trips_with_keys_ends_and_fingerprints() {
         let text = state_text(&sample());
         let snapshot = Snapshot::parse(&text, BASE).unwrap();
-        assert_eq!(text, snapshot.lines().collect::<String>());
+        let carried_over = written(StateWriter::new(BASE), &snapshot);
+        assert_eq!(text, carried_over);
         let accounts = snapshot.section(ObjectKind::Accounts).unwrap();
         assert_eq!(2, accounts.known_before());
-        assert!(accounts.knows(&(String::new(), "weird\tid #1%\n".into())));
-        let links = snapshot.section(ObjectKind::Access).unwrap();
-        let kept = &links.records[&(String::new(), "rb-1".to_string())];
-        assert_eq!(
-            Some(&Ends {
+        assert!(accounts.knows("", "weird\tid #1%\n"));
+        let entitlements = snapshot.section(ObjectKind::Entitlements).unwrap();
+        assert!(entitlements.knows("environment", "env-1"));
+        assert!(!entitlements.knows("organization", "env-1"));
+        let links: Vec<KeptRecord> = snapshot.records(ObjectKind::Access).collect();
+        let link = KeptRecord {
+            ent_type: String::new(),
+            id: "rb-1".into(),
+            ends: Some(Ends {
                 account_id: "u-1".into(),
                 entitlement: ("environment".into(), "env-1".into()),
             }),
-            kept.ends.as_deref()
-        );
-        assert_eq!(Some(Fingerprint::of(&sample()[3])), kept.before);
+            fingerprint: Fingerprint::of(&sample()[3]),
+        };
+        assert_eq!(vec![link], links);
     }
 
     #[test]
