@@ -77,7 +77,7 @@ pub(crate) async fn import_role_bindings(
                     .map(|binding| to_access(binding).map(Record::Access))
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|e| invalid(url, e))?;
-                pages.page(links)?;
+                pages.page(links).await?;
                 Ok(ControlFlow::Continue(items.len()))
             })
             .await

@@ -2,8 +2,11 @@
 //! compares it with the state and streams what is due to the sink one page at
 //! a time.
 //!
-//! Kinds run in order (accounts, entitlements, access); within a kind,
-//! independent calls run concurrently and the pages of one list in sequence.
+//! The kinds are read side by side; within a kind, independent calls run
+//! concurrently and the pages of one list in sequence. An access link whose
+//! account or entitlement has not turned up yet waits, up to
+//! [`PENDING_LINKS`] of them, until it does or its kind is read in full (then
+//! it is an orphan); past that, the access lists wait for the other kinds.
 //! What the state has but the target no longer returns is emitted only after
 //! every kind has been read in full and the thresholds allow it, so a run
 //! that fails anywhere suspends, inactivates and removes nothing.
@@ -14,7 +17,9 @@ pub mod state;
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::ops::ControlFlow;
+use std::task::{Poll, Waker};
 
+use futures_util::future::try_join_all;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde_json::Value;
 
@@ -32,6 +37,7 @@ use crate::model::{
     Access, Account, AttributeValue, Attributes, Entitlement, ImportRequest, ImportSummary,
     ObjectKind, Record, RecordSink, Status, attributes_json,
 };
+use crate::target::Pending;
 
 /// Independent calls of one kind or entitlement type whose lists are read at
 /// once.
@@ -41,6 +47,10 @@ pub const CALLS_IN_FLIGHT: usize = 4;
 /// entitlement lists are read at a time.
 pub const ENT_TYPES_IN_FLIGHT: usize = 4;
 
+/// Access links that may wait for their account or entitlement to turn up
+/// before the access lists wait for the other kinds.
+pub const PENDING_LINKS: usize = 4_000;
+
 /// Dependent calls in flight at once for one page.
 const DEPENDENT_CALLS_IN_FLIGHT: usize = 4;
 
@@ -48,8 +58,8 @@ const DEPENDENT_CALLS_IN_FLIGHT: usize = 4;
 const GONE_BATCH: usize = 100;
 
 /// Imports `request.kinds` against `previous`, the state the last
-/// successful import left (if any), streaming records, then the new state,
-/// to `sink`.
+/// successful import left (if any), streaming records and the new state to
+/// `sink`.
 pub async fn import<T: Transport>(
     transport: &T,
     config: &Config,
@@ -58,19 +68,25 @@ pub async fn import<T: Transport>(
     sink: &mut dyn RecordSink,
 ) -> Result<ImportSummary, ConnectorError> {
     let snapshot = RefCell::new(previous.unwrap_or_else(|| Snapshot::new(config.base_url())));
-    let target = config.target();
     let run = ImportRun {
-        client: Client::new(transport, target),
+        client: Client::new(transport, config.target()),
         config,
         sink: RefCell::new(sink),
         summary: RefCell::new(ImportSummary::default()),
         next: RefCell::new(StateWriter::new(config.base_url())),
+        read: Default::default(),
+        moved: Signal::default(),
     };
-    let kinds = ObjectKind::ALL
+    let kinds: Vec<ObjectKind> = ObjectKind::ALL
         .into_iter()
-        .filter(|k| request.kinds.contains(k));
-    for kind in kinds.clone() {
-        let delivery = Delivery {
+        .filter(|k| request.kinds.contains(k))
+        .collect();
+    for kind in ObjectKind::ALL.into_iter().filter(|k| !kinds.contains(k)) {
+        run.read[kind as usize].set(true);
+    }
+    let deliveries: Vec<Delivery> = kinds
+        .iter()
+        .map(|&kind| Delivery {
             kind,
             run: &run,
             snapshot: &snapshot,
@@ -81,18 +97,16 @@ pub async fn import<T: Transport>(
                 request.incremental,
             )),
             orphan_ids: RefCell::new(HashSet::new()),
+            pending: RefCell::new(Vec::new()),
+            judged_at: Cell::new(0),
             pages: Cell::new(0),
-        };
-        match kind {
-            ObjectKind::Accounts => run.import_accounts(&delivery).await?,
-            ObjectKind::Entitlements => run.import_entitlements(&delivery).await?,
-            ObjectKind::Access => target.import_access(run.client, config, &delivery).await?,
-        }
-        *run.summary.borrow_mut().counts_mut(kind) = delivery.tracker.into_inner().counts;
-        check_vanished(kind, &snapshot.borrow(), &config.import)?;
-    }
+        })
+        .collect();
+    try_join_all(deliveries.iter().map(|delivery| delivery.read_kind())).await?;
     let snapshot = snapshot.into_inner();
-    let gone = kinds.flat_map(|kind| changes::gone(kind, &snapshot, &config.import));
+    let gone = kinds
+        .iter()
+        .flat_map(|&kind| changes::gone(kind, &snapshot, &config.import));
     let mut gone = gone.map(|record| with_key_attribute(record, config));
     loop {
         let batch: Vec<Record> = gone.by_ref().take(GONE_BATCH).collect();
@@ -114,6 +128,41 @@ pub async fn import<T: Transport>(
     Ok(run.summary.into_inner())
 }
 
+/// Tells the futures waiting on it that the import has moved on: a page of
+/// some kind was read, or a kind was read in full.
+#[derive(Debug, Default)]
+struct Signal {
+    moves: Cell<u64>,
+    waiting: RefCell<Vec<Waker>>,
+}
+
+impl Signal {
+    fn raise(&self) {
+        self.moves.set(self.moves.get() + 1);
+        self.waiting.take().into_iter().for_each(Waker::wake);
+    }
+
+    /// How many times it has been raised.
+    fn count(&self) -> u64 {
+        self.moves.get()
+    }
+
+    /// Waits until it has been raised more than `count` times.
+    async fn since(&self, count: u64) {
+        std::future::poll_fn(|cx| match self.moves.get() > count {
+            true => Poll::Ready(()),
+            false => {
+                let mut waiting = self.waiting.borrow_mut();
+                if !waiting.iter().any(|waker| waker.will_wake(cx.waker())) {
+                    waiting.push(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+        })
+        .await
+    }
+}
+
 /// One import's shared parts; the concurrent calls of a kind borrow it.
 struct ImportRun<'a> {
     client: Client<'a>,
@@ -122,13 +171,19 @@ struct ImportRun<'a> {
     summary: RefCell<ImportSummary>,
     /// The state the next import starts from, written as records are seen.
     next: RefCell<StateWriter>,
+    /// Whether each kind has been read in full (or is not being read).
+    read: [Cell<bool>; 3],
+    /// Raised at each page and each kind read in full, for access links
+    /// waiting for their ends.
+    moved: Signal,
 }
 
 /// Where a kind's records go, a page at a time: the import's own calls
 /// deliver to it, and so does a target's built-in access import.
 pub trait PageSink {
-    /// Delivers one page's records and reports progress.
-    fn page(&self, records: Vec<Record>) -> Result<(), ConnectorError>;
+    /// Delivers one page's records and reports progress; it may wait for
+    /// room before the next page.
+    fn page(&self, records: Vec<Record>) -> Pending<'_, ()>;
 
     /// Counts a page read that held no records of the kind (such as the
     /// list of organizations before their role bindings).
@@ -145,31 +200,30 @@ struct Delivery<'a, 'r> {
     tracker: RefCell<Tracker<'r>>,
     /// The orphans reported so far: a link listed twice is reported once.
     orphan_ids: RefCell<HashSet<String>>,
+    /// Access links waiting for their account or entitlement to turn up.
+    pending: RefCell<Vec<Record>>,
+    /// The [`Signal`] count when the waiting links were last judged.
+    judged_at: Cell<u64>,
     pages: Cell<u64>,
 }
 
+/// Where an access link stands while the other kinds are read.
+enum Standing {
+    /// Its account and entitlement are known.
+    Known,
+    /// Its account or entitlement is not, and its kind has been read in full.
+    Orphan,
+    /// Its account or entitlement may still turn up.
+    Unsure,
+}
+
 impl PageSink for Delivery<'_, '_> {
-    fn page(&self, records: Vec<Record>) -> Result<(), ConnectorError> {
-        let (mut due, mut orphans) = (Vec::new(), Vec::new());
-        for record in records {
-            if let Record::Access(link) = &record
-                && self.is_orphan(link)
-            {
-                if self.orphan_ids.borrow_mut().insert(link.id.clone()) {
-                    orphans.push(link.clone());
-                }
-                continue;
-            }
-            due.extend(self.tracker.borrow_mut().observe(record));
-        }
-        self.run.emit(due)?;
-        self.run.report_orphans(orphans)?;
-        let piece = self.run.next.borrow_mut().full_piece();
-        if let Some(piece) = piece {
-            self.run.save_state(piece)?;
-        }
-        self.counted_page();
-        Ok(())
+    fn page(&self, records: Vec<Record>) -> Pending<'_, ()> {
+        Box::pin(async move {
+            self.deliver(records)?;
+            self.counted_page();
+            self.settle(PENDING_LINKS).await
+        })
     }
 
     fn counted_page(&self) {
@@ -177,27 +231,104 @@ impl PageSink for Delivery<'_, '_> {
         self.pages.set(pages);
         self.run.summary.borrow_mut().pages += 1;
         let present = self.tracker.borrow().counts.present;
-        let mut sink = self.run.sink.borrow_mut();
-        sink.progress(self.kind, present, pages);
+        self.run
+            .sink
+            .borrow_mut()
+            .progress(self.kind, present, pages);
+        self.run.moved.raise();
     }
 }
 
 impl Delivery<'_, '_> {
-    /// An access link whose account or entitlement this run or the state
-    /// does not know. Nothing is an orphan of a kind never imported.
-    fn is_orphan(&self, link: &crate::model::Access) -> bool {
+    /// Reads the kind in full, then checks its thresholds.
+    async fn read_kind(&self) -> Result<(), ConnectorError> {
+        let run = self.run;
+        match self.kind {
+            ObjectKind::Accounts => run.import_accounts(self).await?,
+            ObjectKind::Entitlements => run.import_entitlements(self).await?,
+            ObjectKind::Access => {
+                let target = run.config.target();
+                target.import_access(run.client, run.config, self).await?;
+                self.settle(0).await?;
+            }
+        }
+        *run.summary.borrow_mut().counts_mut(self.kind) = self.tracker.borrow().counts;
+        run.read[self.kind as usize].set(true);
+        run.moved.raise();
+        check_vanished(self.kind, &self.snapshot.borrow(), &run.config.import)
+    }
+
+    /// Hands what is due of `records` to the sink: access links whose ends
+    /// are known, the orphans, and the state's next lines. Links that may
+    /// still find their ends wait.
+    fn deliver(&self, records: Vec<Record>) -> Result<(), ConnectorError> {
+        let (mut due, mut orphans) = (Vec::new(), Vec::new());
+        for record in records {
+            if let Record::Access(link) = &record {
+                match self.standing(link) {
+                    Standing::Known => {}
+                    Standing::Orphan => {
+                        if self.orphan_ids.borrow_mut().insert(link.id.clone()) {
+                            orphans.push(link.clone());
+                        }
+                        continue;
+                    }
+                    Standing::Unsure => {
+                        self.pending.borrow_mut().push(record);
+                        continue;
+                    }
+                }
+            }
+            due.extend(self.tracker.borrow_mut().observe(record));
+        }
+        self.run.emit(due)?;
+        self.run.report_orphans(orphans)?;
+        let piece = self.run.next.borrow_mut().full_piece();
+        match piece {
+            Some(piece) => self.run.save_state(piece),
+            None => Ok(()),
+        }
+    }
+
+    /// Delivers the waiting links each time the import moves on, until at
+    /// most `most` wait.
+    async fn settle(&self, most: usize) -> Result<(), ConnectorError> {
+        while self.pending.borrow().len() > most {
+            self.run.moved.since(self.judged_at.get()).await;
+            self.judged_at.set(self.run.moved.count());
+            let pending = self.pending.take();
+            self.deliver(pending)?;
+        }
+        Ok(())
+    }
+
+    /// Whether an access link's account and entitlement are known: to this
+    /// run if it reads their kind, else to the state. Nothing is an orphan
+    /// of a kind neither has.
+    fn standing(&self, link: &Access) -> Standing {
         let snapshot = self.snapshot.borrow();
-        let unknown = |kind, ent_type, id| {
-            snapshot
-                .section(kind)
-                .is_some_and(|section| !section.knows(ent_type, id))
-        };
-        unknown(ObjectKind::Accounts, "", &link.account_id)
-            || unknown(
+        let ends = [
+            (ObjectKind::Accounts, "", link.account_id.as_str()),
+            (
                 ObjectKind::Entitlements,
                 &link.ent_type,
                 &link.entitlement_id,
-            )
+            ),
+        ];
+        let mut standing = Standing::Known;
+        for (kind, ent_type, id) in ends {
+            let Some(section) = snapshot.section(kind) else {
+                continue;
+            };
+            if section.knows(ent_type, id) {
+                continue;
+            }
+            if self.run.read[kind as usize].get() {
+                return Standing::Orphan;
+            }
+            standing = Standing::Unsure;
+        }
+        standing
     }
 }
 
@@ -308,7 +439,7 @@ impl ImportRun<'_> {
                 .into_iter()
                 .map(|row| Ok(make(key_of(call, url, &row)?, row)))
                 .collect::<Result<Vec<_>, ConnectorError>>()?;
-            delivery.page(records)?;
+            delivery.page(records).await?;
             Ok(ControlFlow::Continue(count))
         };
         self.client
@@ -835,6 +966,132 @@ mod tests {
         );
         assert_eq!("u-404", sink.orphans[0].account_id);
         assert_eq!(1, outcome.summary.orphans);
+    }
+
+    /// Organization `o-1` with no environments, and its two role-binding
+    /// lists, each answering `bindings` (id, principal) in one page.
+    fn organization_with_bindings(transport: FakeTarget, bindings: &[(&str, &str)]) -> FakeTarget {
+        let org = serde_json::json!({"data": [{"id": "o-1", "display_name": "Org", "metadata": {"resource_name": "crn://confluent.cloud/organization=o-1"}}], "metadata": {}});
+        let data: Vec<serde_json::Value> = bindings
+            .iter()
+            .map(|(id, principal)| serde_json::json!({"id": id, "principal": principal, "role_name": "OrganizationAdmin", "crn_pattern": "crn://confluent.cloud/organization=o-1"}))
+            .collect();
+        let list = format!(
+            "{BASE}/iam/v2/role-bindings?crn_pattern=crn%3A%2F%2Fconfluent.cloud%2Forganization%3Do-1"
+        );
+        transport
+            .page(&format!("{BASE}/org/v2/organizations?page_size=100"), org)
+            .page(
+                &format!("{BASE}/org/v2/environments?page_size=100"),
+                serde_json::json!({"data": [], "metadata": {}}),
+            )
+            .page(
+                &format!("{list}&page_size=1000"),
+                serde_json::json!({"data": data, "metadata": {}}),
+            )
+            .page(
+                &format!("{list}%2F*&page_size=1000"),
+                serde_json::json!({"data": [], "metadata": {}}),
+            )
+    }
+
+    /// Users `u-1` to `u-{count}`, one a page, and no service accounts.
+    fn users_one_a_page(count: usize) -> FakeTarget {
+        let url = |page: usize| match page {
+            1 => format!("{BASE}/iam/v2/users?page_size=100"),
+            page => format!("{BASE}/iam/v2/users?page_token=p{page}"),
+        };
+        let transport = FakeTarget::default().page(
+            &format!("{BASE}/iam/v2/service-accounts?page_size=100"),
+            users_page(&[]),
+        );
+        (1..=count).fold(transport, |transport, page| {
+            let next = (page < count).then(|| url(page + 1));
+            let body = serde_json::json!({"data": [user(&format!("u-{page}"))], "metadata": {"next": next}});
+            transport.page(&url(page), body)
+        })
+    }
+
+    fn link_ids(sink: &Collect) -> Vec<&str> {
+        let links = sink.records().into_iter().filter_map(|r| match r {
+            Record::Access(a) => Some(a.id.as_str()),
+            _ => None,
+        });
+        links.collect()
+    }
+
+    #[tokio::test]
+    async fn access_is_read_alongside_accounts_and_a_link_waits_for_its_account() {
+        let transport = organization_with_bindings(
+            users_one_a_page(6),
+            &[
+                ("rb-1", "User:u-1"),
+                ("rb-6", "User:u-6"),
+                ("rb-x", "User:u-404"),
+            ],
+        );
+        let all = request(&ObjectKind::ALL, None, false);
+        let (outcome, sink) = run(&transport, &config(), &all).await.unwrap();
+        let sent: Vec<String> = transport
+            .sent
+            .borrow()
+            .iter()
+            .map(|r| r.url.clone())
+            .collect();
+        let position = |part: &str| sent.iter().position(|url| url.contains(part)).unwrap();
+        assert!(
+            position("role-bindings") < position("page_token=p6"),
+            "the role bindings were asked for only after the accounts: {sent:?}"
+        );
+        assert_eq!(vec!["rb-1", "rb-6"], link_ids(&sink), "rb-6 waited for u-6");
+        let orphans: Vec<&str> = sink.orphans.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(vec!["rb-x"], orphans);
+        assert_eq!(
+            (2, 1),
+            (outcome.summary.access.present, outcome.summary.orphans)
+        );
+    }
+
+    #[tokio::test]
+    async fn past_the_waiting_links_limit_the_access_lists_wait_for_the_accounts() {
+        let (users, more_pages) = (8, 4);
+        let principal = format!("User:u-{users}");
+        let page = |ids: Vec<String>, page: usize| {
+            let data: Vec<serde_json::Value> = ids
+                .iter()
+                .map(|id| serde_json::json!({"id": id, "principal": principal, "role_name": "OrganizationAdmin", "crn_pattern": "crn://confluent.cloud/organization=o-1"}))
+                .collect();
+            let next = (page <= more_pages)
+                .then(|| format!("{BASE}/iam/v2/role-bindings?page_token=b{}", page + 1));
+            serde_json::json!({"data": data, "metadata": {"next": next}})
+        };
+        // As many links as may wait, all to the last user, then pages of one.
+        let first = (0..PENDING_LINKS).map(|i| format!("rb-{i}")).collect();
+        let list = format!(
+            "{BASE}/iam/v2/role-bindings?crn_pattern=crn%3A%2F%2Fconfluent.cloud%2Forganization%3Do-1&page_size=1000"
+        );
+        let transport =
+            organization_with_bindings(users_one_a_page(users), &[]).page(&list, page(first, 1));
+        let transport = (2..=more_pages + 1).fold(transport, |transport, n| {
+            let url = format!("{BASE}/iam/v2/role-bindings?page_token=b{n}");
+            transport.page(&url, page(vec![format!("rb-b{n}")], n))
+        });
+        let all = request(&ObjectKind::ALL, None, false);
+        let (outcome, sink) = run(&transport, &config(), &all).await.unwrap();
+        let sent: Vec<String> = transport
+            .sent
+            .borrow()
+            .iter()
+            .map(|r| r.url.clone())
+            .collect();
+        let position = |part: &str| sent.iter().position(|url| url.contains(part)).unwrap();
+        let last_links = format!("page_token=b{}", more_pages + 1);
+        assert!(
+            position(&last_links) > position(&format!("page_token=p{users}")),
+            "the last page of links was asked for before their account was read: {sent:?}"
+        );
+        assert_eq!(PENDING_LINKS + more_pages, link_ids(&sink).len());
+        assert_eq!(0, outcome.summary.orphans);
     }
 
     /// Role bindings at every kind of scope under organization `o-1`.
