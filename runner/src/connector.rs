@@ -2,6 +2,7 @@
 //! sandboxed instance under the configured grants, credentials and limits.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use wasmtime::{Store, Trap};
 
@@ -45,6 +46,9 @@ pub struct ConnectorHost {
     policy: Arc<EgressPolicy>,
     config: Config,
     limits: Limits,
+    /// The most linear memory any instance of it or its clones has held,
+    /// in bytes.
+    peak_memory: Arc<AtomicUsize>,
 }
 
 impl ConnectorHost {
@@ -79,7 +83,14 @@ impl ConnectorHost {
             policy: Arc::new(policy),
             config,
             limits: settings.limits,
+            peak_memory: Arc::default(),
         })
+    }
+
+    /// The most linear memory any instance of this host (or a clone) has
+    /// held so far, in bytes: how close its operations came to the cap.
+    pub fn peak_memory(&self) -> usize {
+        self.peak_memory.load(Ordering::Relaxed)
     }
 
     /// The connector's descriptor under this configuration.
@@ -184,6 +195,8 @@ impl ConnectorHost {
         let outcome =
             tokio::time::timeout(self.limits.operation_timeout, call(&instance, &mut store)).await;
         store.data().log_guest_stderr();
+        let peak_memory = store.data().limits.peak_memory();
+        self.peak_memory.fetch_max(peak_memory, Ordering::Relaxed);
         let denied = denials.first();
         match outcome {
             Err(_) => Err(RunError::DeadlineExceeded(self.limits.operation_timeout)),

@@ -88,12 +88,13 @@ impl Limits {
 /// The store's resource limiter: wasmtime's [`StoreLimits`] under
 /// [`Limits::memory_bytes`], which also notes when the guest asked for more
 /// memory than its cap, so the trap that follows is known for what it is
-/// without reading its message.
+/// without reading its message, and the most memory it was given.
 #[derive(Debug)]
 pub struct GuestLimiter {
     limits: StoreLimits,
     memory_cap: usize,
     memory_cap_hit: bool,
+    peak_memory: usize,
 }
 
 impl GuestLimiter {
@@ -110,12 +111,18 @@ impl GuestLimiter {
                 .build(),
             memory_cap: limits.memory_bytes,
             memory_cap_hit: false,
+            peak_memory: 0,
         }
     }
 
     /// Whether the guest asked to grow past its memory cap.
     pub fn memory_cap_hit(&self) -> bool {
         self.memory_cap_hit
+    }
+
+    /// The most linear memory the guest has held, in bytes.
+    pub fn peak_memory(&self) -> usize {
+        self.peak_memory
     }
 }
 
@@ -129,7 +136,11 @@ impl ResourceLimiter for GuestLimiter {
         if desired > self.memory_cap {
             self.memory_cap_hit = true;
         }
-        self.limits.memory_growing(current, desired, maximum)
+        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        if allowed {
+            self.peak_memory = self.peak_memory.max(desired);
+        }
+        Ok(allowed)
     }
 
     fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
@@ -177,6 +188,7 @@ mod tests {
         assert!(!limiter.memory_cap_hit());
         assert!(limiter.memory_growing(1 << 20, 2 << 20, None).is_err());
         assert!(limiter.memory_cap_hit());
+        assert_eq!(1 << 20, limiter.peak_memory(), "a refused growth is no peak");
     }
 
     #[test]

@@ -107,7 +107,8 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs) -> anyhow::Result<()> {
         next.commit()?;
     }
     if !args.quiet {
-        report(&request, &summary, &orphans);
+        let memory = (host.peak_memory(), global.limits()?.memory_bytes);
+        report(&request, &summary, memory, &orphans);
     }
     Ok(())
 }
@@ -175,8 +176,14 @@ fn columns(kinds: &[ObjectKind], descriptor: &Descriptor) -> Vec<String> {
     columns
 }
 
-/// The summary on stderr: a line per kind imported, then the orphans.
-fn report(request: &ImportRequest, summary: &ImportSummary, orphans: &Orphans) {
+/// The summary on stderr: a line per kind imported, the pages, the most
+/// memory the guest held of its cap (`memory`, in bytes), then the orphans.
+fn report(
+    request: &ImportRequest,
+    summary: &ImportSummary,
+    (held, cap): (usize, usize),
+    orphans: &Orphans,
+) {
     let gone_word = |kind: ObjectKind| match kind {
         ObjectKind::Accounts => "suspended or inactive",
         ObjectKind::Entitlements => "inactive",
@@ -203,6 +210,9 @@ fn report(request: &ImportRequest, summary: &ImportSummary, orphans: &Orphans) {
         );
     }
     eprintln!("{:<13} {}", "pages:", summary.pages);
+    let mib = |bytes: usize| bytes as f64 / f64::from(1 << 20);
+    let (held, cap) = (mib(held), mib(cap));
+    eprintln!("{:<13} {held:.1} MiB at most, of {cap:.0} MiB", "guest memory:");
     let count = orphans.count.load(Ordering::Relaxed);
     if count > 0 {
         eprintln!(

@@ -52,6 +52,25 @@ async fn a_guest_past_its_memory_cap_traps_with_a_clear_error() -> anyhow::Resul
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_host_reports_the_most_memory_its_guests_held() -> anyhow::Result<()> {
+    let sim = simulator(small_org());
+    let mut settings = settings(&sim);
+    settings.limits.memory_bytes = 64 << 20;
+    let connector = host(connector(), settings.clone());
+    import(&connector, ObjectKind::Accounts).await?;
+    let held = connector.peak_memory();
+    assert!(held > 0 && held < 16 << 20, "the connector held {held} bytes");
+    let hostile = host(probe(), settings);
+    import(&hostile, ObjectKind::Accounts).await.unwrap_err();
+    let held_by_probe = hostile.peak_memory();
+    assert!(
+        held_by_probe > held && held_by_probe <= 64 << 20,
+        "the probe held {held_by_probe} bytes, up to its cap"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_response_body_over_the_cap_fails_the_import() -> anyhow::Result<()> {
     let sim = simulator(small_org());
     let mut settings = settings(&sim);

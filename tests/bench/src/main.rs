@@ -205,7 +205,7 @@ impl Bench {
     fn import(&self, url: &str, output: &Path) -> Command {
         let mut command = self.connector();
         command
-            .args(["import", "all", "--base-url", url, "--quiet", "--output"])
+            .args(["import", "all", "--base-url", url, "--output"])
             .arg(output);
         command
     }
@@ -227,6 +227,14 @@ impl Bench {
         Ok(usage)
     }
 
+    /// The guest memory the last command's summary reported, in MiB.
+    fn guest_memory(&self) -> anyhow::Result<f64> {
+        let stderr = fs::read_to_string(self.work.join("stderr.txt"))?;
+        let line = stderr.lines().find_map(|l| l.strip_prefix("guest memory:"));
+        let held = line.and_then(|l| l.split_whitespace().next()?.parse().ok());
+        held.with_context(|| format!("the runner reported no guest memory: {stderr}"))
+    }
+
     /// Measures every import `self.runs` times against one fresh simulator.
     fn organization(&self, org: &Organization, results: &mut Results) -> anyhow::Result<()> {
         let sim = Sim::start(&self.bin_dir.join("confluent-sim"), org)?;
@@ -235,7 +243,7 @@ impl Bench {
         let state = self.work.join("state.json");
         let stdout = self.work.join("stdout.txt");
         for run in 1..=self.runs {
-            let mut push = |subject, mode, usage: Usage, records| {
+            let mut push = |subject, mode, usage: Usage, records, guest_memory_mib| {
                 let measurement = Measurement {
                     accounts: org.accounts,
                     latency_ms: org.latency_ms,
@@ -245,6 +253,7 @@ impl Bench {
                     wall_s: usage.wall.as_secs_f64(),
                     peak_rss_kib: usage.peak_rss_kib,
                     records,
+                    guest_memory_mib,
                 };
                 eprintln!(
                     "{} accounts, {} ms, run {run}/{}: {subject} {mode}: {:.2} s, {:.1} MB{}",
@@ -270,6 +279,7 @@ impl Bench {
                 Mode::Full,
                 usage,
                 Some(take_lines(&output)?),
+                Some(self.guest_memory()?),
             );
             if run == 1 {
                 results.chains.push(Chains {
@@ -290,7 +300,9 @@ impl Bench {
                     &format!("confluent-connector import all {mode}"),
                     &mut command,
                 )?;
-                push(Subject::Component, mode, usage, Some(take_lines(&output)?));
+                let guest_memory = Some(self.guest_memory()?);
+                let records = Some(take_lines(&output)?);
+                push(Subject::Component, mode, usage, records, guest_memory);
             }
 
             let mut command = Command::new(self.bin_dir.join("native-import"));
@@ -304,6 +316,7 @@ impl Bench {
                 Mode::Full,
                 usage,
                 Some(take_lines(&output)?),
+                None,
             );
 
             if let Some(reference) = &self.reference {
@@ -321,7 +334,7 @@ impl Bench {
                 serde_json::from_str::<serde_json::Value>(summary).with_context(|| {
                     format!("the Python reference printed no JSON summary line: {summary:?}")
                 })?;
-                push(Subject::Python, Mode::Full, usage, None);
+                push(Subject::Python, Mode::Full, usage, None, None);
             }
         }
         Ok(())

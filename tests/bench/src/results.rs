@@ -74,6 +74,9 @@ pub struct Measurement {
     pub peak_rss_kib: u64,
     /// NDJSON lines written, where the output is counted.
     pub records: Option<u64>,
+    /// The most linear memory the guest held, in MiB, as the runner's
+    /// summary reports it (the component only).
+    pub guest_memory_mib: Option<f64>,
 }
 
 /// The chains found at one organization size and latency.

@@ -27,8 +27,8 @@ fn spread_cells(spread: Option<Spread>, digits: usize) -> [String; 2] {
     }
 }
 
-/// Wall time and peak RSS (median, min–max) of every subject and mode, and
-/// the bound, at each size and latency.
+/// Wall time and peak RSS (median, min–max) of every subject and mode, the
+/// component's most guest memory, and the bound, at each size and latency.
 pub fn measurements(results: &Results, sizes: &[usize], latencies: &[u64]) -> Table {
     let mut table = Table::new();
     table.set_header([
@@ -40,6 +40,7 @@ pub fn measurements(results: &Results, sizes: &[usize], latencies: &[u64]) -> Ta
         "time min–max",
         "peak RSS MB",
         "RSS min–max",
+        "guest MiB",
         "records",
     ]);
     for &accounts in sizes {
@@ -52,6 +53,8 @@ pub fn measurements(results: &Results, sizes: &[usize], latencies: &[u64]) -> Ta
                 let [time, time_range] = spread_cells(Spread::of(runs.iter().map(|m| m.wall_s)), 2);
                 let rss = Spread::of(runs.iter().map(|m| megabytes(m.peak_rss_kib)));
                 let [rss, rss_range] = spread_cells(rss, 1);
+                let guest = runs.iter().filter_map(|m| m.guest_memory_mib).reduce(f64::max);
+                let guest = guest.map_or_else(String::new, |mib| format!("{mib:.1}"));
                 let records = runs
                     .first()
                     .and_then(|m| m.records)
@@ -69,6 +72,7 @@ pub fn measurements(results: &Results, sizes: &[usize], latencies: &[u64]) -> Ta
                     time_range,
                     rss,
                     rss_range,
+                    guest,
                     records,
                 ]);
             }
@@ -84,11 +88,12 @@ pub fn measurements(results: &Results, sizes: &[usize], latencies: &[u64]) -> Ta
                     String::new(),
                     String::new(),
                     String::new(),
+                    String::new(),
                 ]);
             }
         }
     }
-    for column in 3..9 {
+    for column in 3..10 {
         if let Some(column) = table.column_mut(column) {
             column.set_cell_alignment(CellAlignment::Right);
         }

@@ -74,6 +74,17 @@ pub fn component_peak_mb(results: &Results, accounts: usize) -> Option<f64> {
         .reduce(f64::max)
 }
 
+/// The most guest memory the component held at a size, over all its runs,
+/// in MiB.
+pub fn component_guest_mib(results: &Results, accounts: usize) -> Option<f64> {
+    results
+        .measurements
+        .iter()
+        .filter(|m| m.accounts == accounts)
+        .filter_map(|m| m.guest_memory_mib)
+        .reduce(f64::max)
+}
+
 /// Every target, for each size measured.
 pub fn checks(results: &Results, sizes: &[usize], python: bool) -> Vec<Check> {
     let full = |accounts, latency, subject| {
@@ -122,6 +133,11 @@ pub fn checks(results: &Results, sizes: &[usize], python: bool) -> Vec<Check> {
             "component peak RSS, MB",
             component_peak_mb(results, accounts).ok_or_else(|| "no component runs".into()),
             Target::AtMost(64.0),
+        );
+        check(
+            "component guest memory, MiB",
+            component_guest_mib(results, accounts).ok_or_else(|| "no component runs".into()),
+            Target::AtMost(32.0),
         );
     }
     let growth = match (
