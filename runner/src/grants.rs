@@ -412,6 +412,18 @@ mod tests {
     }
 
     #[test]
+    fn a_host_name_is_ascii_or_its_punycode_form() {
+        let punycode = Origin::parse("https://xn--bcher-kva.example").unwrap();
+        assert_eq!("https://xn--bcher-kva.example:443", punycode.to_string());
+        let error = Origin::parse("https://bücher.example").unwrap_err();
+        let error = error.to_string();
+        assert!(
+            error.starts_with("invalid origin 'https://bücher.example'"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn a_password_in_a_url_is_refused_and_never_quoted() {
         for error in [
             Origin::parse("https://key:s3cret@h").unwrap_err(),

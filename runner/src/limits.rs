@@ -188,7 +188,11 @@ mod tests {
         assert!(!limiter.memory_cap_hit());
         assert!(limiter.memory_growing(1 << 20, 2 << 20, None).is_err());
         assert!(limiter.memory_cap_hit());
-        assert_eq!(1 << 20, limiter.peak_memory(), "a refused growth is no peak");
+        assert_eq!(
+            1 << 20,
+            limiter.peak_memory(),
+            "a refused growth is no peak"
+        );
     }
 
     #[test]

@@ -212,7 +212,10 @@ fn report(
     eprintln!("{:<13} {}", "pages:", summary.pages);
     let mib = |bytes: usize| bytes as f64 / f64::from(1 << 20);
     let (held, cap) = (mib(held), mib(cap));
-    eprintln!("{:<13} {held:.1} MiB at most, of {cap:.0} MiB", "guest memory:");
+    eprintln!(
+        "{:<13} {held:.1} MiB at most, of {cap:.0} MiB",
+        "guest memory:"
+    );
     let count = orphans.count.load(Ordering::Relaxed);
     if count > 0 {
         eprintln!(

@@ -183,7 +183,9 @@ fn cli_summarises_on_stderr_lists_orphans_at_v_and_is_silent_with_quiet() -> any
         "{stderr}"
     );
     assert!(stderr.contains("1 access links name an account or entitlement that is unknown; they were not emitted (-v lists them)"), "{stderr}");
-    let memory = stderr.lines().find_map(|l| l.strip_prefix("guest memory: "));
+    let memory = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("guest memory: "));
     let held: f64 = memory
         .and_then(|m| m.trim().strip_suffix(" MiB at most, of 256 MiB"))
         .and_then(|held| held.parse().ok())

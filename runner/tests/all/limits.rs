@@ -59,7 +59,10 @@ async fn the_host_reports_the_most_memory_its_guests_held() -> anyhow::Result<()
     let connector = host(connector(), settings.clone());
     import(&connector, ObjectKind::Accounts).await?;
     let held = connector.peak_memory();
-    assert!(held > 0 && held < 16 << 20, "the connector held {held} bytes");
+    assert!(
+        held > 0 && held < 16 << 20,
+        "the connector held {held} bytes"
+    );
     let hostile = host(probe(), settings);
     import(&hostile, ObjectKind::Accounts).await.unwrap_err();
     let held_by_probe = hostile.peak_memory();

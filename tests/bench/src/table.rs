@@ -53,7 +53,10 @@ pub fn measurements(results: &Results, sizes: &[usize], latencies: &[u64]) -> Ta
                 let [time, time_range] = spread_cells(Spread::of(runs.iter().map(|m| m.wall_s)), 2);
                 let rss = Spread::of(runs.iter().map(|m| megabytes(m.peak_rss_kib)));
                 let [rss, rss_range] = spread_cells(rss, 1);
-                let guest = runs.iter().filter_map(|m| m.guest_memory_mib).reduce(f64::max);
+                let guest = runs
+                    .iter()
+                    .filter_map(|m| m.guest_memory_mib)
+                    .reduce(f64::max);
                 let guest = guest.map_or_else(String::new, |mib| format!("{mib:.1}"));
                 let records = runs
                     .first()

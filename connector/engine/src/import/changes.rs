@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use crate::dialect::import_doc::ImportPlan;
 use crate::dialect::status_rules::Threshold;
 use crate::error::ConnectorError;
-use crate::import::state::{Fingerprint, KeptRecord, Sighting, Snapshot, StateWriter};
+use crate::import::state::{Fingerprint, KeptRecord, KeyDigest, Sighting, Snapshot, StateWriter};
 use crate::model::{Access, Account, Entitlement, KindCounts, ObjectKind, Record, Status};
 
 /// Follows one kind's records through an import, marking each in the
@@ -143,7 +143,9 @@ pub fn gone<'s>(
             }
             ObjectKind::Access => {
                 let ends = ends?;
-                if !rules.delete_links && accounts.is_some_and(|a| !a.knows("", &ends.account_id)) {
+                if !rules.delete_links
+                    && accounts.is_some_and(|a| !a.knows(KeyDigest::of("", &ends.account_id)))
+                {
                     return None;
                 }
                 let (ent_type, entitlement_id) = ends.entitlement;

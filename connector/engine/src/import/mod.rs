@@ -15,11 +15,10 @@ pub mod changes;
 pub mod state;
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::task::{Poll, Waker};
 
-use futures_util::future::try_join_all;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde_json::Value;
 
@@ -32,7 +31,7 @@ use crate::dialect::request_headers;
 use crate::dialect::template::{Bindings, UrlError};
 use crate::error::ConnectorError;
 use crate::import::changes::{Tracker, check_vanished};
-use crate::import::state::{Snapshot, StateWriter};
+use crate::import::state::{KeyDigest, Snapshot, StateWriter};
 use crate::model::{
     Access, Account, AttributeValue, Attributes, Entitlement, ImportRequest, ImportSummary,
     ObjectKind, Record, RecordSink, Status, attributes_json,
@@ -76,6 +75,7 @@ pub async fn import<T: Transport>(
         next: RefCell::new(StateWriter::new(config.base_url())),
         read: Default::default(),
         moved: Signal::default(),
+        waiting: RefCell::default(),
     };
     let kinds: Vec<ObjectKind> = ObjectKind::ALL
         .into_iter()
@@ -97,12 +97,14 @@ pub async fn import<T: Transport>(
                 request.incremental,
             )),
             orphan_ids: RefCell::new(HashSet::new()),
-            pending: RefCell::new(Vec::new()),
-            judged_at: Cell::new(0),
             pages: Cell::new(0),
         })
         .collect();
-    try_join_all(deliveries.iter().map(|delivery| delivery.read_kind())).await?;
+    stream::iter(&deliveries)
+        .map(Delivery::read_kind)
+        .buffer_unordered(ObjectKind::ALL.len())
+        .try_collect::<()>()
+        .await?;
     let snapshot = snapshot.into_inner();
     let gone = kinds
         .iter()
@@ -176,6 +178,8 @@ struct ImportRun<'a> {
     /// Raised at each page and each kind read in full, for access links
     /// waiting for their ends.
     moved: Signal,
+    /// Access links waiting for their account or entitlement.
+    waiting: RefCell<Waiting>,
 }
 
 /// Where a kind's records go, a page at a time: the import's own calls
@@ -200,10 +204,6 @@ struct Delivery<'a, 'r> {
     tracker: RefCell<Tracker<'r>>,
     /// The orphans reported so far: a link listed twice is reported once.
     orphan_ids: RefCell<HashSet<String>>,
-    /// Access links waiting for their account or entitlement to turn up.
-    pending: RefCell<Vec<Record>>,
-    /// The [`Signal`] count when the waiting links were last judged.
-    judged_at: Cell<u64>,
     pages: Cell<u64>,
 }
 
@@ -213,8 +213,55 @@ enum Standing {
     Known,
     /// Its account or entitlement is not, and its kind has been read in full.
     Orphan,
-    /// Its account or entitlement may still turn up.
-    Unsure,
+    /// This end of it (its kind and key) may still turn up.
+    Waits(ObjectKind, KeyDigest),
+}
+
+/// Access links waiting for an account or an entitlement to turn up, by
+/// the end each waits for; once it turns up, or its kind has been read in
+/// full, they are released to be judged again.
+#[derive(Debug, Default)]
+struct Waiting {
+    by_end: HashMap<(ObjectKind, KeyDigest), Vec<Record>>,
+    /// How many links wait.
+    count: usize,
+    released: Vec<Record>,
+}
+
+impl Waiting {
+    fn wait(&mut self, end: (ObjectKind, KeyDigest), link: Record) {
+        self.by_end.entry(end).or_default().push(link);
+        self.count += 1;
+    }
+
+    /// Releases the links waiting for `record`, which has turned up.
+    fn turned_up(&mut self, record: &Record) {
+        if self.count == 0 {
+            return;
+        }
+        let (ent_type, id) = record.key();
+        let end = (record.kind(), KeyDigest::of(ent_type, id));
+        if let Some(links) = self.by_end.remove(&end) {
+            self.count -= links.len();
+            self.released.extend(links);
+        }
+    }
+
+    /// Releases every link waiting for an end of `kind`, which has been
+    /// read in full.
+    fn read_in_full(&mut self, kind: ObjectKind) {
+        let ends: Vec<_> = self
+            .by_end
+            .keys()
+            .filter(|end| end.0 == kind)
+            .copied()
+            .collect();
+        for end in ends {
+            let links = self.by_end.remove(&end).unwrap_or_default();
+            self.count -= links.len();
+            self.released.extend(links);
+        }
+    }
 }
 
 impl PageSink for Delivery<'_, '_> {
@@ -222,7 +269,10 @@ impl PageSink for Delivery<'_, '_> {
         Box::pin(async move {
             self.deliver(records)?;
             self.counted_page();
-            self.settle(PENDING_LINKS).await
+            match self.kind {
+                ObjectKind::Access => self.settle(PENDING_LINKS).await,
+                _ => Ok(()),
+            }
         })
     }
 
@@ -254,18 +304,19 @@ impl Delivery<'_, '_> {
         }
         *run.summary.borrow_mut().counts_mut(self.kind) = self.tracker.borrow().counts;
         run.read[self.kind as usize].set(true);
+        run.waiting.borrow_mut().read_in_full(self.kind);
         run.moved.raise();
         check_vanished(self.kind, &self.snapshot.borrow(), &run.config.import)
     }
 
     /// Hands what is due of `records` to the sink: access links whose ends
-    /// are known, the orphans, and the state's next lines. Links that may
-    /// still find their ends wait.
+    /// are known, the orphans, and the state's next lines. Links whose ends
+    /// may still turn up wait.
     fn deliver(&self, records: Vec<Record>) -> Result<(), ConnectorError> {
         let (mut due, mut orphans) = (Vec::new(), Vec::new());
         for record in records {
-            if let Record::Access(link) = &record {
-                match self.standing(link) {
+            match &record {
+                Record::Access(link) => match self.standing(link) {
                     Standing::Known => {}
                     Standing::Orphan => {
                         if self.orphan_ids.borrow_mut().insert(link.id.clone()) {
@@ -273,11 +324,12 @@ impl Delivery<'_, '_> {
                         }
                         continue;
                     }
-                    Standing::Unsure => {
-                        self.pending.borrow_mut().push(record);
+                    Standing::Waits(kind, key) => {
+                        self.run.waiting.borrow_mut().wait((kind, key), record);
                         continue;
                     }
-                }
+                },
+                _ => self.run.waiting.borrow_mut().turned_up(&record),
             }
             due.extend(self.tracker.borrow_mut().observe(record));
         }
@@ -290,16 +342,20 @@ impl Delivery<'_, '_> {
         }
     }
 
-    /// Delivers the waiting links each time the import moves on, until at
-    /// most `most` wait.
+    /// Delivers the links released from waiting as the import moves on,
+    /// until at most `most` wait.
     async fn settle(&self, most: usize) -> Result<(), ConnectorError> {
-        while self.pending.borrow().len() > most {
-            self.run.moved.since(self.judged_at.get()).await;
-            self.judged_at.set(self.run.moved.count());
-            let pending = self.pending.take();
-            self.deliver(pending)?;
+        loop {
+            let released = std::mem::take(&mut self.run.waiting.borrow_mut().released);
+            if !released.is_empty() {
+                self.deliver(released)?;
+                continue;
+            }
+            if self.run.waiting.borrow().count <= most {
+                return Ok(());
+            }
+            self.run.moved.since(self.run.moved.count()).await;
         }
-        Ok(())
     }
 
     /// Whether an access link's account and entitlement are known: to this
@@ -320,13 +376,16 @@ impl Delivery<'_, '_> {
             let Some(section) = snapshot.section(kind) else {
                 continue;
             };
-            if section.knows(ent_type, id) {
+            let key = KeyDigest::of(ent_type, id);
+            if section.knows(key) {
                 continue;
             }
             if self.run.read[kind as usize].get() {
                 return Standing::Orphan;
             }
-            standing = Standing::Unsure;
+            if matches!(standing, Standing::Known) {
+                standing = Standing::Waits(kind, key);
+            }
         }
         standing
     }

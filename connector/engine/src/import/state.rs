@@ -35,7 +35,7 @@
 
 use std::collections::HashSet;
 
-use indexmap::{IndexMap, IndexSet};
+use indexmap::IndexSet;
 use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3;
@@ -85,11 +85,13 @@ impl Fingerprint {
 /// type, empty for the other kinds, and its id): two keys that differ give
 /// the same digest with a chance of 2⁻¹²⁸, so the import keeps digests, not
 /// keys, of what it has seen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct KeyDigest(u128);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KeyDigest(u128);
 
 impl KeyDigest {
-    fn of(ent_type: &str, id: &str) -> Self {
+    /// The digest of the key of `ent_type` (empty for accounts and access)
+    /// and `id`.
+    pub fn of(ent_type: &str, id: &str) -> Self {
         let mut digest = Xxh3::new();
         digest.update(&(ent_type.len() as u64).to_le_bytes());
         digest.update(ent_type.as_bytes());
@@ -123,25 +125,32 @@ pub struct KeptRecord {
 /// Where a record of the state the import started from is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Before {
+    key: KeyDigest,
     fingerprint: Fingerprint,
     /// Where its fields (its id, and a link's account) start in
     /// [`Section::fields`].
     at: u32,
-    /// Its group in [`Snapshot::groups`], if its kind has groups.
-    group: Option<u32>,
+    /// Its group in [`Snapshot::groups`], or [`NO_GROUP`].
+    group: u32,
 }
 
-/// One kind's records: those of the state, and the keys of those this
-/// import has seen.
+/// The group of a record whose kind has none.
+const NO_GROUP: u32 = u32::MAX;
+
+/// One kind's records: those of the state, and those this import has seen.
+/// The state's take 32 bytes each, sorted by key digest, plus their fields;
+/// the new ones a digest each.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Section {
-    /// The state's records, by key, in the state's order.
-    before: IndexMap<KeyDigest, Before>,
+    /// The state's records, sorted by key digest once the state is read.
+    before: Vec<Before>,
+    /// Which of them this import has seen, by position.
+    seen_before: Vec<bool>,
     /// The fields of the state's records, encoded as the state wrote them,
     /// a line each.
     fields: String,
-    /// The keys of the records this import has seen.
-    seen: HashSet<KeyDigest>,
+    /// The keys of the records this import has seen that the state lacks.
+    seen_new: HashSet<KeyDigest>,
     /// Whether this import reads the kind, so that what it sees is its truth.
     pub read: bool,
 }
@@ -157,13 +166,13 @@ pub enum Sighting {
 }
 
 impl Section {
-    /// Whether the record of `ent_type` and `id` is there: in this import if
-    /// it reads the kind, else in the state.
-    pub fn knows(&self, ent_type: &str, id: &str) -> bool {
-        let key = KeyDigest::of(ent_type, id);
+    /// Whether the record whose key has this digest is there: in this
+    /// import if it reads the kind, else in the state.
+    pub fn knows(&self, key: KeyDigest) -> bool {
+        let before = self.position(key);
         match self.read {
-            true => self.seen.contains(&key),
-            false => self.before.contains_key(&key),
+            true => before.map_or_else(|| self.seen_new.contains(&key), |at| self.seen_before[at]),
+            false => before.is_some(),
         }
     }
 
@@ -176,19 +185,36 @@ impl Section {
     pub fn see(&mut self, record: &Record) -> Sighting {
         let (ent_type, id) = record.key();
         let key = KeyDigest::of(ent_type, id);
-        match self.seen.insert(key) {
-            true => Sighting::First(self.before.get(&key).map(|b| b.fingerprint)),
+        let first = match self.position(key) {
+            Some(at) => !std::mem::replace(&mut self.seen_before[at], true),
+            None => self.seen_new.insert(key),
+        };
+        match first {
+            true => Sighting::First(self.position(key).map(|at| self.before[at].fingerprint)),
             false => Sighting::Repeat,
         }
     }
 
+    fn position(&self, key: KeyDigest) -> Option<usize> {
+        self.before.binary_search_by_key(&key, |b| b.key).ok()
+    }
+
     fn vanished(&self) -> impl Iterator<Item = &Before> {
         let read = self.read;
-        let seen = &self.seen;
+        let seen = self.seen_before.iter();
         self.before
             .iter()
-            .filter(move |(key, _)| read && !seen.contains(*key))
-            .map(|(_, before)| before)
+            .zip(seen)
+            .filter(move |(_, seen)| read && !**seen)
+            .map(|(before, _)| before)
+    }
+
+    /// Sorts the state's records for lookup, once they are all read; a key
+    /// the state holds twice keeps its first line.
+    fn index(&mut self) {
+        self.before.sort_by_key(|b| b.key);
+        self.before.dedup_by_key(|b| b.key);
+        self.seen_before = vec![false; self.before.len()];
     }
 }
 
@@ -238,7 +264,7 @@ impl Snapshot {
     /// The state's records of `kind`, in the state's order.
     fn records(&self, kind: ObjectKind) -> impl Iterator<Item = KeptRecord> + '_ {
         let section = self.section(kind);
-        let records = section.into_iter().flat_map(|s| s.before.values());
+        let records = section.into_iter().flat_map(|s| &s.before);
         records.map(move |before| self.kept(kind, before))
     }
 
@@ -249,7 +275,7 @@ impl Snapshot {
         let line = &line[..line.find('\n').unwrap_or(line.len())];
         let mut fields = line.split('\t').map(decode);
         let id = fields.next().unwrap_or_default();
-        let group = before.group.map(|g| self.groups[g as usize].clone());
+        let group = self.groups.get(before.group as usize).cloned();
         let group = group.unwrap_or_default();
         let (ent_type, ends) = match fields.next() {
             Some(account_id) => (
@@ -469,10 +495,16 @@ impl StateReader {
         if !self.ended {
             return Err(self.corrupt("it is cut short"));
         }
-        Ok(self
+        let mut snapshot = self
             .snapshot
             .take()
-            .expect("a state that ended has a header"))
+            .expect("a state that ended has a header");
+        snapshot
+            .sections
+            .iter_mut()
+            .flatten()
+            .for_each(Section::index);
+        Ok(snapshot)
     }
 
     fn read_line(&mut self, line: &[u8]) -> Result<(), ConnectorError> {
@@ -543,13 +575,12 @@ impl StateReader {
             u32::try_from(section.fields.len()).map_err(|_| corrupt("the state is too large"))?;
         section.fields.push_str(&fields[..ids].join("\t"));
         section.fields.push('\n');
-        let fingerprint = Fingerprint(fingerprint);
-        let before = Before {
-            fingerprint,
+        section.before.push(Before {
+            key,
+            fingerprint: Fingerprint(fingerprint),
             at,
-            group,
-        };
-        section.before.insert(key, before);
+            group: group.unwrap_or(NO_GROUP),
+        });
         Ok(())
     }
 
@@ -673,13 +704,21 @@ mod tests {
         let text = state_text(&sample());
         let snapshot = Snapshot::parse(&text, BASE).unwrap();
         let carried_over = written(StateWriter::new(BASE), &snapshot);
-        assert_eq!(text, carried_over);
+        let again = Snapshot::parse(&carried_over, BASE).unwrap();
+        for kind in ObjectKind::ALL {
+            let records = |snapshot: &Snapshot| {
+                let mut records: Vec<KeptRecord> = snapshot.records(kind).collect();
+                records.sort_by(|a, b| a.id.cmp(&b.id));
+                records
+            };
+            assert_eq!(records(&snapshot), records(&again), "{kind:?} carried over");
+        }
         let accounts = snapshot.section(ObjectKind::Accounts).unwrap();
         assert_eq!(2, accounts.known_before());
-        assert!(accounts.knows("", "weird\tid #1%\n"));
+        assert!(accounts.knows(KeyDigest::of("", "weird\tid #1%\n")));
         let entitlements = snapshot.section(ObjectKind::Entitlements).unwrap();
-        assert!(entitlements.knows("environment", "env-1"));
-        assert!(!entitlements.knows("organization", "env-1"));
+        assert!(entitlements.knows(KeyDigest::of("environment", "env-1")));
+        assert!(!entitlements.knows(KeyDigest::of("organization", "env-1")));
         let links: Vec<KeptRecord> = snapshot.records(ObjectKind::Access).collect();
         let link = KeptRecord {
             ent_type: String::new(),
