@@ -74,6 +74,14 @@ pub fn component_peak_mb(results: &Results, accounts: usize) -> Option<f64> {
         .reduce(f64::max)
 }
 
+/// The component's largest peak RSS in one mode at a size, in MB.
+fn component_mode_peak_mb(results: &Results, accounts: usize, mode: Mode) -> Option<f64> {
+    let runs = results.measurements.iter().filter(|m| {
+        m.accounts == accounts && m.subject == Subject::Component && m.mode == mode
+    });
+    runs.map(|m| megabytes(m.peak_rss_kib)).reduce(f64::max)
+}
+
 /// The most guest memory the component held at a size, over all its runs,
 /// in MiB.
 pub fn component_guest_mib(results: &Results, accounts: usize) -> Option<f64> {
@@ -140,18 +148,18 @@ pub fn checks(results: &Results, sizes: &[usize], python: bool) -> Vec<Check> {
             Target::AtMost(32.0),
         );
     }
-    let growth = match (
-        component_peak_mb(results, 100_000),
-        component_peak_mb(results, 10_000),
-    ) {
-        (Some(large), Some(small)) => Ok(large / small),
-        _ => Err("needs --sizes with 10000 and 100000".to_string()),
-    };
-    checks.push(Check {
-        name: "component peak RSS, 100k ÷ 10k".to_string(),
-        accounts: None,
-        value: growth,
-        target: Target::Below(1.5),
-    });
+    for mode in [Mode::Full, Mode::StateWrite, Mode::StateRead, Mode::Incremental] {
+        let peak = |accounts| component_mode_peak_mb(results, accounts, mode);
+        let growth = match (peak(100_000), peak(10_000)) {
+            (Some(large), Some(small)) => Ok(large / small),
+            _ => Err("needs --sizes with 10000 and 100000".to_string()),
+        };
+        checks.push(Check {
+            name: format!("component peak RSS, 100k ÷ 10k, {mode}"),
+            accounts: None,
+            value: growth,
+            target: Target::Below(1.5),
+        });
+    }
     checks
 }
