@@ -8,10 +8,11 @@ RELEASE     := $(TARGET_DIR)/release
 COMPONENT   := $(TARGET_DIR)/$(WASM_TARGET)/release/confluent_connector.wasm
 NATIVE      := --workspace --exclude confluent-connector --exclude sandbox-probe
 GUESTS      := -p confluent-connector -p sandbox-probe
-# The guests are built for size: fat LTO, one codegen unit and opt-level "z"
-# keep the component under 1 MB. The native build keeps the release profile.
+# The guests are built small: fat LTO, one codegen unit and opt-level "s"
+# keep the component under 1 MB ("z" is 10% smaller and about 20% slower).
+# The native build keeps the release profile.
 GUEST_SIZE  := --config 'profile.release.lto="fat"' --config 'profile.release.codegen-units=1' \
-               --config 'profile.release.opt-level="z"'
+               --config 'profile.release.opt-level="s"'
 # Building and testing the same targets keeps cargo's feature resolution the
 # same, so `make test` after `make build` compiles wasmtime only once.
 TARGETS     := --lib --bins --tests

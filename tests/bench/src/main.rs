@@ -109,7 +109,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         Some(args.reference)
     } else {
         eprintln!(
-            "the Python reference {} is missing: its column is skipped until it is merged",
+            "the Python reference {} is missing: its column is skipped",
             args.reference.display()
         );
         None

@@ -76,9 +76,10 @@ pub fn component_peak_mb(results: &Results, accounts: usize) -> Option<f64> {
 
 /// The component's largest peak RSS in one mode at a size, in MB.
 fn component_mode_peak_mb(results: &Results, accounts: usize, mode: Mode) -> Option<f64> {
-    let runs = results.measurements.iter().filter(|m| {
-        m.accounts == accounts && m.subject == Subject::Component && m.mode == mode
-    });
+    let runs = results
+        .measurements
+        .iter()
+        .filter(|m| m.accounts == accounts && m.subject == Subject::Component && m.mode == mode);
     runs.map(|m| megabytes(m.peak_rss_kib)).reduce(f64::max)
 }
 
@@ -148,7 +149,12 @@ pub fn checks(results: &Results, sizes: &[usize], python: bool) -> Vec<Check> {
             Target::AtMost(32.0),
         );
     }
-    for mode in [Mode::Full, Mode::StateWrite, Mode::StateRead, Mode::Incremental] {
+    for mode in [
+        Mode::Full,
+        Mode::StateWrite,
+        Mode::StateRead,
+        Mode::Incremental,
+    ] {
         let peak = |accounts| component_mode_peak_mb(results, accounts, mode);
         let growth = match (peak(100_000), peak(10_000)) {
             (Some(large), Some(small)) => Ok(large / small),
