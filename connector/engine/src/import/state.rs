@@ -261,7 +261,7 @@ impl Snapshot {
         vanished.map(move |before| self.kept(kind, before))
     }
 
-    /// The state's records of `kind`, in the state's order.
+    /// The state's records of `kind`, in key digest order.
     fn records(&self, kind: ObjectKind) -> impl Iterator<Item = KeptRecord> + '_ {
         let section = self.section(kind);
         let records = section.into_iter().flat_map(|s| &s.before);
