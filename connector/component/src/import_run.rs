@@ -3,8 +3,8 @@
 //! The previous state is read piece by piece as the host feeds it. The
 //! engine's import then runs as one future, kept between `next` calls and
 //! driven by the [`executor`](crate::executor) until it has queued an event;
-//! its sink queues records, progress and orphans, a page or so at a time,
-//! and at the end the new state in pieces. The summary comes last.
+//! its sink queues records, progress, orphans and pieces of the new state,
+//! a page or so at a time. The summary comes last.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;

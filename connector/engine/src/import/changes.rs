@@ -220,7 +220,7 @@ mod tests {
             }
         }
         let mut text = String::new();
-        let written = next.into_inner().finish(&snapshot.into_inner(), |piece| {
+        let written = next.borrow_mut().finish(&snapshot.into_inner(), |piece| {
             text.push_str(&piece);
             Ok::<_, ()>(())
         });

@@ -73,7 +73,7 @@ pub async fn import<T: Transport>(
         sink: RefCell::new(sink),
         summary: RefCell::new(ImportSummary::default()),
         next: RefCell::new(StateWriter::new(config.base_url())),
-        read: Default::default(),
+        read_in_full: Default::default(),
         moved: Signal::default(),
         waiting: RefCell::default(),
     };
@@ -82,7 +82,7 @@ pub async fn import<T: Transport>(
         .filter(|k| request.kinds.contains(k))
         .collect();
     for kind in ObjectKind::ALL.into_iter().filter(|k| !kinds.contains(k)) {
-        run.read[kind as usize].set(true);
+        run.read_in_full[kind as usize].set(true);
     }
     let deliveries: Vec<Delivery> = kinds
         .iter()
@@ -125,8 +125,11 @@ pub async fn import<T: Transport>(
         }
         run.emit(batch)?;
     }
-    let next = run.next.replace(StateWriter::new(config.base_url()));
-    next.finish(&snapshot, |piece| run.save_state(piece))?;
+    let finished = run
+        .next
+        .borrow_mut()
+        .finish(&snapshot, |piece| run.save_state(piece));
+    finished?;
     Ok(run.summary.into_inner())
 }
 
@@ -144,14 +147,10 @@ impl Signal {
         self.waiting.take().into_iter().for_each(Waker::wake);
     }
 
-    /// How many times it has been raised.
-    fn count(&self) -> u64 {
-        self.moves.get()
-    }
-
-    /// Waits until it has been raised more than `count` times.
-    async fn since(&self, count: u64) {
-        std::future::poll_fn(|cx| match self.moves.get() > count {
+    /// Waits for the next [`Signal::raise`].
+    async fn next(&self) {
+        let raised = self.moves.get();
+        std::future::poll_fn(|cx| match self.moves.get() > raised {
             true => Poll::Ready(()),
             false => {
                 let mut waiting = self.waiting.borrow_mut();
@@ -174,7 +173,7 @@ struct ImportRun<'a> {
     /// The state the next import starts from, written as records are seen.
     next: RefCell<StateWriter>,
     /// Whether each kind has been read in full (or is not being read).
-    read: [Cell<bool>; 3],
+    read_in_full: [Cell<bool>; 3],
     /// Raised at each page and each kind read in full, for access links
     /// waiting for their ends.
     moved: Signal,
@@ -303,7 +302,7 @@ impl Delivery<'_, '_> {
             }
         }
         *run.summary.borrow_mut().counts_mut(self.kind) = self.tracker.borrow().counts;
-        run.read[self.kind as usize].set(true);
+        run.read_in_full[self.kind as usize].set(true);
         run.waiting.borrow_mut().read_in_full(self.kind);
         run.moved.raise();
         check_vanished(self.kind, &self.snapshot.borrow(), &run.config.import)
@@ -354,7 +353,7 @@ impl Delivery<'_, '_> {
             if self.run.waiting.borrow().count <= most {
                 return Ok(());
             }
-            self.run.moved.since(self.run.moved.count()).await;
+            self.run.moved.next().await;
         }
     }
 
@@ -380,7 +379,7 @@ impl Delivery<'_, '_> {
             if section.knows(key) {
                 continue;
             }
-            if self.run.read[kind as usize].get() {
+            if self.run.read_in_full[kind as usize].get() {
                 return Standing::Orphan;
             }
             if matches!(standing, Standing::Known) {
@@ -992,7 +991,7 @@ mod tests {
     #[tokio::test]
     async fn an_access_link_to_an_unknown_account_is_an_orphan() {
         let org = serde_json::json!({"data": [{"id": "o-1", "display_name": "Org", "metadata": {"resource_name": "crn://confluent.cloud/organization=o-1"}}], "metadata": {}});
-        let binding = |id: &str, principal: &str| serde_json::json!({"id": id, "principal": principal, "role_name": "OrganizationAdmin", "crn_pattern": "crn://confluent.cloud/organization=o-1"});
+        let binding = org_binding;
         let transport = accounts_only(&["u-1"])
             .page(&format!("{BASE}/org/v2/organizations?page_size=100"), org)
             .page(&format!("{BASE}/org/v2/environments?page_size=100"), serde_json::json!({"data": [], "metadata": {}}))
@@ -1027,13 +1026,29 @@ mod tests {
         assert_eq!(1, outcome.summary.orphans);
     }
 
-    /// Organization `o-1` with no environments, and its two role-binding
-    /// lists, each answering `bindings` (id, principal) in one page.
+    /// A role binding of `principal` at organization `o-1`'s scope.
+    fn org_binding(id: &str, principal: &str) -> serde_json::Value {
+        serde_json::json!({"id": id, "principal": principal, "role_name": "OrganizationAdmin", "crn_pattern": "crn://confluent.cloud/organization=o-1"})
+    }
+
+    /// The URLs `transport` was asked for, in order.
+    fn sent_urls(transport: &FakeTarget) -> Vec<String> {
+        transport
+            .sent
+            .borrow()
+            .iter()
+            .map(|r| r.url.clone())
+            .collect()
+    }
+
+    /// Organization `o-1` with no environments: its organization-scope
+    /// role-binding list answers `bindings` (id, principal) in one page,
+    /// its nested-scope list none.
     fn organization_with_bindings(transport: FakeTarget, bindings: &[(&str, &str)]) -> FakeTarget {
         let org = serde_json::json!({"data": [{"id": "o-1", "display_name": "Org", "metadata": {"resource_name": "crn://confluent.cloud/organization=o-1"}}], "metadata": {}});
         let data: Vec<serde_json::Value> = bindings
             .iter()
-            .map(|(id, principal)| serde_json::json!({"id": id, "principal": principal, "role_name": "OrganizationAdmin", "crn_pattern": "crn://confluent.cloud/organization=o-1"}))
+            .map(|(id, principal)| org_binding(id, principal))
             .collect();
         let list = format!(
             "{BASE}/iam/v2/role-bindings?crn_pattern=crn%3A%2F%2Fconfluent.cloud%2Forganization%3Do-1"
@@ -1091,12 +1106,7 @@ mod tests {
         );
         let all = request(&ObjectKind::ALL, None, false);
         let (outcome, sink) = run(&transport, &config(), &all).await.unwrap();
-        let sent: Vec<String> = transport
-            .sent
-            .borrow()
-            .iter()
-            .map(|r| r.url.clone())
-            .collect();
+        let sent = sent_urls(&transport);
         let position = |part: &str| sent.iter().position(|url| url.contains(part)).unwrap();
         assert!(
             position("role-bindings") < position("page_token=p6"),
@@ -1116,10 +1126,8 @@ mod tests {
         let (users, more_pages) = (8, 4);
         let principal = format!("User:u-{users}");
         let page = |ids: Vec<String>, page: usize| {
-            let data: Vec<serde_json::Value> = ids
-                .iter()
-                .map(|id| serde_json::json!({"id": id, "principal": principal, "role_name": "OrganizationAdmin", "crn_pattern": "crn://confluent.cloud/organization=o-1"}))
-                .collect();
+            let data: Vec<serde_json::Value> =
+                ids.iter().map(|id| org_binding(id, &principal)).collect();
             let next = (page <= more_pages)
                 .then(|| format!("{BASE}/iam/v2/role-bindings?page_token=b{}", page + 1));
             serde_json::json!({"data": data, "metadata": {"next": next}})
@@ -1137,12 +1145,7 @@ mod tests {
         });
         let all = request(&ObjectKind::ALL, None, false);
         let (outcome, sink) = run(&transport, &config(), &all).await.unwrap();
-        let sent: Vec<String> = transport
-            .sent
-            .borrow()
-            .iter()
-            .map(|r| r.url.clone())
-            .collect();
+        let sent = sent_urls(&transport);
         let position = |part: &str| sent.iter().position(|url| url.contains(part)).unwrap();
         let last_links = format!("page_token=b{}", more_pages + 1);
         assert!(

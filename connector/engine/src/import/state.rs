@@ -185,13 +185,12 @@ impl Section {
     pub fn see(&mut self, record: &Record) -> Sighting {
         let (ent_type, id) = record.key();
         let key = KeyDigest::of(ent_type, id);
-        let first = match self.position(key) {
-            Some(at) => !std::mem::replace(&mut self.seen_before[at], true),
-            None => self.seen_new.insert(key),
-        };
-        match first {
-            true => Sighting::First(self.position(key).map(|at| self.before[at].fingerprint)),
-            false => Sighting::Repeat,
+        match self.position(key) {
+            Some(at) if !std::mem::replace(&mut self.seen_before[at], true) => {
+                Sighting::First(Some(self.before[at].fingerprint))
+            }
+            None if self.seen_new.insert(key) => Sighting::First(None),
+            _ => Sighting::Repeat,
         }
     }
 
@@ -237,7 +236,8 @@ impl Snapshot {
     }
 
     /// Reads a whole state text; see [`StateReader`].
-    pub fn parse(text: &str, base_url: &str) -> Result<Self, ConnectorError> {
+    #[cfg(test)]
+    pub(crate) fn parse(text: &str, base_url: &str) -> Result<Self, ConnectorError> {
         let mut reader = StateReader::new(base_url);
         reader.feed(text.as_bytes())?;
         reader.finish()
@@ -353,7 +353,7 @@ impl StateWriter {
     /// Writes the rest of the state, what `snapshot` had of the kinds this
     /// import did not read and the end, handing every piece to `hand_on`.
     pub fn finish<E>(
-        mut self,
+        &mut self,
         snapshot: &Snapshot,
         mut hand_on: impl FnMut(String) -> Result<(), E>,
     ) -> Result<(), E> {
@@ -377,7 +377,7 @@ impl StateWriter {
             }
         }
         self.text.push_str(&format!("#{END}\n"));
-        hand_on(self.text)
+        hand_on(std::mem::take(&mut self.text))
     }
 
     fn switch_to(&mut self, kind: ObjectKind) {
@@ -680,7 +680,7 @@ mod tests {
     }
 
     /// What `writer` writes, ending after `snapshot`.
-    fn written(writer: StateWriter, snapshot: &Snapshot) -> String {
+    fn written(mut writer: StateWriter, snapshot: &Snapshot) -> String {
         let mut text = String::new();
         let finished = writer.finish(snapshot, |piece| {
             text.push_str(&piece);
