@@ -1,6 +1,7 @@
 //! The resources the simulator holds, and their JSON as the OpenAPI specs give it.
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 /// What every stored resource shares: its id, its timestamps and its JSON form.
 pub trait Resource {
@@ -13,8 +14,13 @@ pub trait Resource {
     const PATH: &'static str;
     /// The resource's natural identifier, such as `u-1a2b3c`.
     fn id(&self) -> &str;
-    /// The resource's JSON, with `metadata.self` on the simulator's `origin`.
-    fn to_json(&self, origin: &str, org_id: &str) -> Value;
+    /// The resource's JSON, with `metadata.self` on the simulator's `origin`,
+    /// as a value that serializes straight to text.
+    fn json<'a>(&'a self, origin: &str, org_id: &str) -> impl Serialize + 'a;
+    /// The same JSON as a [`Value`].
+    fn to_json(&self, origin: &str, org_id: &str) -> Value {
+        serde_json::to_value(self.json(origin, org_id)).expect("a resource serializes")
+    }
 }
 
 /// Creation and update times, in RFC 3339 UTC as the real service writes them.
@@ -32,29 +38,46 @@ pub fn resource_url<R: Resource>(origin: &str, id: &str) -> String {
 }
 
 /// A resource's JSON: `api_version`, `kind`, `id` and `metadata`, then the
-/// kind's own `fields` (a JSON object), in that order.
-fn document<R: Resource>(
-    record: &R,
+/// kind's own `fields`, in that order.
+#[derive(Serialize)]
+struct Document<'a, F> {
+    api_version: &'static str,
+    kind: &'static str,
+    id: &'a str,
+    metadata: Metadata<'a>,
+    #[serde(flatten)]
+    fields: F,
+}
+
+/// A resource's `metadata`.
+#[derive(Serialize)]
+struct Metadata<'a> {
+    #[serde(rename = "self")]
+    url: String,
+    resource_name: String,
+    created_at: &'a str,
+    updated_at: &'a str,
+}
+
+fn document<'a, R: Resource, F>(
+    record: &'a R,
     origin: &str,
     crn: String,
-    stamps: &Stamps,
-    fields: Value,
-) -> Value {
-    let mut json = json!({
-        "api_version": R::API_VERSION,
-        "kind": R::KIND,
-        "id": record.id(),
-        "metadata": {
-            "self": resource_url::<R>(origin, record.id()),
-            "resource_name": crn,
-            "created_at": stamps.created_at,
-            "updated_at": stamps.updated_at,
+    stamps: &'a Stamps,
+    fields: F,
+) -> Document<'a, F> {
+    Document {
+        api_version: R::API_VERSION,
+        kind: R::KIND,
+        id: record.id(),
+        metadata: Metadata {
+            url: resource_url::<R>(origin, record.id()),
+            resource_name: crn,
+            created_at: &stamps.created_at,
+            updated_at: &stamps.updated_at,
         },
-    });
-    if let (Some(json), Value::Object(fields)) = (json.as_object_mut(), fields) {
-        json.extend(fields);
+        fields,
     }
-    json
 }
 
 /// An `iam.v2.User`.
@@ -79,13 +102,19 @@ impl Resource for User {
     const API_VERSION: &str = "iam/v2";
     const KIND: &str = "User";
     const PATH: &str = "/iam/v2/users";
-    fn to_json(&self, origin: &str, _org_id: &str) -> Value {
+    fn json<'a>(&'a self, origin: &str, _org_id: &str) -> impl Serialize + 'a {
+        #[derive(Serialize)]
+        struct Fields<'a> {
+            email: &'a str,
+            full_name: &'a str,
+            auth_type: &'a str,
+        }
         let crn = format!("crn://confluent.cloud/user={}", self.id);
-        let fields = json!({
-            "email": self.email,
-            "full_name": self.full_name,
-            "auth_type": self.auth_type,
-        });
+        let fields = Fields {
+            email: &self.email,
+            full_name: &self.full_name,
+            auth_type: &self.auth_type,
+        };
         document(self, origin, crn, &self.stamps, fields)
     }
 }
@@ -110,12 +139,17 @@ impl Resource for ServiceAccount {
     const API_VERSION: &str = "iam/v2";
     const KIND: &str = "ServiceAccount";
     const PATH: &str = "/iam/v2/service-accounts";
-    fn to_json(&self, origin: &str, _org_id: &str) -> Value {
+    fn json<'a>(&'a self, origin: &str, _org_id: &str) -> impl Serialize + 'a {
+        #[derive(Serialize)]
+        struct Fields<'a> {
+            display_name: &'a str,
+            description: &'a str,
+        }
         let crn = format!("crn://confluent.cloud/service-account={}", self.id);
-        let fields = json!({
-            "display_name": self.display_name,
-            "description": self.description,
-        });
+        let fields = Fields {
+            display_name: &self.display_name,
+            description: &self.description,
+        };
         document(self, origin, crn, &self.stamps, fields)
     }
 }
@@ -148,31 +182,44 @@ impl Resource for Invitation {
     const API_VERSION: &str = "iam/v2";
     const KIND: &str = "Invitation";
     const PATH: &str = "/iam/v2/invitations";
-    fn to_json(&self, origin: &str, org_id: &str) -> Value {
-        let user = |id: &str| {
-            json!({
-                "id": id,
-                "related": resource_url::<User>(origin, id),
-                "resource_name": format!("crn://confluent.cloud/user={id}"),
-            })
+    fn json<'a>(&'a self, origin: &str, org_id: &str) -> impl Serialize + 'a {
+        /// A reference to a user, as an invitation names one.
+        #[derive(Serialize)]
+        struct UserReference<'a> {
+            id: &'a str,
+            related: String,
+            resource_name: String,
+        }
+        #[derive(Serialize)]
+        struct Fields<'a> {
+            email: &'a str,
+            auth_type: &'a str,
+            status: &'a str,
+            accepted_at: Option<&'a str>,
+            expires_at: &'a str,
+            user: UserReference<'a>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            creator: Option<UserReference<'a>>,
+        }
+        let user = |id: &'a str| UserReference {
+            id,
+            related: resource_url::<User>(origin, id),
+            resource_name: format!("crn://confluent.cloud/user={id}"),
         };
         let crn = format!(
             "crn://confluent.cloud/organization={org_id}/invitation={}",
             self.id
         );
-        let fields = json!({
-            "email": self.email,
-            "auth_type": self.auth_type,
-            "status": self.status,
-            "accepted_at": null,
-            "expires_at": self.expires_at,
-            "user": user(&self.user_id),
-        });
-        let mut json = document(self, origin, crn, &self.stamps, fields);
-        if let Some(creator) = &self.creator_id {
-            json["creator"] = user(creator);
-        }
-        json
+        let fields = Fields {
+            email: &self.email,
+            auth_type: &self.auth_type,
+            status: &self.status,
+            accepted_at: None,
+            expires_at: &self.expires_at,
+            user: user(&self.user_id),
+            creator: self.creator_id.as_deref().map(user),
+        };
+        document(self, origin, crn, &self.stamps, fields)
     }
 }
 
@@ -206,12 +253,23 @@ impl Resource for Environment {
     const API_VERSION: &str = "org/v2";
     const KIND: &str = "Environment";
     const PATH: &str = "/org/v2/environments";
-    fn to_json(&self, origin: &str, org_id: &str) -> Value {
+    fn json<'a>(&'a self, origin: &str, org_id: &str) -> impl Serialize + 'a {
+        #[derive(Serialize)]
+        struct Governance<'a> {
+            package: &'a str,
+        }
+        #[derive(Serialize)]
+        struct Fields<'a> {
+            display_name: &'a str,
+            stream_governance_config: Governance<'a>,
+        }
         let crn = self.crn(org_id);
-        let fields = json!({
-            "display_name": self.display_name,
-            "stream_governance_config": { "package": self.governance_package },
-        });
+        let fields = Fields {
+            display_name: &self.display_name,
+            stream_governance_config: Governance {
+                package: &self.governance_package,
+            },
+        };
         document(self, origin, crn, &self.stamps, fields)
     }
 }
@@ -243,12 +301,17 @@ impl Resource for Organization {
     const API_VERSION: &str = "org/v2";
     const KIND: &str = "Organization";
     const PATH: &str = "/org/v2/organizations";
-    fn to_json(&self, origin: &str, _org_id: &str) -> Value {
+    fn json<'a>(&'a self, origin: &str, _org_id: &str) -> impl Serialize + 'a {
+        #[derive(Serialize)]
+        struct Fields<'a> {
+            display_name: &'a str,
+            jit_enabled: bool,
+        }
         let crn = self.crn();
-        let fields = json!({
-            "display_name": self.display_name,
-            "jit_enabled": self.jit_enabled,
-        });
+        let fields = Fields {
+            display_name: &self.display_name,
+            jit_enabled: self.jit_enabled,
+        };
         document(self, origin, crn, &self.stamps, fields)
     }
 }
@@ -275,16 +338,22 @@ impl Resource for RoleBinding {
     const API_VERSION: &str = "iam/v2";
     const KIND: &str = "RoleBinding";
     const PATH: &str = "/iam/v2/role-bindings";
-    fn to_json(&self, origin: &str, org_id: &str) -> Value {
+    fn json<'a>(&'a self, origin: &str, org_id: &str) -> impl Serialize + 'a {
+        #[derive(Serialize)]
+        struct Fields<'a> {
+            principal: &'a str,
+            role_name: &'a str,
+            crn_pattern: &'a str,
+        }
         let crn = format!(
             "crn://confluent.cloud/organization={org_id}/role-binding={}",
             self.id
         );
-        let fields = json!({
-            "principal": self.principal,
-            "role_name": self.role_name,
-            "crn_pattern": self.crn_pattern,
-        });
+        let fields = Fields {
+            principal: &self.principal,
+            role_name: &self.role_name,
+            crn_pattern: &self.crn_pattern,
+        };
         document(self, origin, crn, &self.stamps, fields)
     }
 }

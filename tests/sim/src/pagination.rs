@@ -4,7 +4,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac as _};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::value::{RawValue, to_raw_value};
 use sha2::Sha256;
 
 use crate::errors::ApiError;
@@ -162,24 +163,42 @@ pub struct NextLinkStyle {
 /// One page of a list response.
 #[derive(Debug)]
 pub struct Page {
-    /// The records' JSON.
-    pub data: Vec<Value>,
+    /// The records' JSON text.
+    pub data: Vec<Box<RawValue>>,
     /// The token for the next page, when more records follow.
     pub next_token: Option<String>,
     /// How many records match in all.
     pub total_size: usize,
 }
 
-/// Renders the list envelope: `api_version`, `kind`, `metadata` and `data`.
-pub fn envelope(
-    api_version: &str,
-    kind: &str,
+/// A list response: `api_version`, `kind`, `metadata` and `data`.
+#[derive(Debug, Serialize)]
+pub struct Envelope<'a> {
+    api_version: &'a str,
+    kind: &'a str,
+    metadata: ListMetadata,
+    data: Vec<Box<RawValue>>,
+}
+
+/// A list response's `metadata`.
+#[derive(Debug, Serialize)]
+struct ListMetadata {
+    first: String,
+    total_size: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<String>,
+}
+
+/// Renders the list envelope around `page`.
+pub fn envelope<'a>(
+    api_version: &'a str,
+    kind: &'a str,
     origin: &str,
     path: &str,
     query: &[(String, String)],
     page: Page,
     style: &NextLinkStyle,
-) -> Value {
+) -> Envelope<'a> {
     let link = |origin: &str, token: Option<String>| {
         let mut url =
             url::Url::parse(&format!("{origin}{path}")).expect("origin and path form a URL");
@@ -198,12 +217,8 @@ pub fn envelope(
         }
         url
     };
-    let mut metadata = json!({
-        "first": link(origin, None),
-        "total_size": page.total_size,
-    });
-    if let Some(token) = page.next_token {
-        let next = if style.loop_back {
+    let next = page.next_token.map(|token| {
+        if style.loop_back {
             let current = query
                 .iter()
                 .find(|(name, _)| name == "page_token")
@@ -214,25 +229,28 @@ pub fn envelope(
                 style.foreign_origin.as_deref().unwrap_or(origin),
                 Some(token),
             )
-        };
-        metadata["next"] = Value::String(next);
+        }
+    });
+    Envelope {
+        api_version,
+        kind,
+        metadata: ListMetadata {
+            first: link(origin, None),
+            total_size: page.total_size,
+            next,
+        },
+        data: page.data,
     }
-    json!({
-        "api_version": api_version,
-        "kind": kind,
-        "metadata": metadata,
-        "data": page.data,
-    })
 }
 
 /// Collects one page of `request` from `records` (already positioned after
 /// the token and filtered), and counts `total_size`.
-pub fn collect_page<'a, T: 'a>(
+pub fn collect_page<'a, T: 'a, J: Serialize>(
     records: impl Iterator<Item = (u64, &'a T)>,
     request: &PageRequest,
     tokens: &PageTokens,
     total_size: usize,
-    render: impl Fn(&T) -> Value,
+    render: impl Fn(&'a T) -> J,
 ) -> Page {
     let mut data = Vec::with_capacity(request.size.min(1000));
     let mut last = None;
@@ -242,7 +260,7 @@ pub fn collect_page<'a, T: 'a>(
             more = true;
             break;
         }
-        data.push(render(record));
+        data.push(to_raw_value(&render(record)).expect("a record serializes"));
         last = Some(seq);
     }
     Page {

@@ -262,7 +262,7 @@ trait Named: Served {
 async fn list<R: Served>(
     State(s): State<Arc<Shared>>,
     RawQuery(q): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let query = parse_query(q);
     let selection = R::selection(&query, &s)?;
     let request = page_request(&query, R::LIMITS, &s.page_tokens, R::PATH, R::FILTERS)?;
@@ -270,7 +270,7 @@ async fn list<R: Served>(
         let org_id = store.org_id().to_string();
         let (total, following) = R::records_mut(store).select(&selection, request.after);
         collect_page(following, &request, &s.page_tokens, total, |r| {
-            r.to_json(&s.origin, &org_id)
+            r.json(&s.origin, &org_id)
         })
     });
     let faults = lock(&s.faults);
@@ -278,21 +278,23 @@ async fn list<R: Served>(
         loop_back: faults.loop_next,
         foreign_origin: faults.next_origin.clone(),
     };
-    Ok(Json(envelope(
+    let kind = format!("{}List", R::KIND);
+    let envelope = envelope(
         R::API_VERSION,
-        &format!("{}List", R::KIND),
+        &kind,
         &s.origin,
         R::PATH,
         &query,
         page,
         &style,
-    )))
+    );
+    Ok(Json(envelope).into_response())
 }
 
 /// `GET PATH/{id}`.
 async fn get_one<R: Served>(State(s): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
     s.with_store(|store| match R::records(store).find(&id) {
-        Some(record) => Json(record.to_json(&s.origin, store.org_id())).into_response(),
+        Some(record) => Json(record.json(&s.origin, store.org_id())).into_response(),
         None => R::missing(&id),
     })
 }
@@ -348,7 +350,7 @@ async fn delete<R: Served<Records = Collection<R>>>(
         };
         record.cascade(store);
         if R::DELETE_ECHOES {
-            Json(record.to_json(&s.origin, store.org_id())).into_response()
+            Json(record.json(&s.origin, store.org_id())).into_response()
         } else {
             StatusCode::NO_CONTENT.into_response()
         }
