@@ -1,6 +1,7 @@
 //! A target for the engine's tests: canned answers by method and URL (404
 //! for anything else), with every request kept for inspection. Each request
-//! yields to the executor once before it is answered, so requests sent
+//! yields to the executor three times before it is answered, as a request on
+//! a network takes more than a turn or two to be answered, so requests sent
 //! concurrently are in flight together, and the most at once is counted.
 
 use std::cell::{Cell, RefCell};
@@ -50,7 +51,9 @@ impl Transport for FakeTarget {
         self.in_flight.set(self.in_flight.get() + 1);
         self.most_in_flight
             .set(self.most_in_flight.get().max(self.in_flight.get()));
-        tokio::task::yield_now().await;
+        for _ in 0..3 {
+            tokio::task::yield_now().await;
+        }
         self.in_flight.set(self.in_flight.get() - 1);
         let key = (request.method.clone(), request.url.clone());
         if let Some(error) = self.failures.get(&key) {

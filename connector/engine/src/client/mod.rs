@@ -4,13 +4,16 @@
 //! made before it tries again.
 
 pub mod pages;
+mod peek;
 pub mod recovery;
 pub mod retry;
 pub mod status;
 pub mod transport;
 
+use std::future::poll_fn;
 use std::ops::ControlFlow;
 use std::pin::pin;
+use std::task::Poll;
 
 use futures_util::future::{Either, LocalBoxFuture, ready, select};
 use serde_json::Value;
@@ -140,16 +143,14 @@ impl<'a> Client<'a> {
         headers: &[(String, String)],
     ) -> Result<Value, ConnectorError> {
         let response = self.send(HttpRequest::get(url, headers.to_vec())).await?;
-        serde_json::from_slice(&response.body).map_err(|e| {
-            let url = quoted(url);
-            ConnectorError::InvalidResponse(format!("GET {url}: the body is not JSON: {e}"))
-        })
+        json_of(url, &response.body)
     }
 
     /// GETs `first_url` and every page after it as `paging` says, handing
     /// each page's URL and JSON to `on_page`, which returns how many records
     /// it held, or that no more pages are wanted. When a page names the one
-    /// after it, that one is fetched while `on_page` works.
+    /// after it, that one is asked for before this one is parsed, and
+    /// fetched while `on_page` works.
     pub async fn pages(
         &self,
         paging: &Paging,
@@ -171,34 +172,46 @@ impl<'a> Client<'a> {
         mut on_page: impl AsyncFnMut(&str, &Value) -> Result<ControlFlow<(), usize>, ConnectorError>,
     ) -> Result<(), ConnectorError> {
         let (mut pager, first) = Pager::start(paging, first_url)?;
-        let fetch = |url: String| -> LocalBoxFuture<'_, Result<(String, Value), ConnectorError>> {
+        type Fetched = Result<(String, Vec<u8>), ConnectorError>;
+        let fetch = |url: String| -> LocalBoxFuture<'_, Fetched> {
             Box::pin(async move {
-                let body = self.get_json(&url, headers).await?;
-                Ok((url, body))
+                let response = self.send(HttpRequest::get(&url, headers.to_vec())).await?;
+                Ok((url, response.body))
             })
         };
         let mut pending = Some(fetch(first));
         while let Some(fetching) = pending.take() {
-            let (url, body) = fetching.await?;
-            if !(ahead && pager.links_in_body()) {
+            let (url, text) = fetching.await?;
+            let Some(next) = ahead.then(|| pager.next_in_text(&url, &text)).flatten() else {
+                let body = json_of(&url, &text)?;
                 let ControlFlow::Continue(records) = on_page(&url, &body).await? else {
                     break;
                 };
                 pending = pager.next(&url, &body, records)?.map(fetch);
                 continue;
+            };
+            let mut following = next?.map(fetch);
+            // Polled once now, the next page's request is on its way while
+            // this page is parsed and handled.
+            if let Some(fetching) = &mut following
+                && let Poll::Ready(fetched) =
+                    poll_fn(|cx| Poll::Ready(fetching.as_mut().poll(cx))).await
+            {
+                *fetching = Box::pin(ready(fetched));
             }
+            let body = json_of(&url, &text)?;
             let page = pin!(on_page(&url, &body));
-            let flow = match pager.next(&url, &body, 0)?.map(fetch) {
+            let flow = match following {
                 None => page.await?,
-                Some(following) => match select(page, following).await {
-                    Either::Left((flow, following)) => {
-                        pending = Some(following);
-                        flow?
-                    }
-                    Either::Right((fetched, page)) => {
+                Some(following) => match select(following, page).await {
+                    Either::Left((fetched, page)) => {
                         let flow = page.await?;
                         pending = Some(Box::pin(ready(fetched)));
                         flow
+                    }
+                    Either::Right((flow, following)) => {
+                        pending = Some(following);
+                        flow?
                     }
                 },
             };
@@ -238,6 +251,14 @@ impl<'a> Client<'a> {
         .await?;
         Ok(found)
     }
+}
+
+/// The JSON body of the response to `GET url`.
+fn json_of(url: &str, body: &[u8]) -> Result<Value, ConnectorError> {
+    serde_json::from_slice(body).map_err(|e| {
+        let url = quoted(url);
+        ConnectorError::InvalidResponse(format!("GET {url}: the body is not JSON: {e}"))
+    })
 }
 
 #[cfg(test)]
@@ -327,8 +348,6 @@ mod tests {
         let mut fetched_while_handling = Vec::new();
         client
             .pages(&Paging::Automatic, "http://t/l?p=1", &[], async |url, _| {
-                tokio::task::yield_now().await;
-                tokio::task::yield_now().await;
                 let sent = transport.sent.borrow().len();
                 fetched_while_handling.push((url.to_string(), sent));
                 Ok(ControlFlow::Continue(1))

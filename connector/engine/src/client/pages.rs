@@ -10,6 +10,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
+use super::peek::value_at;
 use crate::dialect::mapping::{Segment, lookup};
 use crate::dialect::urls::has_userinfo;
 use crate::error::ConnectorError;
@@ -116,6 +117,31 @@ impl Pager {
         matches!(self.paging, Paging::Automatic | Paging::NextUrl(_))
     }
 
+    /// For the forms whose body names the next page, the URL of the page
+    /// after `url` read from its JSON `text` without parsing the rest:
+    /// `None` for the other forms, or when `text` is not JSON (the page's
+    /// full parse says why).
+    pub fn next_in_text(
+        &mut self,
+        url: &str,
+        text: &[u8],
+    ) -> Option<Result<Option<String>, ConnectorError>> {
+        let automatic;
+        let (path, what) = match &self.paging {
+            Paging::Automatic => {
+                automatic = [
+                    Segment::Field("metadata".into()),
+                    Segment::Field("next".into()),
+                ];
+                (&automatic[..], "metadata.next")
+            }
+            Paging::NextUrl(path) => (&path[..], "the nextUrlPath"),
+            Paging::Offset { .. } | Paging::Page { .. } => return None,
+        };
+        let found = value_at(text, path).ok()?;
+        Some(link(found.as_ref(), what).and_then(|next| self.follow(url, next)))
+    }
+
     /// The URL of the page after `url`, whose JSON is `body` and which held
     /// `records` records, or `None` after the last page.
     pub fn next(
@@ -165,6 +191,15 @@ impl Pager {
                 Some(with_params(parse(url)?, &[(page_param, self.position)]))
             }
         };
+        self.follow(url, next)
+    }
+
+    /// Checks the `next` link found on the page at `url`, and resolves it.
+    fn follow(
+        &mut self,
+        url: &str,
+        next: Option<String>,
+    ) -> Result<Option<String>, ConnectorError> {
         let Some(next) = next else {
             return Ok(None);
         };
