@@ -3,6 +3,7 @@
 //! what goes back.
 
 use connector_engine as engine;
+use connector_engine::import::events::Event;
 use connector_engine::{describe, provision, target};
 
 use crate::bindings::exports::identity::connector::types as wit;
@@ -190,6 +191,25 @@ impl From<engine::Record> for wit::Record {
 }
 
 /// The request; the state, if any, is fed in pieces.
+impl From<Event> for wit::ImportEvent {
+    fn from(event: Event) -> Self {
+        match event {
+            Event::Records(records) => Self::Records(each(records)),
+            Event::Progress {
+                kind,
+                records,
+                pages,
+            } => Self::Progress(wit::Progress {
+                kind: kind.into(),
+                records,
+                pages,
+            }),
+            Event::Orphans(links) => Self::Orphans(each(links)),
+            Event::State(piece) => Self::State(piece.into_bytes()),
+        }
+    }
+}
+
 impl From<wit::ImportRequest> for engine::ImportRequest {
     fn from(request: wit::ImportRequest) -> Self {
         Self {

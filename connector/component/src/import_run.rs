@@ -7,29 +7,24 @@
 //! a page or so at a time. The summary comes last.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
 
 use connector_engine as engine;
+use connector_engine::import::events::EventQueue;
 use connector_engine::import::state::StateReader;
 
 use crate::bindings::exports::identity::connector::connector::GuestImportRun;
-use crate::bindings::exports::identity::connector::types::{ConnectorError, ImportEvent, Progress};
-use crate::convert;
+use crate::bindings::exports::identity::connector::types::{ConnectorError, ImportEvent};
 use crate::executor::run_until;
-use crate::transport::WasiHttp;
+use crate::transport;
 
 /// One import, from its request to its last event.
 pub struct ImportRun {
     /// Events ready to hand over.
-    queue: Queue,
+    queue: EventQueue,
     phase: RefCell<Phase>,
 }
-
-/// Events the engine's sink has queued.
-type Queue = Rc<RefCell<VecDeque<ImportEvent>>>;
 
 /// The engine's import, owning all it borrows.
 type Import = Pin<Box<dyn Future<Output = Result<engine::ImportSummary, engine::ConnectorError>>>>;
@@ -58,7 +53,7 @@ impl ImportRun {
     pub fn new(config: engine::Config, request: engine::ImportRequest, has_state: bool) -> Self {
         let state = has_state.then(|| StateReader::new(config.base_url()));
         Self {
-            queue: Queue::default(),
+            queue: EventQueue::default(),
             phase: RefCell::new(Phase::Feeding {
                 config: Box::new(config),
                 request,
@@ -85,8 +80,8 @@ impl GuestImportRun for ImportRun {
 
     fn next(&self) -> Result<Option<ImportEvent>, ConnectorError> {
         loop {
-            if let Some(event) = self.queue.borrow_mut().pop_front() {
-                return Ok(Some(event));
+            if let Some(event) = self.queue.pop() {
+                return Ok(Some(event.into()));
             }
             let phase = std::mem::replace(&mut *self.phase.borrow_mut(), Phase::Over);
             let phase = match phase {
@@ -100,7 +95,7 @@ impl GuestImportRun for ImportRun {
                 }
                 Phase::Running(mut import) => {
                     let queue = &self.queue;
-                    match run_until(import.as_mut(), || !queue.borrow().is_empty()) {
+                    match run_until(import.as_mut(), || !queue.is_empty()) {
                         None => Phase::Running(import),
                         Some(Ok(summary)) => Phase::Ending(summary),
                         Some(Err(error)) => Phase::Failed(error.into()),
@@ -123,45 +118,10 @@ impl ImportRun {
         request: engine::ImportRequest,
         previous: Option<engine::import::state::Snapshot>,
     ) -> Import {
-        let mut sink = QueueSink(self.queue.clone());
+        let mut sink = self.queue.clone();
         Box::pin(async move {
-            let transport = WasiHttp;
+            let transport = transport::for_config(&config);
             engine::import::import(&transport, &config, &request, previous, &mut sink).await
         })
-    }
-}
-
-/// The engine's sink: queues what it is handed as events.
-struct QueueSink(Queue);
-
-impl QueueSink {
-    fn queue(&self, event: ImportEvent) {
-        self.0.borrow_mut().push_back(event);
-    }
-}
-
-impl engine::RecordSink for QueueSink {
-    fn emit(&mut self, batch: Vec<engine::Record>) -> Result<(), String> {
-        self.queue(ImportEvent::Records(convert::each(batch)));
-        Ok(())
-    }
-
-    fn orphans(&mut self, links: Vec<engine::Access>) -> Result<(), String> {
-        self.queue(ImportEvent::Orphans(convert::each(links)));
-        Ok(())
-    }
-
-    fn state(&mut self, chunk: String) -> Result<(), String> {
-        self.queue(ImportEvent::State(chunk.into_bytes()));
-        Ok(())
-    }
-
-    fn progress(&mut self, kind: engine::ObjectKind, records: u64, pages: u64) {
-        let progress = Progress {
-            kind: kind.into(),
-            records,
-            pages,
-        };
-        self.queue(ImportEvent::Progress(progress));
     }
 }

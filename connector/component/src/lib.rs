@@ -1,13 +1,16 @@
 //! The Confluent Cloud connector as a WASI 0.2 component: the WIT exports,
-//! each a few lines over `connector-engine`, with `wasi:http` as the only way
-//! out. It imports nothing but WASI, holds no credential and reads no file or
-//! environment variable.
+//! each a few lines over `connector-engine`, and `wasi:http/incoming-handler`
+//! over the engine's [`service`](connector_engine::service), with `wasi:http`
+//! as the only way out. It imports nothing but WASI and reads no file. Under a
+//! host that injects the credential it holds none; a host that cannot may
+//! hand it one in the environment (see [`transport::for_config`]).
 
 #[expect(unsafe_code, reason = "wit-bindgen's generated ABI glue")]
 mod bindings;
 mod convert;
 mod executor;
 mod import_run;
+mod service;
 mod transport;
 
 use bindings::exports::identity::connector::connector::{Guest, ImportRun};
@@ -17,14 +20,21 @@ use bindings::exports::identity::connector::types::{
 };
 use connector_engine as engine;
 use executor::block_on;
-use transport::WasiHttp;
 
 struct Connector;
 
 /// Loads the config, printing its warnings to stderr (the host's log).
 fn load(config: &Config) -> Result<engine::Config, ConnectorError> {
     let documents: Vec<(String, String)> = convert::each(&config.documents);
-    let loaded = engine::Config::load(&engine::confluent::Confluent, &config.base_url, &documents)?;
+    Ok(load_documents(&config.base_url, &documents)?)
+}
+
+/// Loads `documents` for `base_url`, printing their warnings to stderr.
+fn load_documents(
+    base_url: &str,
+    documents: &[(String, String)],
+) -> Result<engine::Config, engine::ConnectorError> {
+    let loaded = engine::Config::load(&engine::confluent::Confluent, base_url, documents)?;
     for warning in &loaded.warnings {
         eprintln!("warning: {warning}");
     }
@@ -40,7 +50,8 @@ impl Guest for Connector {
 
     fn test_connection(config: Config) -> Result<ConnectionReport, ConnectorError> {
         let config = load(&config)?;
-        let run = engine::target::test_connection(&WasiHttp, &config);
+        let transport = transport::for_config(&config);
+        let run = engine::target::test_connection(&transport, &config);
         Ok(block_on(run)?.into())
     }
 
@@ -58,7 +69,8 @@ impl Guest for Connector {
     ) -> Result<ProvisionResult, ConnectorError> {
         let config = load(&config)?;
         let request = request.into();
-        let run = engine::provision::provision(&WasiHttp, &config, operation.into(), &request);
+        let transport = transport::for_config(&config);
+        let run = engine::provision::provision(&transport, &config, operation.into(), &request);
         Ok(block_on(run)?.into())
     }
 }

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use connector_engine::client::credential::{Credential, Credentialed};
 use connector_engine::{HttpRequest, HttpResponse, Transport, TransportError};
 use url::{Position, Url};
 use wasip2::clocks::monotonic_clock;
@@ -26,6 +27,16 @@ const READ_SIZE: u64 = 64 << 10;
 /// Sends requests through the host's `wasi:http`.
 #[derive(Debug, Default)]
 pub struct WasiHttp;
+
+/// The transport for `config`: the host's `wasi:http`, with the credential
+/// the environment holds, if any, added for the base URL's origin. A host
+/// that injects the credential itself (this project's runner) gives the
+/// guest no environment, so nothing is added.
+pub fn for_config(config: &connector_engine::Config) -> Credentialed<WasiHttp> {
+    let variables = wasip2::cli::environment::get_environment();
+    let credential = Credential::from_variables(config.base_url(), &variables);
+    Credentialed::new(WasiHttp, credential)
+}
 
 impl Transport for WasiHttp {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {

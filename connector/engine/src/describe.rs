@@ -18,6 +18,17 @@ pub enum Operation {
     Provision(ProvisionOp),
 }
 
+impl std::fmt::Display for Operation {
+    /// `test-connection`, `import-accounts`, …, `create-account`, ….
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Operation::TestConnection => f.write_str("test-connection"),
+            Operation::Import(kind) => write!(f, "import-{}", kind.as_str()),
+            Operation::Provision(operation) => f.write_str(operation.name()),
+        }
+    }
+}
+
 /// What `describe` returns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Descriptor {

@@ -23,6 +23,7 @@ pub mod import;
 pub mod model;
 pub mod printable;
 pub mod provision;
+pub mod service;
 pub mod target;
 
 pub use client::{HttpRequest, HttpResponse, Transport, TransportError};

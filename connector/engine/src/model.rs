@@ -51,6 +51,18 @@ pub enum Status {
     Removed,
 }
 
+impl Status {
+    /// The status's name, as the WIT spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Suspended => "suspended",
+            Status::Inactive => "inactive",
+            Status::Removed => "removed",
+        }
+    }
+}
+
 /// A user or service account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {

@@ -3,6 +3,7 @@
 //! JSON, and, for a create whose response was lost, looks up what the create
 //! made before it tries again.
 
+pub mod credential;
 pub mod pages;
 mod peek;
 pub mod recovery;

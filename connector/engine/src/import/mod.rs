@@ -12,6 +12,7 @@
 //! that fails anywhere suspends, inactivates and removes nothing.
 
 pub mod changes;
+pub mod events;
 pub mod state;
 
 use std::cell::{Cell, RefCell};

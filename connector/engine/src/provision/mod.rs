@@ -44,6 +44,17 @@ impl ProvisionOp {
         ProvisionOp::AddAccess,
         ProvisionOp::RemoveAccess,
     ];
+
+    /// The operation's name, as the WIT spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProvisionOp::CreateAccount => "create-account",
+            ProvisionOp::UpdateAccount => "update-account",
+            ProvisionOp::RemoveAccount => "remove-account",
+            ProvisionOp::AddAccess => "add-access",
+            ProvisionOp::RemoveAccess => "remove-access",
+        }
+    }
 }
 
 /// A provisioning request, as a host platform sends one.
@@ -78,6 +89,18 @@ pub enum Outcome {
     AlreadyAbsent,
     /// Nothing was sent (`dry-run`).
     DryRun,
+}
+
+impl Outcome {
+    /// The outcome's name, as the WIT spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Done => "done",
+            Outcome::AlreadyExisted => "already-existed",
+            Outcome::AlreadyAbsent => "already-absent",
+            Outcome::DryRun => "dry-run",
+        }
+    }
 }
 
 /// One HTTP exchange, for the audit list.

@@ -1,0 +1,136 @@
+//! A credential the guest holds itself, for hosts that cannot inject one
+//! (`wasmtime serve`, Node): it goes into `Authorization` on requests to the
+//! base URL's origin, and on no other. Under a host that injects, the guest
+//! holds none, and requests pass as they are.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+use super::{HttpRequest, HttpResponse, Transport, TransportError};
+
+/// The environment variables the key and the secret come from, as the
+/// runner reads them.
+pub const KEY_VARIABLE: &str = "CONFLUENT_CLOUD_API_KEY";
+/// See [`KEY_VARIABLE`].
+pub const SECRET_VARIABLE: &str = "CONFLUENT_CLOUD_API_SECRET";
+
+/// `Authorization: Basic base64(key:secret)` for one origin.
+pub struct Credential {
+    origin: url::Origin,
+    authorization: String,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential")
+            .field("origin", &self.origin.ascii_serialization())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Credential {
+    /// The key and secret among `variables`, for `base_url`'s origin; `None`
+    /// when either is missing or empty, or the base URL has no origin.
+    pub fn from_variables(base_url: &str, variables: &[(String, String)]) -> Option<Self> {
+        let value = |name: &str| {
+            variables
+                .iter()
+                .find(|(variable, value)| variable == name && !value.is_empty())
+                .map(|(_, value)| value.as_str())
+        };
+        let (key, secret) = (value(KEY_VARIABLE)?, value(SECRET_VARIABLE)?);
+        let origin = url::Url::parse(base_url).ok()?.origin();
+        origin.is_tuple().then(|| Self {
+            origin,
+            authorization: format!("Basic {}", BASE64.encode(format!("{key}:{secret}"))),
+        })
+    }
+}
+
+/// A transport that adds the guest's own credential, if it has one.
+#[derive(Debug)]
+pub struct Credentialed<T> {
+    inner: T,
+    credential: Option<Credential>,
+}
+
+impl<T> Credentialed<T> {
+    /// `inner`, adding `credential` where it belongs.
+    pub fn new(inner: T, credential: Option<Credential>) -> Self {
+        Self { inner, credential }
+    }
+}
+
+impl<T: Transport> Transport for Credentialed<T> {
+    async fn send(&self, mut request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        if let Some(credential) = &self.credential {
+            request
+                .headers
+                .retain(|(name, _)| !name.eq_ignore_ascii_case("authorization"));
+            let origin = url::Url::parse(&request.url).map(|url| url.origin());
+            if origin.is_ok_and(|origin| origin == credential.origin) {
+                let value = credential.authorization.clone();
+                request.headers.push(("Authorization".to_string(), value));
+            }
+        }
+        self.inner.send(request).await
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        self.inner.sleep(duration).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fake_target::FakeTarget;
+
+    fn variables(key: &str, secret: &str) -> Vec<(String, String)> {
+        vec![
+            (KEY_VARIABLE.to_string(), key.to_string()),
+            (SECRET_VARIABLE.to_string(), secret.to_string()),
+        ]
+    }
+
+    fn authorization(request: &HttpRequest) -> Vec<&str> {
+        let headers = request.headers.iter();
+        let values = headers.filter(|(name, _)| name.eq_ignore_ascii_case("authorization"));
+        values.map(|(_, value)| value.as_str()).collect()
+    }
+
+    #[tokio::test]
+    async fn the_credential_goes_to_the_base_origin_only() {
+        let credential = Credential::from_variables("https://api.t:443/", &variables("K", "S"));
+        let transport = Credentialed::new(FakeTarget::default(), credential);
+        let planted = vec![("authorization".to_string(), "Basic planted".to_string())];
+        for url in [
+            "https://api.t/iam/v2/users",
+            "http://api.t/iam/v2/users",
+            "https://api.t:8443/x",
+            "https://evil.t/x",
+        ] {
+            let _ = transport.send(HttpRequest::get(url, planted.clone())).await;
+        }
+        let sent = transport.inner.sent.borrow();
+        let expected = format!("Basic {}", BASE64.encode("K:S"));
+        assert_eq!(vec![expected.as_str()], authorization(&sent[0]));
+        for other in &sent[1..] {
+            assert!(authorization(other).is_empty(), "{}", other.url);
+        }
+        assert!(!format!("{:?}", transport.credential).contains(&expected[6..]));
+    }
+
+    #[tokio::test]
+    async fn without_a_credential_requests_pass_as_they_are() {
+        assert!(Credential::from_variables("https://t", &variables("K", "")).is_none());
+        assert!(Credential::from_variables("https://t", &[]).is_none());
+        let transport = Credentialed::new(FakeTarget::default(), None);
+        let _ = transport
+            .send(HttpRequest::get("https://t/x", vec![]))
+            .await;
+        assert!(authorization(&transport.inner.sent.borrow()[0]).is_empty());
+    }
+}

@@ -1,0 +1,222 @@
+//! The JSON the service answers with, in the shapes the CLI prints.
+//!
+//! An import answers with NDJSON, one object a line, as it reads:
+//! - a record: `{"record": "account", "status": "active", …attributes}`, as
+//!   the CLI's `--format json` writes it;
+//! - `{"progress": {"kind", "records", "pages"}}` after each page;
+//! - `{"orphan": {…an access record}}` for a link whose account or
+//!   entitlement is unknown;
+//! - `{"state": "…"}`: the next piece of the new state. The pieces, joined
+//!   in order, are the state to send with the next import;
+//! - last, `{"finished": {…the summary}}`, or `{"error": {"status",
+//!   "message"}}` when the run failed. Keep the state only after `finished`.
+
+use serde_json::{Map, Value, json};
+
+use super::Refusal;
+use crate::describe::Descriptor;
+use crate::error::ConnectorError;
+use crate::import::events::Event;
+use crate::model::{ImportSummary, KindCounts, Record, attributes_json};
+use crate::provision::{ProvisionOp, ProvisionResult};
+use crate::target::ConnectionReport;
+
+/// A record as one flat object: `record`, `status`, the entitlement type and
+/// link ends where they apply, then the attributes by name.
+pub fn record_json(record: &Record) -> Map<String, Value> {
+    let mut object = Map::new();
+    let mut put = |name: &str, value: &str| {
+        object.insert(name.to_string(), Value::from(value));
+    };
+    match record {
+        Record::Account(account) => {
+            put("record", "account");
+            put("status", account.status.name());
+        }
+        Record::Entitlement(entitlement) => {
+            put("record", "entitlement");
+            put("status", entitlement.status.name());
+            put("entType", &entitlement.ent_type);
+        }
+        Record::Access(access) => {
+            put("record", "access");
+            put("status", access.status.name());
+            put("accountID", &access.account_id);
+            put("entType", &access.ent_type);
+            put("entitlementID", &access.entitlement_id);
+        }
+    }
+    object.extend(attributes_json(record.attributes()));
+    object
+}
+
+/// Appends `event`'s lines to `out`.
+pub fn write_event(out: &mut String, event: &Event) {
+    let mut line = |value: &Value| {
+        out.push_str(&value.to_string());
+        out.push('\n');
+    };
+    match event {
+        Event::Records(records) => {
+            for record in records {
+                line(&Value::Object(record_json(record)));
+            }
+        }
+        Event::Progress {
+            kind,
+            records,
+            pages,
+        } => {
+            line(&json!({"progress": {"kind": kind.as_str(), "records": records, "pages": pages}}))
+        }
+        Event::Orphans(links) => {
+            for link in links {
+                let link = record_json(&Record::Access(link.clone()));
+                line(&json!({ "orphan": link }));
+            }
+        }
+        Event::State(piece) => line(&json!({ "state": piece })),
+    }
+}
+
+/// The last line of a successful import.
+pub fn finished_line(summary: &ImportSummary) -> String {
+    let counts = |c: &KindCounts| {
+        json!({"present": c.present, "emitted": c.emitted, "created": c.created,
+               "changed": c.changed, "gone": c.gone})
+    };
+    let finished = json!({"finished": {
+        "accounts": counts(&summary.accounts),
+        "entitlements": counts(&summary.entitlements),
+        "access": counts(&summary.access),
+        "pages": summary.pages,
+        "orphans": summary.orphans,
+    }});
+    format!("{finished}\n")
+}
+
+/// The last line of a failed import.
+pub fn failed_line(error: ConnectorError) -> String {
+    format!("{}\n", Refusal::from(error).body())
+}
+
+/// The descriptor, as `confluent-connector describe` prints it.
+pub fn descriptor_json(descriptor: &Descriptor) -> Value {
+    json!({
+        "name": descriptor.name,
+        "version": descriptor.version,
+        "operations": descriptor.operations.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "entitlementTypes": descriptor.entitlement_types,
+        "accountAttributes": descriptor.account_attributes,
+        "entitlementAttributes": descriptor.entitlement_attributes,
+        "accessAttributes": descriptor.access_attributes,
+    })
+}
+
+/// A connection report, as `confluent-connector check` prints it.
+pub fn report_json(report: &ConnectionReport) -> Value {
+    json!({"ok": true, "target": report.target, "details": attributes_json(&report.details)})
+}
+
+/// A provisioning result, as `confluent-connector provision` prints it.
+pub fn result_json(operation: ProvisionOp, result: &ProvisionResult) -> Value {
+    let calls: Vec<Value> = result
+        .calls
+        .iter()
+        .map(|c| json!({"method": c.method, "url": c.url, "status": c.status, "durationMs": c.duration_ms}))
+        .collect();
+    let mut json = json!({
+        "operation": operation.name(),
+        "outcome": result.outcome.name(),
+        "accountID": result.account_id,
+        "attributes": attributes_json(&result.attributes),
+        "calls": calls,
+    });
+    if !result.rendered.is_empty() {
+        let rendered = result.rendered.iter().map(|c| {
+            let headers: Map<String, Value> = c
+                .headers
+                .iter()
+                .map(|(name, value)| (name.clone(), Value::from(value.as_str())))
+                .collect();
+            json!({"method": c.method, "url": c.url, "headers": headers, "body": c.body})
+        });
+        json["rendered"] = rendered.collect();
+    }
+    json
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Access, Account, AttributeValue, ObjectKind, Status};
+
+    fn account(id: &str) -> Record {
+        Record::Account(Account {
+            id: id.to_string(),
+            status: Status::Suspended,
+            attributes: vec![
+                ("accountID".into(), AttributeValue::Text(id.into())),
+                ("n".into(), AttributeValue::Integer(2)),
+            ],
+        })
+    }
+
+    fn lines(event: &Event) -> Vec<Value> {
+        let mut out = String::new();
+        write_event(&mut out, event);
+        assert!(out.ends_with('\n'));
+        out.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn each_event_is_a_line_of_json_a_record_flat_as_the_cli_writes_it() {
+        assert_eq!(
+            vec![
+                json!({"record": "account", "status": "suspended", "accountID": "u-1", "n": 2}),
+                json!({"record": "account", "status": "suspended", "accountID": "u-2", "n": 2}),
+            ],
+            lines(&Event::Records(vec![account("u-1"), account("u-2")]))
+        );
+        let link = Access {
+            id: "rb-1".into(),
+            account_id: "u-9".into(),
+            ent_type: "environment".into(),
+            entitlement_id: "env-1".into(),
+            status: Status::Active,
+            attributes: vec![],
+        };
+        assert_eq!(
+            vec![
+                json!({"orphan": {"record": "access", "status": "active", "accountID": "u-9",
+                "entType": "environment", "entitlementID": "env-1"}})
+            ],
+            lines(&Event::Orphans(vec![link]))
+        );
+        assert_eq!(
+            vec![json!({"progress": {"kind": "access", "records": 3, "pages": 1}})],
+            lines(&Event::Progress {
+                kind: ObjectKind::Access,
+                records: 3,
+                pages: 1
+            })
+        );
+        assert_eq!(
+            vec![json!({"state": "#accounts\n=1\tx\n"})],
+            lines(&Event::State("#accounts\n=1\tx\n".into()))
+        );
+    }
+
+    #[test]
+    fn a_run_ends_in_finished_or_in_an_error_naming_its_status() {
+        let mut summary = ImportSummary::default();
+        summary.accounts.present = 7;
+        let finished: Value = serde_json::from_str(&finished_line(&summary)).unwrap();
+        assert_eq!(7, finished["finished"]["accounts"]["present"]);
+        let failed = failed_line(ConnectorError::AuthFailed("401 from the target".into()));
+        let failed: Value = serde_json::from_str(&failed).unwrap();
+        assert_eq!(401, failed["error"]["status"]);
+    }
+}

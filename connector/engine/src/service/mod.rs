@@ -1,0 +1,179 @@
+//! The connector as an HTTP service, for hosts that run a component's
+//! `wasi:http/incoming-handler` (`wasmtime serve`, Spin, a Node server): its
+//! routes, what their request bodies hold, and the JSON they answer with.
+//!
+//! | route | body | answer |
+//! |---|---|---|
+//! | `GET /v1/describe` | none | the descriptor |
+//! | `POST /v1/describe` | [`CallBody`] | the descriptor |
+//! | `POST /v1/check` | [`CallBody`], optional | the connection report |
+//! | `POST /v1/import/{accounts,entitlements,access,all}` | [`ImportHead`], then the previous state | NDJSON: see [`lines`] |
+//! | `POST /v1/provision/{operation}` | the provisioning request document, with `documents` and `dryRun` | the result |
+//!
+//! The base URL, which alone receives the credential, is the host's to set
+//! and never comes from a request.
+
+pub mod body;
+pub mod lines;
+
+use serde_json::json;
+
+use crate::error::ConnectorError;
+use crate::model::ObjectKind;
+use crate::provision::ProvisionOp;
+
+pub use body::{CallBody, Documents, ImportHead};
+
+/// What a request asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// `/v1/describe`.
+    Describe,
+    /// `/v1/check`.
+    Check,
+    /// `/v1/import/{kind}`: the kinds it names.
+    Import(Vec<ObjectKind>),
+    /// `/v1/provision/{operation}`.
+    Provision(ProvisionOp),
+}
+
+/// Why a request was not served: an HTTP status and a message that names
+/// the problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The status to answer with.
+    pub status: u16,
+    /// What was wrong.
+    pub message: String,
+}
+
+impl Refusal {
+    /// A 400 saying `message`.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self {
+            status: 400,
+            message: message.into(),
+        }
+    }
+
+    /// The JSON body: `{"error": {"status", "message"}}`.
+    pub fn body(&self) -> String {
+        json!({"error": {"status": self.status, "message": self.message}}).to_string()
+    }
+}
+
+impl From<ConnectorError> for Refusal {
+    /// A connector error before anything was streamed: a bad document is the
+    /// request's fault (400); the target's refusals keep their meaning; any
+    /// other failure is a bad gateway (502).
+    fn from(error: ConnectorError) -> Self {
+        let status = match &error {
+            ConnectorError::Config(_) | ConnectorError::InvalidState(_) => 400,
+            ConnectorError::AuthFailed(_) => 401,
+            ConnectorError::Forbidden(_) | ConnectorError::EgressDenied(_) => 403,
+            ConnectorError::NotFound(_) => 404,
+            ConnectorError::Conflict(_) => 409,
+            ConnectorError::ThresholdExceeded(_) => 422,
+            ConnectorError::RateLimited { .. } => 429,
+            ConnectorError::Unsupported(_) => 501,
+            ConnectorError::Transient(_) => 503,
+            ConnectorError::InvalidResponse(_) => 502,
+        };
+        Self {
+            status,
+            message: error.to_string(),
+        }
+    }
+}
+
+/// The route `method` and `path` (without its query) name.
+pub fn route(method: &str, path: &str) -> Result<Route, Refusal> {
+    let not_found = || Refusal {
+        status: 404,
+        message: format!(
+            "no route {path}; expected /v1/describe, /v1/check, /v1/import/{{accounts|entitlements|access|all}} or /v1/provision/{{operation}}"
+        ),
+    };
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let (route, methods): (Route, &[&str]) = match segments[..] {
+        ["", "v1", "describe"] => (Route::Describe, &["GET", "POST"]),
+        ["", "v1", "check"] => (Route::Check, &["POST"]),
+        ["", "v1", "import", kind] => {
+            let kinds = match kind {
+                "all" => ObjectKind::ALL.to_vec(),
+                kind => vec![
+                    ObjectKind::ALL
+                        .into_iter()
+                        .find(|k| k.as_str() == kind)
+                        .ok_or_else(not_found)?,
+                ],
+            };
+            (Route::Import(kinds), &["POST"])
+        }
+        ["", "v1", "provision", operation] => {
+            let operation = ProvisionOp::ALL
+                .into_iter()
+                .find(|op| op.name() == operation)
+                .ok_or_else(|| Refusal {
+                    status: 404,
+                    message: format!(
+                        "no provisioning operation '{operation}'; expected one of {}",
+                        ProvisionOp::ALL.map(ProvisionOp::name).join(", ")
+                    ),
+                })?;
+            (Route::Provision(operation), &["POST"])
+        }
+        _ => return Err(not_found()),
+    };
+    if !methods.contains(&method) {
+        return Err(Refusal {
+            status: 405,
+            message: format!("{path} takes {}, not {method}", methods.join(" or ")),
+        });
+    }
+    Ok(route)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_name_kinds_and_operations_and_take_their_methods() {
+        assert_eq!(Ok(Route::Describe), route("GET", "/v1/describe"));
+        assert_eq!(Ok(Route::Check), route("POST", "/v1/check/"));
+        assert_eq!(
+            Ok(Route::Import(ObjectKind::ALL.to_vec())),
+            route("POST", "/v1/import/all")
+        );
+        assert_eq!(
+            Ok(Route::Import(vec![ObjectKind::Access])),
+            route("POST", "/v1/import/access")
+        );
+        for op in ProvisionOp::ALL {
+            let path = format!("/v1/provision/{}", op.name());
+            assert_eq!(Ok(Route::Provision(op)), route("POST", &path));
+        }
+        let status = |method, path| route(method, path).unwrap_err().status;
+        assert_eq!(404, status("POST", "/v1/import/users"));
+        assert_eq!(404, status("GET", "/v2/describe"));
+        assert_eq!(404, status("POST", "/v1/provision/delete-everything"));
+        assert_eq!(405, status("GET", "/v1/import/all"));
+        assert_eq!(405, status("DELETE", "/v1/check"));
+    }
+
+    #[test]
+    fn a_refusal_is_a_json_error_naming_its_status_and_problem() {
+        let refusal = Refusal::from(ConnectorError::Config("bad path".to_string()));
+        let body: serde_json::Value = serde_json::from_str(&refusal.body()).unwrap();
+        assert_eq!(400, body["error"]["status"]);
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("bad path")
+        );
+        let auth = Refusal::from(ConnectorError::AuthFailed(String::new()));
+        assert_eq!(401, auth.status);
+    }
+}
