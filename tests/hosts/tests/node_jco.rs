@@ -1,0 +1,94 @@
+//! The connector component in Node, transpiled by jco and run on
+//! `@bytecodealliance/preview2-shim`, against the simulator: through its
+//! `connector` interface, and through its HTTP entry point. The host script
+//! is `tests/hosts/node/host.mjs`; it hands the guest the credential in the
+//! shim's environment.
+//!
+//! Run by `make test`, which installs jco and the shim from npm, transpiles
+//! the component into `JCO_OUT` and records the digest of the file it
+//! transpiled there.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use confluent_sim::{SeedSpec, SimConfig, Simulator};
+use host_tests::{
+    Running, account_ids, component_digest, free_address, imported_ids, json_lines, post, wait_for,
+};
+
+/// The Node host script, beside its transpiled component.
+fn host() -> (PathBuf, PathBuf) {
+    let out = std::env::var_os("JCO_OUT")
+        .map(PathBuf::from)
+        .expect("JCO_OUT names jco's output; `make test` transpiles the component there");
+    (out.join("../host.mjs"), out)
+}
+
+fn node(sim: &Simulator) -> Command {
+    let mut node = Command::new("node");
+    node.arg(host().0)
+        .env("CONFLUENT_CLOUD_API_KEY", sim.api_key())
+        .env("CONFLUENT_CLOUD_API_SECRET", sim.api_secret());
+    node
+}
+
+fn organization() -> Simulator {
+    let seed = SeedSpec {
+        users: 1_500,
+        service_accounts: 500,
+        environments: 2,
+        role_bindings: 10,
+        seed: 5,
+    };
+    Simulator::start(SimConfig {
+        seed,
+        ..SimConfig::default()
+    })
+    .unwrap()
+}
+
+#[test]
+#[ignore = "needs jco's output in JCO_OUT; `make test` runs it"]
+fn node_runs_the_same_file_through_its_connector_interface() {
+    let transpiled = std::fs::read_to_string(host().1.join("component.sha256")).unwrap();
+    assert_eq!(
+        component_digest(),
+        transpiled.trim(),
+        "jco transpiled another file"
+    );
+    let sim = organization();
+    let output = node(&sim)
+        .args(["import", "accounts", sim.url()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let lines = json_lines(&output.stdout[..]);
+    assert_eq!(
+        account_ids(&sim.state()),
+        imported_ids(&lines),
+        "each account once"
+    );
+    let last = lines.last().unwrap();
+    assert_eq!(2_000, last["finished"]["accounts"]["present"], "{last}");
+}
+
+#[test]
+#[ignore = "needs jco's output in JCO_OUT; `make test` runs it"]
+fn node_serves_the_same_file_through_its_http_entry_point() {
+    let sim = organization();
+    let address = free_address();
+    let mut child = node(&sim)
+        .args(["serve", &address.port().to_string(), sim.url()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(address, &mut child);
+    let _served = Running(child);
+    let (status, lines) = post(&format!("http://{address}/v1/import/accounts"), "");
+    assert_eq!(200, status);
+    assert_eq!(account_ids(&sim.state()), imported_ids(&lines));
+    let (status, lines) = post(&format!("http://{address}/v1/import/accounts"), "[]");
+    assert_eq!(400, status, "{lines:?}");
+}
