@@ -42,10 +42,10 @@ pub struct HostSettings {
 /// A connector, configured and ready to run operations.
 #[derive(Debug, Clone)]
 pub struct ConnectorHost {
-    runtime: Arc<ConnectorRuntime>,
-    policy: Arc<EgressPolicy>,
-    config: Config,
-    limits: Limits,
+    pub(crate) runtime: Arc<ConnectorRuntime>,
+    pub(crate) policy: Arc<EgressPolicy>,
+    pub(crate) config: Config,
+    pub(crate) limits: Limits,
     /// The most linear memory any instance of it or its clones has held,
     /// in bytes.
     peak_memory: Arc<AtomicUsize>,
@@ -209,7 +209,7 @@ impl ConnectorHost {
         }
     }
 
-    fn classify_trap(&self, trap: wasmtime::Error, memory_cap_hit: bool) -> RunError {
+    pub(crate) fn classify_trap(&self, trap: wasmtime::Error, memory_cap_hit: bool) -> RunError {
         if trap.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
             return RunError::DeadlineExceeded(self.limits.operation_timeout);
         }

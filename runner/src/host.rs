@@ -77,8 +77,20 @@ impl HostState {
     /// State with no filesystem, environment, sockets, stdin or stdout; the
     /// guest's stderr is captured for the log.
     pub fn new(hooks: EgressHooks, limits: GuestLimiter) -> Self {
+        Self::with_environment(hooks, limits, &[])
+    }
+
+    /// The same, with `environment` as the guest's environment variables.
+    pub fn with_environment(
+        hooks: EgressHooks,
+        limits: GuestLimiter,
+        environment: &[(&str, &str)],
+    ) -> Self {
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
-        let wasi = WasiCtx::builder().stderr(stderr.clone()).build();
+        let wasi = WasiCtx::builder()
+            .stderr(stderr.clone())
+            .envs(environment)
+            .build();
         Self {
             wasi,
             http: WasiHttpCtx::new(),

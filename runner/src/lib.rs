@@ -29,6 +29,7 @@ pub mod json;
 pub mod limits;
 pub mod runtime;
 mod screen;
+pub mod serve;
 pub mod state;
 pub mod text;
 

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use wasmtime::component::Linker;
 use wasmtime::{Config, Engine};
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 use crate::bindings::IdentityConnectorPre;
 use crate::cache::CompileError;
@@ -48,6 +49,8 @@ impl From<wasmtime::Error> for LoadError {
 pub struct ConnectorRuntime {
     engine: Engine,
     pre: IdentityConnectorPre<HostState>,
+    /// The component's `wasi:http/incoming-handler`, when it exports one.
+    proxy: Option<ProxyPre<HostState>>,
     ticker_stop: Arc<AtomicBool>,
     /// Whether the component came from the precompiled cache.
     pub cache_hit: bool,
@@ -81,13 +84,16 @@ impl ConnectorRuntime {
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-        let pre = IdentityConnectorPre::new(linker.instantiate_pre(&component)?)
-            .map_err(|error| LoadError::World(error.into()))?;
+        let instance = linker.instantiate_pre(&component)?;
+        let proxy = ProxyPre::new(instance.clone()).ok();
+        let pre =
+            IdentityConnectorPre::new(instance).map_err(|error| LoadError::World(error.into()))?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
         spawn_epoch_ticker(engine.clone(), ticker_stop.clone());
         Ok(Self {
             engine,
             pre,
+            proxy,
             ticker_stop,
             cache_hit,
         })
@@ -101,6 +107,11 @@ impl ConnectorRuntime {
     /// The pre-instantiated component.
     pub(crate) fn pre(&self) -> &IdentityConnectorPre<HostState> {
         &self.pre
+    }
+
+    /// The pre-instantiated HTTP entry point, when the component has one.
+    pub(crate) fn proxy(&self) -> Option<&ProxyPre<HostState>> {
+        self.proxy.as_ref()
     }
 }
 

@@ -7,6 +7,7 @@ mod output;
 mod progress;
 mod provision;
 mod provision_json;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -110,6 +111,10 @@ enum Command {
     Import(import::ImportArgs),
     /// Create, update or remove accounts, and add or remove access.
     Provision(provision::ProvisionArgs),
+    /// Serve the connector's HTTP entry point (/v1/describe, /v1/check,
+    /// /v1/import/{kind}, /v1/provision/{operation}), with the credentials
+    /// injected here as for every other command.
+    Serve(serve::ServeArgs),
 }
 
 impl Cli {
@@ -168,6 +173,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Check => check::run(&cli.global).await,
         Command::Import(args) => import::run(&cli.global, args).await,
         Command::Provision(args) => provision::run(&cli.global, args).await,
+        Command::Serve(args) => serve::run(&cli.global, args).await,
     }
 }
 

@@ -17,6 +17,7 @@ mod request_shape;
 mod sandbox;
 mod scale;
 mod secrets;
+mod serve;
 mod state;
 mod support;
 mod terminal_output;

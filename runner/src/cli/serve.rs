@@ -1,0 +1,62 @@
+//! `serve`: the component's HTTP entry point on a local address, each
+//! request under the host's grants, credential injection and limits.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::Args;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use tokio::net::TcpListener;
+use wasmtime_wasi_http::io::TokioIo;
+
+use super::GlobalArgs;
+use connector_runner::RunError;
+use connector_runner::serve::error_response;
+use connector_runner::text::escape_controls;
+
+/// What `serve` takes.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    addr: SocketAddr,
+}
+
+pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
+    let host = Arc::new(global.host(true)?);
+    let listener = TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("while binding {}", args.addr))?;
+    eprintln!("serving on http://{}/", listener.local_addr()?);
+    loop {
+        let (client, _) = listener.accept().await?;
+        let host = host.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let host = host.clone();
+                async move {
+                    let response = host.serve_http(request).await.unwrap_or_else(|error| {
+                        let status = match error {
+                            RunError::DeadlineExceeded(_) => 504,
+                            _ => 502,
+                        };
+                        let text = error.to_string();
+                        let message = escape_controls(&text);
+                        tracing::warn!("{message}");
+                        error_response(status, &message)
+                    });
+                    Ok::<_, std::convert::Infallible>(response)
+                }
+            });
+            let served = http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(client), service)
+                .await;
+            if let Err(error) = served {
+                tracing::debug!("a client's connection ended: {error}");
+            }
+        });
+    }
+}

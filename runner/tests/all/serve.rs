@@ -1,0 +1,100 @@
+//! `confluent-connector serve`: the component's HTTP entry point under the
+//! runner. The guest is told the base URL and nothing else; the runner
+//! injects the credential, as for every other command.
+
+use std::io::{BufRead as _, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::*;
+
+/// The CLI's `serve`, killed when dropped.
+struct Serving(Child, String);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(base_url: &str, credentials: (&str, &str), cache: &std::path::Path) -> Serving {
+    let address = TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_confluent-connector"))
+        .args(["--base-url", base_url, "--component"])
+        .arg(connector_path())
+        .arg("--cache-dir")
+        .arg(cache)
+        .args(["serve", "--addr", &address.to_string()])
+        .env("CONFLUENT_CLOUD_API_KEY", credentials.0)
+        .env("CONFLUENT_CLOUD_API_SECRET", credentials.1)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while TcpStream::connect(address).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "serve never listened"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Serving(child, format!("http://{address}"))
+}
+
+fn post(url: &str, body: &str) -> (u16, Vec<Value>) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent.post(url).send(body).unwrap();
+    let status = response.status().as_u16();
+    let lines = BufReader::new(response.body_mut().as_reader()).lines();
+    let lines = lines.map(|line| serde_json::from_str(&line.unwrap()).unwrap());
+    (status, lines.collect())
+}
+
+#[test]
+fn cli_serve_imports_through_the_http_entry_point_with_the_credential_injected() {
+    let sim = simulator(small_org());
+    let cache = tempfile::tempdir().unwrap();
+    let served = serve(sim.url(), (sim.api_key(), sim.api_secret()), cache.path());
+    let (status, lines) = post(&format!("{}/v1/import/all", served.1), "");
+    assert_eq!(200, status);
+    let state = sim.state();
+    let accounts = ["users", "service_accounts"]
+        .map(|list| state[list].as_array().unwrap().len() as u64)
+        .iter()
+        .sum::<u64>();
+    let finished = &lines.last().unwrap()["finished"];
+    assert_eq!(accounts, finished["accounts"]["present"], "{finished}");
+    assert!(finished["access"]["present"].as_u64().unwrap() > 0);
+    let records = lines.iter().filter(|l| l.get("record").is_some()).count() as u64;
+    let emitted = ["accounts", "entitlements", "access"]
+        .map(|kind| finished[kind]["emitted"].as_u64().unwrap())
+        .iter()
+        .sum::<u64>();
+    assert_eq!(emitted, records);
+}
+
+#[test]
+fn cli_serve_with_a_wrong_credential_streams_an_auth_error_and_goes_on() {
+    let sim = simulator(small_org());
+    let cache = tempfile::tempdir().unwrap();
+    let served = serve(sim.url(), (sim.api_key(), "not-the-secret"), cache.path());
+    let (status, lines) = post(&format!("{}/v1/import/accounts", served.1), "");
+    assert_eq!(200, status, "the stream had begun");
+    let error = &lines.last().unwrap()["error"];
+    assert_eq!(401, error["status"], "{lines:?}");
+    assert!(!error.to_string().contains("not-the-secret"));
+    let (status, lines) = post(&format!("{}/v1/check", served.1), "");
+    assert_eq!(401, status, "{lines:?}");
+    let (status, _) = post(&format!("{}/v1/import/nothing", served.1), "");
+    assert_eq!(404, status);
+}
