@@ -1,7 +1,8 @@
 //! Hosts identity-connector components under wasmtime.
 //!
-//! The guest gets no filesystem, environment, sockets, stdin or stdout; its
-//! only way out is `wasi:http`, through [`egress::EgressHooks`], which allows
+//! The guest gets no filesystem, sockets, stdin or stdout, and no
+//! environment but the base URL when it serves HTTP ([`serve`]); its only
+//! way out is `wasi:http`, through [`egress::EgressHooks`], which allows
 //! granted origins only and injects the credentials that the guest never
 //! holds. Each operation runs in a fresh instance under a memory cap, an
 //! epoch deadline and a wall-clock timeout. [`ConnectorHost`] is the
