@@ -5,20 +5,21 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::output::{RecordWriter, json_line};
-use clap::{Args, ValueEnum};
+use super::output::{Format, RecordWriter, json_line};
+use clap::{ArgGroup, Args, ValueEnum};
 use connector_runner::json::record_json;
 use connector_runner::state::StateFile;
 use connector_runner::types::{
     Access, Descriptor, ImportRequest, ImportSummary, KindCounts, ObjectKind, Record,
 };
-use connector_runner::{ImportSink, ImportState, OrphansFn};
+use connector_runner::{ConnectorHost, ImportSink, ImportState, OrphansFn};
 use tokio::sync::mpsc;
 
 use super::GlobalArgs;
 use super::progress::ProgressLine;
 
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("kept").args(["state", "tenants"])))]
 pub struct ImportArgs {
     /// What to import; `all` runs accounts, then entitlements, then access.
     #[arg(value_enum)]
@@ -29,11 +30,15 @@ pub struct ImportArgs {
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
     /// Emit only what was created, changed or has gone since the state.
-    #[arg(long, requires = "state")]
+    #[arg(long, requires = "kept")]
     incremental: bool,
     /// No progress line and no summary on stderr.
     #[arg(short, long)]
     quiet: bool,
+    /// Import for each tenant in this TOML file, a few at a time, each with
+    /// its own base URL, credentials, documents, state file and output.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["state", "quiet"])]
+    tenants: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -59,32 +64,69 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs) -> anyhow::Result<()> {
         What::Access => vec![ObjectKind::Access],
         What::All => ObjectKind::ALL.to_vec(),
     };
+    if let Some(tenants) = &args.tenants {
+        return super::tenants::run(global, tenants, kinds, args.incremental).await;
+    }
     let state_file = args.state.as_ref().map(StateFile::new);
-    let mut previous = match &state_file {
-        Some(file) => file.open()?,
-        None => None,
-    };
     let host = global.host(true)?;
-    let descriptor = host.describe().await?;
-    let mut writer = RecordWriter::new(
-        global.format,
-        global.output()?,
-        columns(&kinds, &descriptor),
-    );
     let progress = (!args.quiet && std::io::stderr().is_terminal()).then(ProgressLine::start);
-    let (batches, mut receiver) = mpsc::channel(BATCHES_IN_FLIGHT);
     let orphans = Orphans::new(global.verbose > 0);
-    let sink = ImportSink {
-        batches,
-        progress: progress.as_ref().map(ProgressLine::reporter),
-        orphans: Some(orphans.hearer()),
+    let target = Target {
+        format: global.format,
+        output: global.output()?,
+        state: state_file.as_ref(),
     };
     let request = ImportRequest {
         kinds,
-        has_state: previous.is_some(),
+        has_state: false,
         incremental: args.incremental,
     };
-    let mut next = state_file.as_ref().map(StateFile::begin).transpose()?;
+    let summary = import_into(&host, request.clone(), target, progress.as_ref(), &orphans).await;
+    if let Some(progress) = progress {
+        progress.finish();
+    }
+    let summary = summary?;
+    if !args.quiet {
+        let memory = (host.peak_memory(), global.limits()?.memory_bytes);
+        report(&request, &summary, memory, &orphans);
+    }
+    Ok(())
+}
+
+/// Where an import's records and state go.
+pub struct Target<'a> {
+    /// The records' format.
+    pub format: Format,
+    /// Where the records are written.
+    pub output: Box<dyn Write + Send>,
+    /// The state file, read before and replaced after a successful import.
+    pub state: Option<&'a StateFile>,
+}
+
+/// Runs `request` through `host` into `target`: the records written as they
+/// come, the state file replaced only when the import succeeds.
+pub async fn import_into(
+    host: &ConnectorHost,
+    mut request: ImportRequest,
+    target: Target<'_>,
+    progress: Option<&ProgressLine>,
+    orphans: &Orphans,
+) -> anyhow::Result<ImportSummary> {
+    let mut previous = match target.state {
+        Some(file) => file.open()?,
+        None => None,
+    };
+    request.has_state = previous.is_some();
+    let descriptor = host.describe().await?;
+    let columns = columns(&request.kinds, &descriptor);
+    let mut writer = RecordWriter::new(target.format, target.output, columns);
+    let (batches, mut receiver) = mpsc::channel(BATCHES_IN_FLIGHT);
+    let sink = ImportSink {
+        batches,
+        progress: progress.map(ProgressLine::reporter),
+        orphans: Some(orphans.hearer()),
+    };
+    let mut next = target.state.map(StateFile::begin).transpose()?;
     let state = ImportState {
         previous: previous.as_mut().map(|kept| kept as &mut (dyn Read + Send)),
         next: next.as_mut().map(|new| new as &mut (dyn Write + Send)),
@@ -97,31 +139,25 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs) -> anyhow::Result<()> {
         anyhow::Ok(())
     };
     let (summary, written) = tokio::join!(import, write);
-    if let Some(progress) = progress {
-        progress.finish();
-    }
     written?;
     let summary: ImportSummary = summary?;
     writer.finish()?;
     if let Some(next) = next {
         next.commit()?;
     }
-    if !args.quiet {
-        let memory = (host.peak_memory(), global.limits()?.memory_bytes);
-        report(&request, &summary, memory, &orphans);
-    }
-    Ok(())
+    Ok(summary)
 }
 
 /// The orphans an import reports: counted, and kept to be listed at `-v`.
 #[derive(Clone)]
-struct Orphans {
+pub struct Orphans {
     count: Arc<AtomicUsize>,
     listed: Option<Arc<Mutex<Vec<Access>>>>,
 }
 
 impl Orphans {
-    fn new(list: bool) -> Self {
+    /// None yet; `list` keeps them to be listed.
+    pub fn new(list: bool) -> Self {
         Self {
             count: Arc::default(),
             listed: list.then(Arc::default),

@@ -8,6 +8,7 @@ mod progress;
 mod provision;
 mod provision_json;
 mod serve;
+mod tenants;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -205,14 +206,6 @@ impl GlobalArgs {
             Some(dir) => connector_runner::documents::read_config_dir(dir)?,
             None => Vec::new(),
         };
-        let component = match &self.component {
-            Some(path) => path.clone(),
-            None => default_component()?,
-        };
-        let cache = (!self.no_cache)
-            .then(|| connector_runner::cache::chosen_dir(self.cache_dir.as_deref()))
-            .flatten();
-        let runtime = ConnectorRuntime::load(&component, cache.as_deref())?;
         let settings = HostSettings {
             base_url: self.base_url.clone(),
             extra_grants: self.allow_hosts.clone(),
@@ -221,7 +214,22 @@ impl GlobalArgs {
             documents,
             limits: self.limits()?,
         };
-        Ok(ConnectorHost::new(Arc::new(runtime), settings)?)
+        Ok(ConnectorHost::new(self.runtime()?, settings)?)
+    }
+
+    /// The component, loaded (through the cache unless `--no-cache`).
+    fn runtime(&self) -> anyhow::Result<Arc<ConnectorRuntime>> {
+        let component = match &self.component {
+            Some(path) => path.clone(),
+            None => default_component()?,
+        };
+        let cache = (!self.no_cache)
+            .then(|| connector_runner::cache::chosen_dir(self.cache_dir.as_deref()))
+            .flatten();
+        Ok(Arc::new(ConnectorRuntime::load(
+            &component,
+            cache.as_deref(),
+        )?))
     }
 
     /// Where output goes.
@@ -260,6 +268,7 @@ pub fn exit_code(error: &anyhow::Error) -> ExitCode {
             || cause.is::<StateFileError>()
             || cause.is::<RequestError>()
             || cause.is::<HostFileError>()
+            || cause.is::<tenants::TenantsFileError>()
             || matches!(
                 cause.downcast_ref::<ConfigDirError>(),
                 Some(ConfigDirError::Document(_))

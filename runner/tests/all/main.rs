@@ -20,4 +20,5 @@ mod secrets;
 mod serve;
 mod state;
 mod support;
+mod tenants;
 mod terminal_output;
