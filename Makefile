@@ -72,9 +72,9 @@ BENCH_DIR   := $(TARGET_DIR)/bench
 BENCH_VENV  := $(TARGET_DIR)/bench-venv
 PYTHON      ?= python3
 
-bench: build
+bench: build hosts
 	$(CARGO) bench -p confluent-sim
-	$(RELEASE)/connector-bench --results $(BENCH_DIR) $(BENCH_ARGS)
+	$(RELEASE)/connector-bench --results $(BENCH_DIR) --wasmtime $$(echo $(WASMTIME_CLI)) $(BENCH_ARGS)
 	@if $(PYTHON) -c 'import matplotlib' 2>/dev/null; then py=$(PYTHON); else \
 	    py=$(BENCH_VENV)/bin/python; test -x $$py || $(PYTHON) -m venv $(BENCH_VENV); \
 	    $$py -c 'import matplotlib' 2>/dev/null || $$py -m pip install --quiet matplotlib; \

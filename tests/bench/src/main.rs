@@ -32,6 +32,7 @@
 //! binaries are looked for beside this one, so `make build` must have run.
 
 mod chains;
+mod hosts;
 mod measure;
 mod results;
 mod sim;
@@ -77,6 +78,9 @@ struct Args {
     /// The Python interpreter that runs it.
     #[arg(long, default_value = "python3")]
     python: PathBuf,
+    /// The wasmtime CLI, to time `wasmtime serve` beside the runner's `serve`.
+    #[arg(long, value_name = "PATH")]
+    wasmtime: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -143,6 +147,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         check_record_counts(&results, accounts)?;
     }
     results.write_csv(&args.results)?;
+    let hosts = bench.hosts(args.wasmtime.as_deref())?;
     fs::remove_dir_all(&bench.work)?;
 
     println!("organizations (confluent-sim flags):");
@@ -175,6 +180,7 @@ fn run(args: Args) -> anyhow::Result<()> {
     );
     let checks = targets::checks(&results, &args.sizes, bench.reference.is_some());
     println!("{}", table::targets(&checks));
+    print!("{}", hosts.report());
     println!(
         "raw measurements: {}",
         args.results.join("measurements.csv").display()
