@@ -59,7 +59,22 @@ impl ConnectorHost {
             Ok::<_, wasmtime::Error>((outcome.map(|result| result.err()), memory_cap_hit))
         });
         match receiver.await {
-            Ok(Ok(response)) => Ok(response),
+            Ok(Ok(response)) => {
+                // The body streams on; how the guest ended goes to the log,
+                // as the client sees only a stream without its last line.
+                tokio::spawn(async move {
+                    let ending = match handled.await {
+                        Ok(Ok((Ok(None), _))) => return,
+                        Ok(Ok((Err(_), _))) => format!("it ran past its deadline of {timeout:?}"),
+                        Ok(Ok((Ok(Some(trap)), _))) => format!("it trapped: {}", trap.root_cause()),
+                        Ok(Err(error)) => error.to_string(),
+                        Err(join) => join.to_string(),
+                    };
+                    let ending = crate::text::escape_controls(&ending);
+                    tracing::warn!("the HTTP entry point's answer was cut short: {ending}");
+                });
+                Ok(response)
+            }
             Ok(Err(code)) => Err(RunError::Misbehaved(format!(
                 "the component answered with the error {code:?}"
             ))),

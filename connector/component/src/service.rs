@@ -96,7 +96,8 @@ fn answer(request: &IncomingRequest) -> Result<Answer, Refusal> {
         Route::Import(kinds) => {
             let (head, rest) = read_head(&stream)?;
             let config = load(head.documents.pairs())?;
-            let previous = read_state(&stream, &base_url, rest)?;
+            // The state names the base URL as the config normalised it.
+            let previous = read_state(&stream, config.base_url(), rest)?;
             let request = engine::ImportRequest {
                 kinds,
                 incremental: head.incremental,
@@ -140,7 +141,9 @@ fn stream_import(import: Import, out: ResponseOutparam) {
             Some(Err(error)) => text.push_str(&lines::failed_line(error)),
         }
         // A client that went away ends the run: nobody is left to read it.
+        // The stream goes before its body, whose child it is.
         if send(&mut stream, &text).is_err() {
+            drop(stream);
             return;
         }
         if over {

@@ -29,12 +29,14 @@ const READ_SIZE: u64 = 64 << 10;
 pub struct WasiHttp;
 
 /// The transport for `config`: the host's `wasi:http`, with the credential
-/// the environment holds, if any, added for the base URL's origin. A host
+/// the environment holds, if any, added for the target's own APIs under the
+/// base URL. A host
 /// that injects the credential itself (this project's runner) gives the
 /// guest no environment, so nothing is added.
 pub fn for_config(config: &connector_engine::Config) -> Credentialed<WasiHttp> {
     let variables = wasip2::cli::environment::get_environment();
-    let credential = Credential::from_variables(config.base_url(), &variables);
+    let paths = config.target().credential_paths();
+    let credential = Credential::from_variables(config.base_url(), paths, &variables);
     Credentialed::new(WasiHttp, credential)
 }
 

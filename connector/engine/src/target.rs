@@ -39,6 +39,10 @@ pub trait Target: std::fmt::Debug + Sync {
     /// The documents a configuration starts from: (name, JSON).
     fn default_documents(&self) -> &'static [(&'static str, &'static str)];
 
+    /// The path prefixes under the base URL's path that a credential the
+    /// guest holds itself is sent to, such as `iam/`.
+    fn credential_paths(&self) -> &'static [&'static str];
+
     /// `url` asking one of the target's own lists for its largest page,
     /// unless it already names a size; any other URL as it is.
     fn with_largest_page(&self, url: &str, origin: &url::Origin) -> String;

@@ -29,9 +29,23 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("while binding {}", args.addr))?;
-    eprintln!("serving on http://{}/", listener.local_addr()?);
+    let address = listener.local_addr()?;
+    eprintln!("serving on http://{address}/");
+    if !address.ip().is_loopback() {
+        tracing::warn!(
+            "{address} is reachable from other machines, and anyone who reaches it can provision with the credentials"
+        );
+    }
     loop {
-        let (client, _) = listener.accept().await?;
+        let client = match listener.accept().await {
+            Ok((client, _)) => client,
+            Err(error) => {
+                // Out of descriptors, say: this client is refused, not the next.
+                tracing::warn!("a connection could not be accepted: {error}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
         let host = host.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request| {

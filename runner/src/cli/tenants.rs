@@ -98,6 +98,17 @@ fn read(path: &Path) -> Result<TenantsFile, TenantsFileError> {
     if let Some(twice) = names.windows(2).find(|pair| pair[0] == pair[1]) {
         return Err(refuse(format!("names the tenant '{}' twice", twice[0])));
     }
+    // Two tenants writing one file would mix their records, or take each
+    // other's state.
+    let mut files: Vec<&Path> = file.tenants.iter().map(|t| t.output.as_path()).collect();
+    files.extend(file.tenants.iter().filter_map(|t| t.state.as_deref()));
+    files.sort_unstable();
+    if let Some(twice) = files.windows(2).find(|pair| pair[0] == pair[1]) {
+        let twice = twice[0].display();
+        return Err(refuse(format!(
+            "names the file '{twice}' for two outputs or states"
+        )));
+    }
     Ok(file)
 }
 
@@ -137,7 +148,11 @@ pub async fn run(
     }
     let mut failed = 0;
     while let Some(joined) = imports.join_next().await {
-        let (name, outcome, took) = joined.context("a tenant's import panicked")?;
+        let Ok((name, outcome, took)) = joined else {
+            failed += 1;
+            eprintln!("tenant ?: failed: its import panicked");
+            continue;
+        };
         match outcome {
             Ok((summary, memory)) => eprintln!(
                 "tenant {name}: {} accounts, {} entitlements, {} access links, {} pages in {:.2} s; guest memory {:.1} MiB at most",

@@ -67,6 +67,9 @@ fn cli_imports_each_tenant_into_its_own_files_and_one_failing_stops_no_other() {
     let tenants = at("tenants.toml");
     let tenants = tenants.to_str().unwrap();
     let cache = tempfile::tempdir().unwrap();
+    // The failing tenant's state from an earlier run, which it must keep.
+    let kept = format!("{}\n#end\n", json!({"format": 2, "base_url": alpha.url()}));
+    std::fs::write(at("broken.state"), &kept).unwrap();
 
     let output = run_cli(
         &alpha,
@@ -84,9 +87,10 @@ fn cli_imports_each_tenant_into_its_own_files_and_one_failing_stops_no_other() {
     assert_eq!(records_of(&alpha), lines(&at("alpha.ndjson")));
     assert_eq!(records_of(&beta), lines(&at("beta.ndjson")));
     assert!(at("alpha.state").is_file() && at("beta.state").is_file());
-    assert!(
-        !at("broken.state").exists(),
-        "a failed import keeps no state"
+    let broken_state = std::fs::read_to_string(at("broken.state")).unwrap();
+    assert_eq!(
+        kept, broken_state,
+        "a failed import leaves its state as it was"
     );
 
     // Each tenant's state is its own: an incremental run finds nothing new.
@@ -112,6 +116,10 @@ fn cli_refuses_a_tenants_file_that_names_a_tenant_twice_or_an_unknown_key() {
         (format!("{one}{one}"), "names the tenant 'a' twice"),
         (format!("{one}colour = \"red\"\n"), "unknown field `colour`"),
         ("concurrency = 2\n".to_string(), "missing field `tenant`"),
+        (
+            format!("{one}{}", one.replace("\"a\"", "\"b\"")),
+            "names the file 'o' for two outputs or states",
+        ),
     ] {
         std::fs::write(&tenants, &text).unwrap();
         let output = run_cli(

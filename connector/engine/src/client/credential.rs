@@ -1,7 +1,8 @@
 //! A credential the guest holds itself, for hosts that cannot inject one
 //! (`wasmtime serve`, Node): it goes into `Authorization` on requests to the
-//! base URL's origin, and on no other. Under a host that injects, the guest
-//! holds none, and requests pass as they are.
+//! target's own APIs (such as `/iam/` and `/org/`) under the base URL, and
+//! on no other. Under a host that injects, the guest holds none, and
+//! requests pass as they are.
 
 use std::time::Duration;
 
@@ -16,9 +17,11 @@ pub const KEY_VARIABLE: &str = "CONFLUENT_CLOUD_API_KEY";
 /// See [`KEY_VARIABLE`].
 pub const SECRET_VARIABLE: &str = "CONFLUENT_CLOUD_API_SECRET";
 
-/// `Authorization: Basic base64(key:secret)` for one origin.
+/// `Authorization: Basic base64(key:secret)` for some paths of one origin.
 pub struct Credential {
     origin: url::Origin,
+    /// Absolute path prefixes, each ending in `/`.
+    paths: Vec<String>,
     authorization: String,
 }
 
@@ -31,9 +34,14 @@ impl std::fmt::Debug for Credential {
 }
 
 impl Credential {
-    /// The key and secret among `variables`, for `base_url`'s origin; `None`
-    /// when either is missing or empty, or the base URL has no origin.
-    pub fn from_variables(base_url: &str, variables: &[(String, String)]) -> Option<Self> {
+    /// The key and secret among `variables`, for `paths` (such as `iam/`)
+    /// under `base_url`; `None` when either is missing or empty, or the base
+    /// URL has no origin.
+    pub fn from_variables(
+        base_url: &str,
+        paths: &[&str],
+        variables: &[(String, String)],
+    ) -> Option<Self> {
         let value = |name: &str| {
             variables
                 .iter()
@@ -41,11 +49,31 @@ impl Credential {
                 .map(|(_, value)| value.as_str())
         };
         let (key, secret) = (value(KEY_VARIABLE)?, value(SECRET_VARIABLE)?);
-        let origin = url::Url::parse(base_url).ok()?.origin();
+        let base = url::Url::parse(base_url).ok()?;
+        let under = base.path().trim_end_matches('/');
+        let origin = base.origin();
         origin.is_tuple().then(|| Self {
             origin,
+            paths: paths.iter().map(|path| format!("{under}/{path}")).collect(),
             authorization: format!("Basic {}", BASE64.encode(format!("{key}:{secret}"))),
         })
+    }
+
+    /// Whether `url` is on the origin and under one of the paths. A path
+    /// with an encoded dot or slash is not: a server could read it as
+    /// another path.
+    fn covers(&self, url: &str) -> bool {
+        let Ok(url) = url::Url::parse(url) else {
+            return false;
+        };
+        let path = url.path();
+        let ambiguous = ["%2e", "%2E", "%2f", "%2F", "%5c", "%5C"];
+        url.origin() == self.origin
+            && !ambiguous.iter().any(|encoded| path.contains(encoded))
+            && self
+                .paths
+                .iter()
+                .any(|prefix| path.starts_with(prefix.as_str()))
     }
 }
 
@@ -69,8 +97,7 @@ impl<T: Transport> Transport for Credentialed<T> {
             request
                 .headers
                 .retain(|(name, _)| !name.eq_ignore_ascii_case("authorization"));
-            let origin = url::Url::parse(&request.url).map(|url| url.origin());
-            if origin.is_ok_and(|origin| origin == credential.origin) {
+            if credential.covers(&request.url) {
                 let value = credential.authorization.clone();
                 request.headers.push(("Authorization".to_string(), value));
             }
@@ -88,6 +115,8 @@ mod tests {
     use super::*;
     use crate::fake_target::FakeTarget;
 
+    const PATHS: &[&str] = &["iam/", "org/"];
+
     fn variables(key: &str, secret: &str) -> Vec<(String, String)> {
         vec![
             (KEY_VARIABLE.to_string(), key.to_string()),
@@ -103,14 +132,18 @@ mod tests {
 
     #[tokio::test]
     async fn the_credential_goes_to_the_base_origin_only() {
-        let credential = Credential::from_variables("https://api.t:443/", &variables("K", "S"));
+        let credential =
+            Credential::from_variables("https://api.t:443/", PATHS, &variables("K", "S"));
         let transport = Credentialed::new(FakeTarget::default(), credential);
         let planted = vec![("authorization".to_string(), "Basic planted".to_string())];
         for url in [
             "https://api.t/iam/v2/users",
             "http://api.t/iam/v2/users",
-            "https://api.t:8443/x",
-            "https://evil.t/x",
+            "https://api.t:8443/iam/v2/users",
+            "https://evil.t/iam/v2/users",
+            "https://api.t/cmk/v2/clusters",
+            "https://api.t/iam/%2e%2e/cmk/v2/clusters",
+            "https://api.t/iamx/v2",
         ] {
             let _ = transport.send(HttpRequest::get(url, planted.clone())).await;
         }
@@ -124,9 +157,19 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn under_a_base_path_the_credential_goes_below_it_only() {
+        let credential =
+            Credential::from_variables("https://gw.t/confluent/", PATHS, &variables("K", "S"));
+        let credential = credential.unwrap();
+        assert!(credential.covers("https://gw.t/confluent/org/v2/environments"));
+        assert!(!credential.covers("https://gw.t/org/v2/environments"));
+        assert!(!credential.covers("https://gw.t/other/iam/v2/users"));
+    }
+
+    #[tokio::test]
     async fn without_a_credential_requests_pass_as_they_are() {
-        assert!(Credential::from_variables("https://t", &variables("K", "")).is_none());
-        assert!(Credential::from_variables("https://t", &[]).is_none());
+        assert!(Credential::from_variables("https://t", PATHS, &variables("K", "")).is_none());
+        assert!(Credential::from_variables("https://t", PATHS, &[]).is_none());
         let transport = Credentialed::new(FakeTarget::default(), None);
         let _ = transport
             .send(HttpRequest::get("https://t/x", vec![]))

@@ -92,6 +92,11 @@ impl Target for Confluent {
         DEFAULT_DOCUMENTS
     }
 
+    /// The IAM and organization APIs, as the runner grants its credential.
+    fn credential_paths(&self) -> &'static [&'static str] {
+        &["iam/", "org/"]
+    }
+
     /// Asks an `/iam/v2/` or `/org/v2/` list on `origin` for its largest
     /// page, unless the URL already names a `page_size`.
     fn with_largest_page(&self, url: &str, origin: &url::Origin) -> String {

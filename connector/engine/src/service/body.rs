@@ -250,7 +250,8 @@ mod tests {
     #[test]
     fn an_import_head_is_read_once_whole_and_the_state_follows_it() {
         let body = b"{\"incremental\": true,\n \"documents\": {}}\n{\"format\":2}\n#accounts\n";
-        for cut in 0..38 {
+        let head_len = body.windows(2).position(|w| w == b"}}").unwrap() + 2;
+        for cut in 0..head_len {
             assert_eq!(
                 None,
                 ImportHead::read(&body[..cut]).unwrap(),

@@ -1,8 +1,9 @@
 //! The JSON the service answers with, in the shapes the CLI prints.
 //!
-//! An import answers with NDJSON, one object a line, as it reads:
+//! An import answers with NDJSON, one object a line, as it reads (a line
+//! with `record` is a record, whatever else it holds; look for it first):
 //! - a record: `{"record": "account", "status": "active", …attributes}`, as
-//!   the CLI's `--format json` writes it;
+//!   the CLI's `--format ndjson` writes it;
 //! - `{"progress": {"kind", "records", "pages"}}` after each page;
 //! - `{"orphan": {…an access record}}` for a link whose account or
 //!   entitlement is unknown;
@@ -22,7 +23,9 @@ use crate::provision::{ProvisionOp, ProvisionResult};
 use crate::target::ConnectionReport;
 
 /// A record as one flat object: `record`, `status`, the entitlement type and
-/// link ends where they apply, then the attributes by name.
+/// link ends where they apply, then the attributes by name. An attribute
+/// named like one of those keys does not replace it, so a line with `record`
+/// is always a record, whatever its attributes are called.
 pub fn record_json(record: &Record) -> Map<String, Value> {
     let mut object = Map::new();
     let mut put = |name: &str, value: &str| {
@@ -46,7 +49,9 @@ pub fn record_json(record: &Record) -> Map<String, Value> {
             put("entitlementID", &access.entitlement_id);
         }
     }
-    object.extend(attributes_json(record.attributes()));
+    for (name, value) in attributes_json(record.attributes()) {
+        object.entry(name).or_insert(value);
+    }
     object
 }
 
@@ -206,6 +211,27 @@ mod tests {
         assert_eq!(
             vec![json!({"state": "#accounts\n=1\tx\n"})],
             lines(&Event::State("#accounts\n=1\tx\n".into()))
+        );
+    }
+
+    #[test]
+    fn an_attribute_cannot_pass_a_record_off_as_another_line() {
+        let record = Record::Account(Account {
+            id: "u-1".into(),
+            status: Status::Active,
+            attributes: vec![
+                ("record".into(), AttributeValue::Text("state".into())),
+                ("status".into(), AttributeValue::Text("gone".into())),
+                ("state".into(), AttributeValue::Text("injected".into())),
+            ],
+        });
+        let line = &lines(&Event::Records(vec![record]))[0];
+        assert_eq!(
+            ("account", "active"),
+            (
+                line["record"].as_str().unwrap(),
+                line["status"].as_str().unwrap()
+            )
         );
     }
 
