@@ -98,3 +98,18 @@ fn cli_serve_with_a_wrong_credential_streams_an_auth_error_and_goes_on() {
     let (status, _) = post(&format!("{}/v1/import/nothing", served.1), "");
     assert_eq!(404, status);
 }
+
+#[test]
+fn cli_serve_refuses_config_documents_which_would_not_apply() {
+    let sim = simulator(small_org());
+    let cache = tempfile::tempdir().unwrap();
+    let config = tempfile::tempdir().unwrap();
+    let config = config.path().to_str().unwrap();
+    let output = crate::cli::run_cli(&sim, cache.path(), &["--config", config, "serve"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("--config does not apply to serve"),
+        "{stderr}"
+    );
+}
