@@ -9,6 +9,7 @@ use std::pin::pin;
 use connector_engine as engine;
 use engine::import::events::EventQueue;
 use engine::import::state::StateReader;
+use engine::service::body::MAX_HEAD;
 use engine::service::{self, CallBody, ImportHead, Refusal, Route, lines};
 use wasip2::http::types::{
     Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
@@ -205,8 +206,12 @@ fn read_head(stream: &InputStream) -> Result<(ImportHead, Vec<u8>), Refusal> {
     let mut body = Vec::new();
     loop {
         let chunk = read_chunk(stream)?;
-        body.extend_from_slice(chunk.as_deref().unwrap_or_default());
-        if let Some((head, taken)) = ImportHead::read(&body)? {
+        let piece = chunk.as_deref().unwrap_or_default();
+        body.extend_from_slice(piece);
+        // The head can only have become whole with a closing brace (or at
+        // the end, or in too many bytes): only then is it parsed again.
+        let may_be_whole = piece.contains(&b'}') || chunk.is_none() || body.len() > MAX_HEAD;
+        if may_be_whole && let Some((head, taken)) = ImportHead::read(&body)? {
             return Ok((head, body.split_off(taken)));
         }
         if chunk.is_none() {

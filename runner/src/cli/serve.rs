@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Args;
+use http_body_util::BodyExt as _;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use tokio::net::TcpListener;
@@ -15,6 +16,9 @@ use super::GlobalArgs;
 use connector_runner::RunError;
 use connector_runner::serve::error_response;
 use connector_runner::text::escape_controls;
+
+/// Requests served at once; more wait for a turn.
+const MAX_IN_FLIGHT: usize = 16;
 
 /// What `serve` takes.
 #[derive(Debug, Args)]
@@ -39,6 +43,9 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
             "{address} is reachable from other machines, and anyone who reaches it can provision with the credentials"
         );
     }
+    // Each request is a store that may take the whole memory cap: a few at
+    // once, the others wait for a turn.
+    let turns = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT));
     loop {
         let client = match listener.accept().await {
             Ok((client, _)) => client,
@@ -49,11 +56,12 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
                 continue;
             }
         };
-        let host = host.clone();
+        let (host, turns) = (host.clone(), turns.clone());
         tokio::spawn(async move {
             let service = service_fn(move |request| {
-                let host = host.clone();
+                let (host, turns) = (host.clone(), turns.clone());
                 async move {
+                    let turn = turns.acquire_owned().await.expect("never closed");
                     let response = host.serve_http(request).await.unwrap_or_else(|error| {
                         let status = match error {
                             RunError::DeadlineExceeded(_) => 504,
@@ -63,6 +71,14 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
                         let message = escape_controls(&text);
                         tracing::warn!("{message}");
                         error_response(status, &message)
+                    });
+                    // The turn ends with the body, which the guest writes on.
+                    let response = response.map(|body| {
+                        body.map_frame(move |frame| {
+                            let _held = &turn;
+                            frame
+                        })
+                        .boxed_unsync()
                     });
                     Ok::<_, std::convert::Infallible>(response)
                 }
