@@ -29,6 +29,25 @@ impl From<&AttributeValue> for serde_json::Value {
     }
 }
 
+impl AttributeValue {
+    /// A host's JSON value as an attribute value: `null` is absent, and a
+    /// number that is not a 64-bit integer is kept as its text; `None` for
+    /// an object or a list, which no attribute value can hold.
+    pub fn from_json(value: &serde_json::Value) -> Option<Self> {
+        use serde_json::Value;
+        Some(match value {
+            Value::Null => Self::Absent,
+            Value::String(text) => Self::Text(text.clone()),
+            Value::Bool(boolean) => Self::Boolean(*boolean),
+            Value::Number(number) => match number.as_i64() {
+                Some(integer) => Self::Integer(integer),
+                None => Self::Text(number.to_string()),
+            },
+            Value::Array(_) | Value::Object(_) => return None,
+        })
+    }
+}
+
 /// Named attribute values, in mapping order.
 pub type Attributes = Vec<(String, AttributeValue)>;
 
@@ -267,6 +286,21 @@ mod tests {
             AttributeValue::Boolean(true),
         ] {
             assert_eq!(serde_json::to_value(&value).unwrap(), Value::from(&value));
+            assert_eq!(
+                Some(&value),
+                AttributeValue::from_json(&Value::from(&value)).as_ref()
+            );
         }
+    }
+
+    #[test]
+    fn a_json_value_reads_as_an_attribute_unless_it_is_an_object_or_a_list() {
+        let read = |json: Value| AttributeValue::from_json(&json);
+        assert_eq!(
+            Some(AttributeValue::Text("1.5".into())),
+            read(serde_json::json!(1.5))
+        );
+        assert_eq!(None, read(serde_json::json!([1])));
+        assert_eq!(None, read(serde_json::json!({"a": 1})));
     }
 }

@@ -161,21 +161,12 @@ pub fn provision_request(body: &[u8]) -> Result<(Documents, ProvisionRequest), R
 }
 
 fn attributes(object: &Map<String, Value>, at: &str) -> Result<Attributes, Refusal> {
-    let attribute = |(name, value): (&String, &Value)| {
-        let value = match value {
-            Value::Null => AttributeValue::Absent,
-            Value::String(text) => AttributeValue::Text(text.clone()),
-            Value::Bool(boolean) => AttributeValue::Boolean(*boolean),
-            Value::Number(number) => match number.as_i64() {
-                Some(integer) => AttributeValue::Integer(integer),
-                None => AttributeValue::Text(number.to_string()),
-            },
-            other => {
-                let at = format!("{at}.{name}");
-                return Err(wrong(&at, "text, a number, true, false or null", other));
-            }
-        };
-        Ok((name.clone(), value))
+    let attribute = |(name, value): (&String, &Value)| match AttributeValue::from_json(value) {
+        Some(read) => Ok((name.clone(), read)),
+        None => {
+            let at = format!("{at}.{name}");
+            Err(wrong(&at, "text, a number, true, false or null", value))
+        }
     };
     object.iter().map(attribute).collect()
 }

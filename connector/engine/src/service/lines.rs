@@ -19,7 +19,7 @@ use crate::describe::Descriptor;
 use crate::error::ConnectorError;
 use crate::import::events::Event;
 use crate::model::{ImportSummary, KindCounts, Record, attributes_json};
-use crate::provision::{ProvisionOp, ProvisionResult};
+use crate::provision::{Outcome, ProvisionOp, ProvisionResult};
 use crate::target::ConnectionReport;
 
 /// A record as one flat object: `record`, `status`, the entitlement type and
@@ -137,7 +137,7 @@ pub fn result_json(operation: ProvisionOp, result: &ProvisionResult) -> Value {
         "attributes": attributes_json(&result.attributes),
         "calls": calls,
     });
-    if !result.rendered.is_empty() {
+    if result.outcome == Outcome::DryRun {
         let rendered = result.rendered.iter().map(|c| {
             let headers: Map<String, Value> = c
                 .headers
