@@ -2,30 +2,16 @@
 //! runner. The guest is told the base URL and nothing else; the runner
 //! injects the credential, as for every other command.
 
-use std::io::{BufRead as _, BufReader};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
-use serde_json::Value;
+use host_tests::{Running, free_address, post, wait_for};
 
 use crate::support::*;
 
-/// The CLI's `serve`, killed when dropped.
-struct Serving(Child, String);
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(base_url: &str, credentials: (&str, &str), cache: &std::path::Path) -> Serving {
-    let address = TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_confluent-connector"))
+/// The CLI's `serve` on a free address, and its URL.
+fn serve(base_url: &str, credentials: (&str, &str), cache: &std::path::Path) -> (Running, String) {
+    let address = free_address();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_confluent-connector"))
         .args(["--base-url", base_url, "--component"])
         .arg(connector_path())
         .arg("--cache-dir")
@@ -37,27 +23,8 @@ fn serve(base_url: &str, credentials: (&str, &str), cache: &std::path::Path) -> 
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while TcpStream::connect(address).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "serve never listened"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Serving(child, format!("http://{address}"))
-}
-
-fn post(url: &str, body: &str) -> (u16, Vec<Value>) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut response = agent.post(url).send(body).unwrap();
-    let status = response.status().as_u16();
-    let lines = BufReader::new(response.body_mut().as_reader()).lines();
-    let lines = lines.map(|line| serde_json::from_str(&line.unwrap()).unwrap());
-    (status, lines.collect())
+    wait_for(address, &mut child);
+    (Running(child), format!("http://{address}"))
 }
 
 #[test]
