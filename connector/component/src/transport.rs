@@ -51,6 +51,10 @@ impl Transport for WasiHttp {
         let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
         wait(monotonic_clock::subscribe_duration(nanos)).await;
     }
+
+    fn random(&self) -> u64 {
+        wasip2::random::random::get_random_u64()
+    }
 }
 
 /// Why an exchange failed: what `wasi:http` said, and what was being done.
@@ -268,9 +272,18 @@ fn classify(url: &str, failure: Failure) -> TransportError {
             | ErrorCode::HttpRequestTrailerSectionSize(_)
             | ErrorCode::HttpRequestTrailerSize(_),
         ) => TransportError::Refused(text),
+        // Before a connection, nothing was sent.
         Some(
-            ErrorCode::ConnectionTimeout
-            | ErrorCode::ConnectionReadTimeout
+            ErrorCode::DnsTimeout
+            | ErrorCode::DnsError(_)
+            | ErrorCode::DestinationNotFound
+            | ErrorCode::DestinationUnavailable
+            | ErrorCode::DestinationIpUnroutable
+            | ErrorCode::ConnectionRefused
+            | ErrorCode::ConnectionTimeout,
+        ) => TransportError::Unreached(text),
+        Some(
+            ErrorCode::ConnectionReadTimeout
             | ErrorCode::ConnectionWriteTimeout
             | ErrorCode::HttpResponseTimeout,
         ) => TransportError::Timeout(text),

@@ -5,21 +5,28 @@
 //! concurrently are in flight together, and the most at once is counted.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use crate::client::{HttpRequest, HttpResponse, Transport, TransportError};
+
+/// A status and body, or a transport failure.
+type Canned = Result<(u16, String), TransportError>;
 
 /// Canned answers and the requests that asked for them.
 #[derive(Debug, Default)]
 pub struct FakeTarget {
     answers: HashMap<(String, String), (u16, String)>,
     failures: HashMap<(String, String), TransportError>,
+    /// Outcomes served, first to last, before the steady ones above.
+    first: RefCell<HashMap<(String, String), VecDeque<Canned>>>,
     /// Every request, in order.
     pub sent: RefCell<Vec<HttpRequest>>,
     in_flight: Cell<usize>,
     /// The most requests that were in flight at once.
     pub most_in_flight: Cell<usize>,
+    /// Every wait asked for, in order; none is waited.
+    pub slept: RefCell<Vec<Duration>>,
 }
 
 impl FakeTarget {
@@ -34,6 +41,22 @@ impl FakeTarget {
             (method.to_string(), url.to_string()),
             (status, body.to_string()),
         );
+        self
+    }
+
+    /// Answers the next `method url` with `status` and `body` (or fails it
+    /// with the error) before any later or steady answer.
+    pub fn then(
+        self,
+        method: &str,
+        url: &str,
+        outcome: Result<(u16, &str), TransportError>,
+    ) -> Self {
+        self.first
+            .borrow_mut()
+            .entry((method.to_string(), url.to_string()))
+            .or_default()
+            .push_back(outcome.map(|(status, body)| (status, body.to_string())));
         self
     }
 
@@ -56,8 +79,18 @@ impl Transport for FakeTarget {
         }
         self.in_flight.set(self.in_flight.get() - 1);
         let key = (request.method.clone(), request.url.clone());
-        if let Some(error) = self.failures.get(&key) {
-            return Err(error.clone());
+        let queued = self
+            .first
+            .borrow_mut()
+            .get_mut(&key)
+            .and_then(VecDeque::pop_front);
+        if let Some(outcome) = queued.or_else(|| self.failures.get(&key).cloned().map(Err)) {
+            let (status, body) = outcome?;
+            return Ok(HttpResponse {
+                status,
+                headers: Vec::new(),
+                body: body.into_bytes(),
+            });
         }
         let (status, body) = self
             .answers
@@ -71,5 +104,12 @@ impl Transport for FakeTarget {
         })
     }
 
-    async fn sleep(&self, _: Duration) {}
+    async fn sleep(&self, duration: Duration) {
+        self.slept.borrow_mut().push(duration);
+    }
+
+    /// The middle of the range, so that a jittered wait is half its cap.
+    fn random(&self) -> u64 {
+        u64::MAX / 2
+    }
 }

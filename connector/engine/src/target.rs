@@ -111,6 +111,6 @@ pub async fn test_connection<T: crate::client::Transport>(
 ) -> Result<ConnectionReport, ConnectorError> {
     let target = config.target();
     target
-        .test_connection(Client::new(transport, target), config)
+        .test_connection(Client::new(transport, target, &config.retry), config)
         .await
 }

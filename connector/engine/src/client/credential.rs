@@ -108,6 +108,10 @@ impl<T: Transport> Transport for Credentialed<T> {
     async fn sleep(&self, duration: Duration) {
         self.inner.sleep(duration).await;
     }
+
+    fn random(&self) -> u64 {
+        self.inner.random()
+    }
 }
 
 #[cfg(test)]

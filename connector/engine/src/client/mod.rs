@@ -14,13 +14,14 @@ pub mod transport;
 use std::future::poll_fn;
 use std::ops::ControlFlow;
 use std::pin::pin;
+use std::rc::Rc;
 use std::task::Poll;
 
 use futures_util::future::{Either, LocalBoxFuture, ready, select};
 use serde_json::Value;
 
 pub use recovery::{Recovery, Search};
-pub use retry::RetryPolicy;
+pub use retry::{Pace, Pacing, RetryPolicy};
 pub use transport::{
     DynTransport, HttpRequest, HttpResponse, MAX_REQUEST_BODY, Transport, TransportError,
 };
@@ -29,20 +30,22 @@ use crate::error::ConnectorError;
 use crate::printable::quoted;
 use crate::target::Target;
 use pages::{Pager, Paging};
+use retry::{Tries, Verdict};
 
 /// Sends the engine's requests to one target.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct Client<'a> {
     transport: &'a dyn DynTransport,
     target: &'a dyn Target,
-    retry: RetryPolicy,
+    policy: &'a RetryPolicy,
+    pace: Rc<Pace>,
 }
 
 impl std::fmt::Debug for Client<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
             .field("target", &self.target)
-            .field("retry", &self.retry)
+            .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
 }
@@ -58,16 +61,22 @@ pub enum Exchange {
 }
 
 impl<'a> Client<'a> {
-    /// A client of `target` over `transport`, with the default retry policy.
-    pub fn new(transport: &'a dyn DynTransport, target: &'a dyn Target) -> Self {
+    /// A client of `target` over `transport`, retrying as `policy` says.
+    pub fn new(
+        transport: &'a dyn DynTransport,
+        target: &'a dyn Target,
+        policy: &'a RetryPolicy,
+    ) -> Self {
         Self {
             transport,
             target,
-            retry: RetryPolicy::default(),
+            policy,
+            pace: Rc::default(),
         }
     }
 
-    /// The same client over another transport (such as one that audits).
+    /// The same client, keeping its pace, over another transport (such as
+    /// one that audits).
     pub fn over(self, transport: &'a dyn DynTransport) -> Self {
         Self { transport, ..self }
     }
@@ -92,49 +101,87 @@ impl<'a> Client<'a> {
         Ok(response)
     }
 
-    /// Sends `request` with the retries its method allows and returns the
-    /// response whatever its status, unless that status is one to retry.
-    /// A failure that may have left the request applied is retried only
-    /// after `recovery` found nothing; a `POST` without one is not retried.
+    /// Sends `request` with the retries the policy and its method allow,
+    /// and returns the response whatever its status, unless that status is
+    /// one to retry. A failure after which the request may have been applied
+    /// is retried only after `recovery` found nothing; a `POST` without one
+    /// is then not retried. A 401, a 429 and a failure to connect leave
+    /// nothing applied, and are retried whatever the method.
     pub async fn exchange(
         &self,
         request: &HttpRequest,
         recovery: Option<&Recovery>,
     ) -> Result<Exchange, ConnectorError> {
-        let mut attempt = 1;
+        let mut tries = Tries::default();
         loop {
-            let failure = match self.transport.send_boxed(request.clone()).await {
-                Err(e) => status::transport_failure(&request.method, &request.url, e),
-                Ok(response) => match self.check_status(&request.method, &request.url, &response) {
-                    Err(failure) if failure.is_retryable() => failure,
-                    _ => return Ok(Exchange::Answered(response)),
-                },
-            };
-            // A request refused (a denied origin, a request the host will
-            // not send) or a response that cannot be read ends as it is.
-            if !failure.is_retryable() {
-                return Err(failure);
+            let pause = self.pace.before_send(self.policy.pacing);
+            if !pause.is_zero() {
+                self.transport.sleep_boxed(pause).await;
             }
+            let (failure, status, unapplied) =
+                match self.transport.send_boxed(request.clone()).await {
+                    Err(e) => {
+                        let unsent = matches!(e, TransportError::Unreached(_));
+                        let failure = status::transport_failure(&request.method, &request.url, e);
+                        // A request refused (a denied origin, a request the
+                        // host will not send) or a response that cannot be
+                        // read ends as it is.
+                        if !failure.is_retryable() {
+                            return Err(failure);
+                        }
+                        (failure, None, unsent)
+                    }
+                    Ok(response) => {
+                        self.pace.after_response(&response, self.policy.max_delay);
+                        match self.check_status(&request.method, &request.url, &response) {
+                            Err(failure) if self.may_retry(&failure, response.status) => (
+                                failure,
+                                Some(response.status),
+                                matches!(response.status, 401 | 429),
+                            ),
+                            _ => return Ok(Exchange::Answered(response)),
+                        }
+                    }
+                };
             // The request may have been applied before the failure: a create
             // looks for what it would have made before it tries again.
-            if let Some(recovery) = recovery {
-                // Boxed: the lookup sends requests through this very method.
-                if let Some(found) = Box::pin(self.recover(recovery)).await? {
-                    return Ok(Exchange::Found(found));
+            if !unapplied {
+                if let Some(recovery) = recovery {
+                    // Boxed: the lookup sends requests through this very method.
+                    if let Some(found) = Box::pin(self.recover(recovery)).await? {
+                        return Ok(Exchange::Found(found));
+                    }
+                } else if request.method == "POST" {
+                    return Err(failure.with_note(
+                        "a POST with no way to look up what it made is not retried, as it may have been applied",
+                    ));
                 }
-            } else if request.method == "POST" {
-                return Err(failure.with_note(
-                    "a POST with no way to look up what it made is not retried, as it may have been applied",
-                ));
             }
-            if attempt >= self.retry.attempts {
-                return Err(failure);
+            let random = self.transport.random_number();
+            match self.policy.verdict(&failure, status, &mut tries, random) {
+                Verdict::RetryAfter(wait) => self.transport.sleep_boxed(wait).await,
+                Verdict::GiveUp if tries == Tries::default() => return Err(failure),
+                Verdict::GiveUp => {
+                    let retries = tries.auth + tries.other;
+                    return Err(
+                        failure.with_note(&format!("still failing after {retries} retries"))
+                    );
+                }
+                Verdict::TooLong(asked) => {
+                    return Err(failure.with_note(&format!(
+                        "the target asked to wait {} s, longer than the {} s this connector waits; try again later",
+                        asked.as_secs(),
+                        self.policy.max_delay.as_secs()
+                    )));
+                }
             }
-            self.transport
-                .sleep_boxed(self.retry.delay(attempt, &failure))
-                .await;
-            attempt += 1;
         }
+    }
+
+    /// Whether a response that failed with `failure` is one to send again.
+    fn may_retry(&self, failure: &ConnectorError, status: u16) -> bool {
+        self.policy.is_retryable(failure, Some(status))
+            || matches!(failure, ConnectorError::AuthFailed(_)) && self.policy.auth_retries > 0
     }
 
     /// GETs `url` and reads its body as JSON.
@@ -271,7 +318,8 @@ mod tests {
     use crate::fake_target::FakeTarget;
 
     fn check(method: &str, url: &str, response: &HttpResponse) -> Result<(), ConnectorError> {
-        Client::new(&FakeTarget::default(), &Confluent).check_status(method, url, response)
+        Client::new(&FakeTarget::default(), &Confluent, &RetryPolicy::default())
+            .check_status(method, url, response)
     }
 
     fn response(status: u16, body: &str) -> HttpResponse {
@@ -320,22 +368,126 @@ mod tests {
         assert_eq!(Ok(()), check("GET", "u", &response(204, "")));
     }
 
-    #[test]
-    fn retry_delay_doubles_and_honours_retry_after_within_the_cap() {
+    const URL: &str = "http://t/iam/v2/service-accounts";
+
+    fn post() -> HttpRequest {
+        HttpRequest {
+            method: "POST".into(),
+            ..HttpRequest::get(URL, Vec::new())
+        }
+    }
+
+    async fn exchange(
+        transport: &FakeTarget,
+        policy: &RetryPolicy,
+        request: HttpRequest,
+    ) -> Result<u16, ConnectorError> {
+        let client = Client::new(transport, &Confluent, policy);
+        match client.exchange(&request, None).await? {
+            Exchange::Answered(response) | Exchange::Found(response) => Ok(response.status),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_post_refused_unapplied_is_retried_and_one_maybe_applied_is_not() {
+        let policy = RetryPolicy {
+            auth_retries: 1,
+            ..RetryPolicy::default()
+        };
+        let transport = FakeTarget::default()
+            .then("POST", URL, Ok((429, "")))
+            .then("POST", URL, Ok((401, "")))
+            .then(
+                "POST",
+                URL,
+                Err(TransportError::Unreached("refused".into())),
+            )
+            .answer("POST", URL, 201, "{}");
+        assert_eq!(Ok(201), exchange(&transport, &policy, post()).await);
+        assert_eq!(4, transport.sent.borrow().len());
+
+        let transport = FakeTarget::default()
+            .then("POST", URL, Err(TransportError::Connection("reset".into())))
+            .answer("POST", URL, 201, "{}");
+        let error = exchange(&transport, &policy, post()).await.unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("is not retried, as it may have been applied")
+        );
+        assert_eq!(1, transport.sent.borrow().len());
+    }
+
+    #[tokio::test]
+    async fn a_refused_credential_is_retried_up_to_the_count_then_reported() {
+        let policy = RetryPolicy {
+            auth_retries: 3,
+            ..RetryPolicy::default()
+        };
+        let transport = FakeTarget::default().answer("GET", URL, 401, "{}");
+        let error = exchange(&transport, &policy, HttpRequest::get(URL, Vec::new()))
+            .await
+            .unwrap_err();
+        assert!(matches!(error, ConnectorError::AuthFailed(_)), "{error}");
+        assert!(
+            error.to_string().ends_with("still failing after 3 retries"),
+            "{error}"
+        );
+        assert_eq!(4, transport.sent.borrow().len());
+        // The jittered backoff: half of 0.5, 1 and 2 s.
+        let slept: Vec<_> = transport
+            .slept
+            .borrow()
+            .iter()
+            .map(Duration::as_millis)
+            .collect();
+        assert_eq!(vec![250, 500, 1000], slept);
+    }
+
+    #[tokio::test]
+    async fn an_auth_error_code_in_the_body_counts_as_a_401() {
+        let policy = RetryPolicy {
+            auth_error_codes: Some(("error.code".into(), vec!["TokenExpired".into()])),
+            ..RetryPolicy::default()
+        };
+        let transport =
+            FakeTarget::default().answer("GET", URL, 400, r#"{"error":{"code":"TokenExpired"}}"#);
+        let client = Client::new(&transport, &Confluent, &policy);
+        let error = client
+            .send(HttpRequest::get(URL, Vec::new()))
+            .await
+            .unwrap_err();
+        assert!(matches!(error, ConnectorError::AuthFailed(_)), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_rate_limit_without_retry_after_waits_for_the_reset_and_a_long_one_fails_fast() {
         let policy = RetryPolicy::default();
-        let transient = ConnectorError::Transient(String::new());
-        assert_eq!(Duration::from_millis(500), policy.delay(1, &transient));
-        assert_eq!(Duration::from_millis(1000), policy.delay(2, &transient));
-        let limited = ConnectorError::RateLimited {
-            retry_after_seconds: Some(3),
-            detail: String::new(),
+        let check = |headers: &[(&str, &str)]| {
+            let response = HttpResponse {
+                status: 429,
+                headers: headers
+                    .iter()
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
+                    .collect(),
+                body: Vec::new(),
+            };
+            Client::new(&FakeTarget::default(), &Confluent, &policy)
+                .check_status("GET", URL, &response)
         };
-        assert_eq!(Duration::from_secs(3), policy.delay(1, &limited));
-        let long = ConnectorError::RateLimited {
-            retry_after_seconds: Some(3600),
-            detail: String::new(),
+        let Err(ConnectorError::RateLimited {
+            retry_after_seconds,
+            ..
+        }) = check(&[("x-ratelimit-reset", "4")])
+        else {
+            panic!("a 429 is rate limited");
         };
-        assert_eq!(policy.max_delay, policy.delay(1, &long));
+        assert_eq!(Some(4), retry_after_seconds);
+
+        let transport = FakeTarget::default().answer("GET", URL, 429, "");
+        let error = exchange(&transport, &policy, HttpRequest::get(URL, Vec::new())).await;
+        assert!(error.is_err());
+        assert_eq!(5, transport.sent.borrow().len(), "four retries");
     }
 
     #[tokio::test]
@@ -345,7 +497,8 @@ mod tests {
         let transport = FakeTarget::default()
             .page("http://t/l?p=1", page(Some("http://t/l?p=2")))
             .page("http://t/l?p=2", page(None));
-        let client = Client::new(&transport, &Confluent);
+        let policy = RetryPolicy::default();
+        let client = Client::new(&transport, &Confluent, &policy);
         let mut fetched_while_handling = Vec::new();
         client
             .pages(&Paging::Automatic, "http://t/l?p=1", &[], async |url, _| {

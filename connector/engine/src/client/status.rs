@@ -11,9 +11,9 @@ pub fn transport_failure(method: &str, url: &str, error: TransportError) -> Conn
     let detail = format!("{method} {url}: {error}");
     match error {
         TransportError::Denied(origin) => ConnectorError::EgressDenied(origin),
-        TransportError::Timeout(_) | TransportError::Connection(_) => {
-            ConnectorError::Transient(detail)
-        }
+        TransportError::Timeout(_)
+        | TransportError::Unreached(_)
+        | TransportError::Connection(_) => ConnectorError::Transient(detail),
         TransportError::Refused(_) => ConnectorError::Config(detail),
         TransportError::Protocol(_) => ConnectorError::InvalidResponse(detail),
     }
@@ -32,20 +32,25 @@ impl Client<'_> {
         if (200..300).contains(&status) {
             return Ok(());
         }
-        let said = serde_json::from_slice::<Value>(&response.body)
-            .ok()
-            .and_then(|json| Some(format!(": {}", printable(self.target.error_detail(&json)?))))
+        let json = serde_json::from_slice::<Value>(&response.body).ok();
+        let said = json
+            .as_ref()
+            .and_then(|json| Some(format!(": {}", printable(self.target.error_detail(json)?))))
             .unwrap_or_default();
         let detail = format!("{method} {url} returned {status}{said}");
+        let names_auth_error = json.is_some_and(|json| self.names_auth_error(&json));
         Err(match status {
             401 => ConnectorError::AuthFailed(detail),
+            _ if names_auth_error => ConnectorError::AuthFailed(detail),
             403 => ConnectorError::Forbidden(detail),
             404 => ConnectorError::NotFound(detail),
             409 => ConnectorError::Conflict(detail),
+            // Confluent sends `X-RateLimit-Reset` in seconds from now, as
+            // `Retry-After` counts them.
             429 => ConnectorError::RateLimited {
-                retry_after_seconds: response
-                    .header("retry-after")
-                    .and_then(|v| v.trim().parse().ok()),
+                retry_after_seconds: ["retry-after", "x-ratelimit-reset"]
+                    .iter()
+                    .find_map(|name| response.header(name)?.trim().parse().ok()),
                 detail,
             },
             408 | 500..=599 => ConnectorError::Transient(detail),
@@ -54,5 +59,19 @@ impl Client<'_> {
             }
             _ => ConnectorError::InvalidResponse(detail),
         })
+    }
+
+    /// Whether an error body names, at the policy's `errorPath`, one of the
+    /// codes that mean the credential was refused.
+    fn names_auth_error(&self, json: &Value) -> bool {
+        let Some((path, codes)) = &self.policy.auth_error_codes else {
+            return false;
+        };
+        let found = path.split('.').try_fold(json, |value, key| value.get(key));
+        match found {
+            Some(Value::String(code)) => codes.contains(code),
+            Some(Value::Number(code)) => codes.contains(&code.to_string()),
+            _ => false,
+        }
     }
 }

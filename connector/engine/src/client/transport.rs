@@ -65,7 +65,13 @@ pub enum TransportError {
     /// A connect, first-byte or between-bytes timeout.
     #[error("timed out: {0}")]
     Timeout(String),
-    /// The connection failed or broke, including mid-body.
+    /// The request never reached the server: its name did not resolve, or
+    /// the connection was refused or not made in time. Sending it again is
+    /// safe, whatever its method.
+    #[error("could not connect: {0}")]
+    Unreached(String),
+    /// The connection failed or broke after the request may have been sent,
+    /// including mid-body.
     #[error("connection failed: {0}")]
     Connection(String),
     /// The host refused to send the request as it was built: a header it
@@ -89,6 +95,10 @@ pub trait Transport {
 
     /// Waits `duration` (between retries).
     fn sleep(&self, duration: Duration) -> impl Future<Output = ()>;
+
+    /// A uniformly random number, for the jitter of retry waits. The
+    /// component draws it from `wasi:random`.
+    fn random(&self) -> u64;
 }
 
 /// [`Transport`] behind a pointer, so that the engine's parts share one
@@ -102,6 +112,9 @@ pub trait DynTransport {
 
     /// Waits `duration`.
     fn sleep_boxed(&self, duration: Duration) -> LocalBoxFuture<'_, ()>;
+
+    /// A uniformly random number.
+    fn random_number(&self) -> u64;
 }
 
 impl<T: Transport> DynTransport for T {
@@ -114,5 +127,9 @@ impl<T: Transport> DynTransport for T {
 
     fn sleep_boxed(&self, duration: Duration) -> LocalBoxFuture<'_, ()> {
         Box::pin(self.sleep(duration))
+    }
+
+    fn random_number(&self) -> u64 {
+        self.random()
     }
 }

@@ -43,7 +43,7 @@ impl Scoped {
     /// environment's under the organization, whose id the organizations list
     /// gives (a dry run renders that call instead).
     async fn new(
-        client: Client<'_>,
+        client: &Client<'_>,
         config: &Config,
         request: &ProvisionRequest,
         operation: &str,
@@ -140,7 +140,7 @@ pub async fn add_access(
 ) -> Result<ProvisionResult, ConnectorError> {
     let audited = AuditedTransport::new(client.transport());
     let client = client.over(&audited);
-    let mut scoped = Scoped::new(client, config, request, "add-access").await?;
+    let mut scoped = Scoped::new(&client, config, request, "add-access").await?;
     let mut headers = api_headers();
     headers.push(("Content-Type".into(), ContentType::Json.mime().into()));
     let body = json!({
@@ -158,8 +158,13 @@ pub async fn add_access(
         scoped.rendered.push(rendered_call(&post));
         return Ok(scoped.finish(Outcome::DryRun, &[], &audited));
     }
-    let (response, outcome) =
-        send_call(client, &CallRules::default(), post, Some(ContentType::Json)).await?;
+    let (response, outcome) = send_call(
+        &client,
+        &CallRules::default(),
+        post,
+        Some(ContentType::Json),
+    )
+    .await?;
     let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
     let ids = Vec::from_iter(body["id"].as_str().map(str::to_string));
     Ok(scoped.finish(outcome, &ids, &audited))
@@ -173,7 +178,7 @@ pub async fn remove_access(
 ) -> Result<ProvisionResult, ConnectorError> {
     let audited = AuditedTransport::new(client.transport());
     let client = client.over(&audited);
-    let mut scoped = Scoped::new(client, config, request, "remove-access").await?;
+    let mut scoped = Scoped::new(&client, config, request, "remove-access").await?;
     let principal = crn::principal(&scoped.account_id);
     let filters = [
         ("principal", principal.as_str()),
@@ -220,7 +225,7 @@ pub async fn remove_access(
         .collect::<Result<Vec<_>, _>>()?;
     let mut outcome = Outcome::AlreadyAbsent;
     for segment in &segments {
-        let (_, deleted) = send_call(client, &CallRules::default(), delete(segment), None).await?;
+        let (_, deleted) = send_call(&client, &CallRules::default(), delete(segment), None).await?;
         if deleted == Outcome::Done {
             outcome = Outcome::Done;
         }
@@ -246,7 +251,12 @@ mod tests {
         config: &Config,
         request: &ProvisionRequest,
     ) -> Result<ProvisionResult, ConnectorError> {
-        super::add_access(Client::new(transport, &Confluent), config, request).await
+        super::add_access(
+            Client::new(transport, &Confluent, &config.retry),
+            config,
+            request,
+        )
+        .await
     }
 
     async fn remove_access(
@@ -254,7 +264,12 @@ mod tests {
         config: &Config,
         request: &ProvisionRequest,
     ) -> Result<ProvisionResult, ConnectorError> {
-        super::remove_access(Client::new(transport, &Confluent), config, request).await
+        super::remove_access(
+            Client::new(transport, &Confluent, &config.retry),
+            config,
+            request,
+        )
+        .await
     }
 
     fn request(

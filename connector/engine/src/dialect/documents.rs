@@ -3,6 +3,8 @@
 
 use serde::de::DeserializeOwned;
 
+use crate::client::RetryPolicy;
+use crate::dialect::connection_doc::{CONNECTION_DOCUMENT, ConnectionDocument};
 use crate::dialect::import_doc::{IMPORT_DOCUMENT, ImportPlan};
 use crate::dialect::provision_doc::ProvisionPlan;
 use crate::dialect::urls::has_userinfo;
@@ -12,7 +14,7 @@ use crate::target::Target;
 
 /// Document names the connector reads; any other name is a config error.
 const KNOWN_DOCUMENTS: &[&str] = &[
-    "ConnectionJSON",
+    CONNECTION_DOCUMENT,
     IMPORT_DOCUMENT,
     "CreateAccountJSON",
     "UpdateAccountJSON",
@@ -28,6 +30,8 @@ const KNOWN_DOCUMENTS: &[&str] = &[
 pub struct Config {
     target: &'static dyn Target,
     base_url: url::Url,
+    /// How requests are retried and paced, from `ConnectionJSON`.
+    pub retry: RetryPolicy,
     /// The compiled import document.
     pub import: ImportPlan,
     /// The compiled provisioning documents.
@@ -84,6 +88,12 @@ impl Config {
             serde_json::from_str::<serde_json::Value>(json)
                 .map_err(|e| ConfigError::new(name, "", format!("not valid JSON: {e}")))?;
         }
+        let retry = parse_document::<ConnectionDocument>(
+            CONNECTION_DOCUMENT,
+            text(CONNECTION_DOCUMENT).unwrap_or("{}"),
+            &mut warnings,
+        )?
+        .retry_policy()?;
         let import = ImportPlan::compile(&parse_document(
             IMPORT_DOCUMENT,
             text(IMPORT_DOCUMENT).unwrap_or("{}"),
@@ -108,6 +118,7 @@ impl Config {
         Ok(Self {
             target,
             base_url: parsed,
+            retry,
             import,
             provisioning,
             warnings,

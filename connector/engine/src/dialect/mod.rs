@@ -2,6 +2,7 @@
 //! provisioning dialects, status rules, binding templates, expressions,
 //! attribute mapping and date formats.
 
+pub mod connection_doc;
 pub mod dates;
 pub mod documents;
 pub mod expr;

@@ -69,7 +69,7 @@ pub async fn import<T: Transport>(
 ) -> Result<ImportSummary, ConnectorError> {
     let snapshot = RefCell::new(previous.unwrap_or_else(|| Snapshot::new(config.base_url())));
     let run = ImportRun {
-        client: Client::new(transport, config.target()),
+        client: Client::new(transport, config.target(), &config.retry),
         config,
         sink: RefCell::new(sink),
         summary: RefCell::new(ImportSummary::default()),
@@ -298,7 +298,9 @@ impl Delivery<'_, '_> {
             ObjectKind::Entitlements => run.import_entitlements(self).await?,
             ObjectKind::Access => {
                 let target = run.config.target();
-                target.import_access(run.client, run.config, self).await?;
+                target
+                    .import_access(run.client.clone(), run.config, self)
+                    .await?;
                 self.settle(0).await?;
             }
         }
@@ -877,7 +879,7 @@ mod tests {
         .unwrap_err();
         assert!(matches!(error, ConnectorError::Transient(_)), "{error}");
         assert_eq!(
-            RetryPolicy::default().attempts as usize,
+            RetryPolicy::default().retries as usize + 1,
             transport
                 .sent
                 .borrow()

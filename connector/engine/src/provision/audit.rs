@@ -53,4 +53,8 @@ impl Transport for AuditedTransport<'_> {
     async fn sleep(&self, duration: Duration) {
         self.inner.sleep_boxed(duration).await;
     }
+
+    fn random(&self) -> u64 {
+        self.inner.random_number()
+    }
 }

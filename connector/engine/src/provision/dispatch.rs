@@ -21,7 +21,7 @@ pub async fn provision<T: Transport>(
     request: &ProvisionRequest,
 ) -> Result<ProvisionResult, ConnectorError> {
     let target = config.target();
-    let client = Client::new(transport, target);
+    let client = Client::new(transport, target, &config.retry);
     let plans = &config.provisioning;
     let account_id = |operation: &str| {
         let missing = format!("{operation} needs an account id; the request has none");

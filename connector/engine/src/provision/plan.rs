@@ -74,7 +74,7 @@ pub async fn run_plan(
             success: call.success.as_ref(),
             unsuccess: call.unsuccess.as_ref(),
         };
-        let (response, call_outcome) = send_call(client, &rules, ready, content_type).await?;
+        let (response, call_outcome) = send_call(&client, &rules, ready, content_type).await?;
         if call_outcome != Outcome::Done {
             outcome = call_outcome;
         }
@@ -137,7 +137,7 @@ mod tests {
         plan: &ProvisionPlan,
         request: &ProvisionRequest,
     ) -> Result<ProvisionResult, ConnectorError> {
-        let client = Client::new(transport, config.target());
+        let client = Client::new(transport, config.target(), &config.retry);
         super::run_plan(client, config, plan, request).await
     }
 

@@ -93,4 +93,8 @@ impl Transport for NativeHttp {
     async fn sleep(&self, duration: Duration) {
         tokio::time::sleep(duration).await;
     }
+
+    fn random(&self) -> u64 {
+        fastrand::u64(..)
+    }
 }
