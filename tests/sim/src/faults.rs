@@ -21,6 +21,9 @@ pub struct Faults {
     pub rate_limit: Option<u32>,
     /// Fraction (0–1) of requests answered with a server error.
     pub error_rate: f64,
+    /// The next this many requests get a server error, whatever
+    /// `error_rate` says; the count goes down with each.
+    pub error_burst: u32,
     /// The statuses server errors are drawn from; empty means 500, 502 and 503.
     pub error_statuses: Vec<u16>,
     /// Server errors are answered after the request was carried out, as when
@@ -36,6 +39,9 @@ pub struct Faults {
     /// Fraction of responses whose body is replaced by HTML, not JSON,
     /// keeping their status (200 for a successful read).
     pub not_json_rate: f64,
+    /// Successful JSON bodies grow by this many bytes of padding, in a field
+    /// of their own, to try a client's cap on the size of a response.
+    pub padding_bytes: usize,
     /// Every `metadata.next` points back at the page just served.
     pub loop_next: bool,
     /// Every `metadata.next` is written on this origin instead.
@@ -59,9 +65,10 @@ impl Faults {
                 .is_none_or(|m| m.eq_ignore_ascii_case(method))
     }
 
-    /// A server-error status to inject, drawn at `error_rate`.
-    pub fn draw_error(&self) -> Option<u16> {
-        if !draw(self.error_rate) {
+    /// A server-error status to inject: one of a burst when `in_burst`,
+    /// otherwise drawn at `error_rate`.
+    pub fn draw_error(&self, in_burst: bool) -> Option<u16> {
+        if !in_burst && !draw(self.error_rate) {
             return None;
         }
         let statuses: &[u16] = if self.error_statuses.is_empty() {

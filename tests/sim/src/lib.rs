@@ -100,27 +100,7 @@ impl Simulator {
             api_secret: config.api_secret,
             origin: url.clone(),
         });
-        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-        let router = api::router(shared.clone());
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("confluent-sim")
-            .enable_all()
-            .build()
-            .context("while starting the simulator's runtime")?;
-        let thread = std::thread::Builder::new()
-            .name("confluent-sim".into())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                    let _ = axum::serve(listener, router)
-                        .with_graceful_shutdown(async {
-                            let _ = stopped.await;
-                        })
-                        .await;
-                });
-                runtime.shutdown_background();
-            })?;
+        let (shutdown, thread) = serve(listener, shared.clone())?;
         Ok(Self {
             shared,
             url,
@@ -128,6 +108,23 @@ impl Simulator {
             shutdown: Some(shutdown),
             thread: Some(thread),
         })
+    }
+
+    /// Kills the server as a crashed process dies, every open connection
+    /// dropped mid-response, stays down for `down` (connections are
+    /// refused), then serves again on the same address with the same data,
+    /// as a restarted service would.
+    pub fn restart(&mut self, down: std::time::Duration) -> anyhow::Result<()> {
+        self.shutdown_now();
+        std::thread::sleep(down);
+        let address = self.url.trim_start_matches("http://");
+        let listener = std::net::TcpListener::bind(address)
+            .with_context(|| format!("while binding {address} again"))?;
+        listener.set_nonblocking(true)?;
+        let (shutdown, thread) = serve(listener, self.shared.clone())?;
+        self.shutdown = Some(shutdown);
+        self.thread = Some(thread);
+        Ok(())
     }
 
     /// The base URL, `http://127.0.0.1:PORT`.
@@ -194,6 +191,36 @@ impl Simulator {
             let _ = thread.join();
         }
     }
+}
+
+/// Serves `shared` on `listener` from a thread and runtime of its own until
+/// told to stop, when every connection is dropped at once.
+fn serve(
+    listener: std::net::TcpListener,
+    shared: Arc<api::Shared>,
+) -> anyhow::Result<(tokio::sync::oneshot::Sender<()>, JoinHandle<()>)> {
+    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    let router = api::router(shared);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("confluent-sim")
+        .enable_all()
+        .build()
+        .context("while starting the simulator's runtime")?;
+    let thread = std::thread::Builder::new()
+        .name("confluent-sim".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                tokio::select! {
+                    _ = axum::serve(listener, router) => {}
+                    _ = stopped => {}
+                }
+            });
+            // Drops the connections' tasks mid-response.
+            runtime.shutdown_background();
+        })?;
+    Ok((shutdown, thread))
 }
 
 impl Drop for Simulator {

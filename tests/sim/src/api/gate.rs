@@ -109,7 +109,8 @@ pub(super) async fn serve_api(shared: &Shared, request: Request, next: Next) -> 
                 ApiError::server_error(status).into_response()
             }
         };
-        match targeted.then(|| faults.draw_error()).flatten() {
+        let in_burst = targeted && take_one_of_burst(shared);
+        match targeted.then(|| faults.draw_error(in_burst)).flatten() {
             Some(status) if faults.error_after_apply => {
                 next.run(request).await;
                 server_error(status)
@@ -122,6 +123,9 @@ pub(super) async fn serve_api(shared: &Shared, request: Request, next: Next) -> 
                 }
                 match targeted.then(|| faults.draw_body_fault()).flatten() {
                     Some(fault) => break_body(response, fault).await,
+                    None if targeted && faults.padding_bytes > 0 => {
+                        pad_body(response, faults.padding_bytes).await
+                    }
                     None => response,
                 }
             }
@@ -146,6 +150,39 @@ async fn wait(delay: Duration) {
     }
     let rest = deadline.saturating_duration_since(Instant::now());
     let _ = tokio::task::spawn_blocking(move || std::thread::sleep(rest)).await;
+}
+
+/// Whether a burst of server errors is under way, counting this request
+/// against it.
+fn take_one_of_burst(shared: &Shared) -> bool {
+    let mut faults = lock(&shared.faults);
+    let in_burst = faults.error_burst > 0;
+    faults.error_burst = faults.error_burst.saturating_sub(1);
+    in_burst
+}
+
+/// The same JSON object with a `_padding` field of `bytes` spaces first.
+async fn pad_body(response: Response, bytes: usize) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let Some(rest) = body.strip_prefix(b"{") else {
+        return Response::from_parts(parts, Body::from(body));
+    };
+    let separator: &[u8] = if rest.starts_with(b"}") { b"" } else { b"," };
+    let padded = [
+        b"{\"_padding\":\"".as_slice(),
+        &vec![b' '; bytes],
+        b"\"",
+        separator,
+        rest,
+    ]
+    .concat();
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, padded.len().into());
+    Response::from_parts(parts, Body::from(padded))
 }
 
 fn authorized(shared: &Shared, headers: &HeaderMap) -> bool {
