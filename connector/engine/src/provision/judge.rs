@@ -22,7 +22,7 @@ pub(crate) struct CallRules<'a> {
 /// Sends one call, with the retries and recoveries its method allows, and
 /// judges the response by `rules`.
 pub(crate) async fn send_call(
-    client: Client<'_>,
+    client: &Client<'_>,
     rules: &CallRules<'_>,
     request: HttpRequest,
     content_type: Option<ContentType>,
@@ -34,7 +34,9 @@ pub(crate) async fn send_call(
         Exchange::Found(found) => return Ok((found, Outcome::Done)),
         Exchange::Answered(response) => response,
     };
-    let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+    let parsed = serde_json::from_slice::<Value>(&response.body);
+    let unreadable = parsed.is_err();
+    let body = parsed.unwrap_or(Value::Null);
     // The error the status makes, else one naming the rule that refused it.
     let refused = |rule: &str, verdict: &str| {
         let status = client.check_status(&request.method, &request.url, &response);
@@ -66,6 +68,17 @@ pub(crate) async fn send_call(
     };
     if !success {
         return Err(refused("successResponses", "does not accept"));
+    }
+    // A create that succeeded with a body that cannot be read (cut short, an
+    // HTML page) says nothing of what it made: it is looked up instead.
+    if unreadable && let Some(recovery) = &recovery {
+        return match client.recover(recovery).await? {
+            Some(found) => Ok((found, Outcome::Done)),
+            None => Err(ConnectorError::InvalidResponse(format!(
+                "{} {} returned {} with a body that is not JSON, and what it made was not found",
+                request.method, request.url, response.status
+            ))),
+        };
     }
     Ok((response, Outcome::Done))
 }
