@@ -20,16 +20,28 @@ pub fn run_cli_at(
     cache: &Path,
     args: &[&str],
 ) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_confluent-connector"))
+    cli_command(base_url, credentials, cache, args)
+        .output()
+        .expect("the CLI runs")
+}
+
+/// The CLI command [`run_cli_at`] runs, for a test to start and wait for.
+pub fn cli_command(
+    base_url: &str,
+    credentials: (&str, &str),
+    cache: &Path,
+    args: &[&str],
+) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_confluent-connector"));
+    command
         .args(["--base-url", base_url, "--component"])
         .arg(connector_path())
         .arg("--cache-dir")
         .arg(cache)
         .args(args)
         .env("CONFLUENT_CLOUD_API_KEY", credentials.0)
-        .env("CONFLUENT_CLOUD_API_SECRET", credentials.1)
-        .output()
-        .expect("the CLI runs")
+        .env("CONFLUENT_CLOUD_API_SECRET", credentials.1);
+    command
 }
 
 /// The lines of stderr that start with `error:`.

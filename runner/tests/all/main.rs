@@ -7,6 +7,7 @@ mod cache_trust;
 mod cli;
 mod dialect;
 mod egress;
+mod faults;
 mod fidelity;
 mod host_input;
 mod import;

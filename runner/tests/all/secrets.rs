@@ -1,12 +1,13 @@
 //! The API secret, plain or base64-encoded, appears in nothing the runner
 //! writes: stdout, stderr (at the most verbose level), output files, the
-//! import state file, the compiled-component cache, or errors.
+//! import state file, the compiled-component cache, or errors, on success
+//! and on error paths, through the CLI, the HTTP entry point and `--tenants`.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use confluent_sim::{SimConfig, Simulator};
 
-use crate::cli::run_cli;
+use crate::cli::{run_cli, run_cli_at};
 use crate::support::*;
 
 const SECRET: &str = "sentinel-SECRET-7f3a9c1e";
@@ -103,6 +104,157 @@ fn the_secret_appears_in_no_output_log_error_or_file() -> anyhow::Result<()> {
     let state = std::fs::read_to_string(&state_file)?;
     assert!(state.contains("#accounts"), "the state file was written");
     assert_clean("the state file", &state, &key);
+    for entry in std::fs::read_dir(&cache)? {
+        let bytes = std::fs::read(entry?.path())?;
+        assert_clean("the cache", &String::from_utf8_lossy(&bytes), &key);
+    }
+    Ok(())
+}
+
+#[test]
+fn the_secret_appears_in_nothing_on_error_paths_through_serve_or_for_tenants() -> anyhow::Result<()>
+{
+    let sim = Simulator::start(SimConfig {
+        api_secret: SECRET.to_string(),
+        seed: small_org(),
+        ..SimConfig::default()
+    })?;
+    let key = sim.api_key().to_string();
+    let work = tempfile::tempdir()?;
+    let cache = work.path().join("cache");
+    let mut written = Vec::new();
+
+    // Error paths: a refused credential (the simulator expects another
+    // secret), a create the target rejects, an account that is not there,
+    // and a target that does not answer.
+    let other = Simulator::start(SimConfig {
+        seed: small_org(),
+        ..SimConfig::default()
+    })?;
+    let refused = run_cli_at(
+        other.url(),
+        (&key, SECRET),
+        &cache,
+        &["-vv", "import", "accounts"],
+    );
+    assert_eq!(Some(4), refused.status.code());
+    written.push(("a refused run", refused.stdout, refused.stderr));
+    let closed = format!("http://{}", host_tests::free_address());
+    for (what, base_url, args) in [
+        (
+            "a rejected create",
+            sim.url(),
+            &["-vv", "provision", "create-account", "--attr", "username="][..],
+        ),
+        (
+            "a missing account",
+            sim.url(),
+            &[
+                "-vv",
+                "provision",
+                "remove-account",
+                "--attr",
+                "accountID=sa-nothere",
+            ][..],
+        ),
+        (
+            "a target that does not answer",
+            closed.as_str(),
+            &["-vv", "check"][..],
+        ),
+    ] {
+        let output = run_cli_at(base_url, (&key, SECRET), &cache, args);
+        assert!(!output.status.success(), "{what}");
+        written.push((what, output.stdout, output.stderr));
+    }
+
+    // The HTTP entry point, at -vv, on success and on failure.
+    let address = host_tests::free_address();
+    let serve_log = work.path().join("serve.log");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_confluent-connector"))
+        .args(["--base-url", sim.url(), "--component"])
+        .arg(connector_path())
+        .arg("--cache-dir")
+        .arg(&cache)
+        .args(["-vv", "serve", "--addr", &address.to_string()])
+        .env("CONFLUENT_CLOUD_API_KEY", &key)
+        .env("CONFLUENT_CLOUD_API_SECRET", SECRET)
+        .stdout(std::fs::File::create(work.path().join("serve.out"))?)
+        .stderr(std::fs::File::create(&serve_log)?)
+        .spawn()?;
+    let mut served = host_tests::Running(child);
+    host_tests::wait_for(address, &mut served.0);
+    let url = |path: &str| format!("http://{address}{path}");
+    let mut bodies = Vec::new();
+    for (path, body) in [
+        ("/v1/check", ""),
+        ("/v1/import/all", ""),
+        (
+            "/v1/provision/create-account",
+            r#"{"user": {"username": "svc-served", "customproperty4": "d"}}"#,
+        ),
+        (
+            "/v1/provision/create-account",
+            r#"{"user": {"username": ""}}"#,
+        ),
+        ("/v1/import/accounts", "{not json"),
+    ] {
+        let (status, lines) = host_tests::post(&url(path), body);
+        bodies.push(format!("{path} {status} {lines:?}"));
+    }
+    assert!(bodies[1].contains("\"finished\""), "{}", bodies[1]);
+    drop(served);
+    assert_clean("the HTTP responses", &bodies.join("\n"), &key);
+
+    // Many tenants, each with its credentials in a file.
+    let tenants = work.path().join("tenants");
+    std::fs::create_dir(&tenants)?;
+    let credentials = serde_json::json!({"api_key": key, "api_secret": SECRET});
+    std::fs::write(tenants.join("credentials.json"), credentials.to_string())?;
+    let file = format!(
+        "[[tenant]]\nname = \"one\"\nbase_url = \"{}\"\ncredentials = \"credentials.json\"\noutput = \"one.ndjson\"\nstate = \"one.state\"\n",
+        sim.url()
+    );
+    std::fs::write(tenants.join("tenants.toml"), file)?;
+    let tenants_file = tenants.join("tenants.toml");
+    let output = run_cli(
+        &sim,
+        &cache,
+        &[
+            "-vv",
+            "import",
+            "all",
+            "--tenants",
+            tenants_file.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    written.push(("the tenants run", output.stdout, output.stderr));
+
+    for (what, stdout, stderr) in &written {
+        assert_clean(
+            &format!("stdout of {what}"),
+            &String::from_utf8_lossy(stdout),
+            &key,
+        );
+        assert_clean(
+            &format!("stderr of {what}"),
+            &String::from_utf8_lossy(stderr),
+            &key,
+        );
+    }
+    let log = std::fs::read_to_string(&serve_log)?;
+    assert!(!log.is_empty(), "serve logged at -vv");
+    assert_clean("the serve log", &log, &key);
+    for name in ["one.ndjson", "one.state"] {
+        let text = std::fs::read_to_string(tenants.join(name))?;
+        assert!(!text.is_empty(), "{name} was written");
+        assert_clean(name, &text, &key);
+    }
     for entry in std::fs::read_dir(&cache)? {
         let bytes = std::fs::read(entry?.path())?;
         assert_clean("the cache", &String::from_utf8_lossy(&bytes), &key);

@@ -244,7 +244,8 @@ fn text(value: &Value, pointer: &str) -> Value {
     value.pointer(pointer).cloned().unwrap_or(Value::Null)
 }
 
-fn sorted(mut records: Vec<Value>) -> Vec<Value> {
+/// Records sorted as the expected lists are.
+pub fn sorted(mut records: Vec<Value>) -> Vec<Value> {
     records.sort_by_key(|v| v.to_string());
     records
 }

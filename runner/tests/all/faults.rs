@@ -1,0 +1,545 @@
+//! The fault matrix: an import with a state and a service-account create,
+//! each through the CLI against a simulator that misbehaves one way at a
+//! time. Each cell ends as its row expects, and none ends in a panic, a trap
+//! without a message, a hang past the deadline, a duplicate record or
+//! service account, a suspension from a partial run or an advanced state.
+//! The test prints the matrix.
+
+use std::collections::BTreeSet;
+use std::ops::RangeInclusive;
+use std::path::Path;
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use comfy_table::Table;
+use confluent_sim::faults::Latency;
+use confluent_sim::{Faults, Simulator};
+use serde_json::Value;
+
+use crate::cli::{cli_command, run_cli};
+use crate::support::*;
+
+/// Every run's deadline, unless its row sets a shorter one.
+const DEADLINE_SECS: u64 = 60;
+
+/// The service account each create asks for.
+const CREATED: &str = "svc-fault-matrix";
+
+/// One fault, and what each operation under it must end as.
+struct Row {
+    fault: &'static str,
+    faults: Faults,
+    /// The runs' deadline, in seconds, when not the default.
+    deadline: Option<u64>,
+    /// Statuses of which the simulator must have answered at least one in
+    /// each run, so that a cell that finished did meet its fault.
+    witness: Option<RangeInclusive<u16>>,
+    /// Kill the simulator this long into the run, and keep it down for the
+    /// second duration.
+    restart: Option<(Duration, Duration)>,
+    import: Expect,
+    create: Expect,
+}
+
+/// What a run must end as: finished, or failed with this exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Finished,
+    Failed(i32),
+}
+
+/// How one cell ended, for the table.
+struct Cell {
+    code: Option<i32>,
+    summary: String,
+}
+
+fn rows() -> Vec<Row> {
+    let latency = |min, max| Some(Latency { min, max });
+    let only = |prefix: &str| Some(prefix.to_string());
+    vec![
+        Row {
+            fault: "latency spikes (0-250 ms)",
+            faults: Faults {
+                latency_ms: latency(0, 250),
+                ..Faults::default()
+            },
+            deadline: None,
+            witness: None,
+            restart: None,
+            import: Expect::Finished,
+            create: Expect::Finished,
+        },
+        Row {
+            fault: "429 storm (4 requests/s)",
+            faults: Faults {
+                rate_limit: Some(4),
+                ..Faults::default()
+            },
+            deadline: None,
+            witness: Some(429..=429),
+            restart: None,
+            import: Expect::Finished,
+            create: Expect::Finished,
+        },
+        Row {
+            fault: "5xx burst (3 in a row)",
+            faults: Faults {
+                error_burst: 3,
+                ..Faults::default()
+            },
+            deadline: None,
+            witness: Some(500..=599),
+            restart: None,
+            import: Expect::Finished,
+            create: Expect::Finished,
+        },
+        Row {
+            fault: "5xx after the create applied",
+            faults: Faults {
+                error_burst: 1,
+                error_after_apply: true,
+                method: Some("POST".into()),
+                ..Faults::default()
+            },
+            deadline: None,
+            witness: None,
+            restart: None,
+            import: Expect::Finished,
+            create: Expect::Finished,
+        },
+        Row {
+            fault: "5xx on every request",
+            faults: Faults {
+                error_rate: 1.0,
+                ..Faults::default()
+            },
+            deadline: None,
+            witness: Some(500..=599),
+            restart: None,
+            import: Expect::Failed(5),
+            create: Expect::Failed(5),
+        },
+        Row {
+            fault: "connection reset mid-body",
+            faults: Faults {
+                reset_rate: 1.0,
+                ..Faults::default()
+            },
+            deadline: None,
+            witness: None,
+            restart: None,
+            import: Expect::Failed(5),
+            create: Expect::Failed(5),
+        },
+        Row {
+            fault: "truncated body",
+            faults: Faults {
+                truncate_rate: 1.0,
+                ..Faults::default()
+            },
+            deadline: None,
+            witness: None,
+            restart: None,
+            import: Expect::Failed(1),
+            create: Expect::Failed(1),
+        },
+        Row {
+            fault: "a body that is not JSON",
+            faults: Faults {
+                not_json_rate: 1.0,
+                ..Faults::default()
+            },
+            deadline: None,
+            witness: None,
+            restart: None,
+            import: Expect::Failed(1),
+            create: Expect::Failed(1),
+        },
+        Row {
+            fault: "an HTML error page (502)",
+            faults: Faults {
+                error_rate: 1.0,
+                error_statuses: vec![502],
+                html_errors: true,
+                ..Faults::default()
+            },
+            deadline: None,
+            witness: Some(502..=502),
+            restart: None,
+            import: Expect::Failed(5),
+            create: Expect::Failed(5),
+        },
+        Row {
+            fault: "a next link that loops",
+            faults: Faults {
+                loop_next: true,
+                ..Faults::default()
+            },
+            deadline: None,
+            witness: None,
+            restart: None,
+            import: Expect::Failed(1),
+            create: Expect::Finished,
+        },
+        Row {
+            fault: "a next link to a foreign origin",
+            faults: Faults {
+                next_origin: Some("http://203.0.113.9:8080".into()),
+                ..Faults::default()
+            },
+            deadline: None,
+            witness: None,
+            restart: None,
+            import: Expect::Failed(1),
+            create: Expect::Finished,
+        },
+        Row {
+            fault: "401 in the middle of a run",
+            faults: Faults {
+                error_rate: 1.0,
+                error_statuses: vec![401],
+                path_prefix: only("/iam/v2/service-accounts"),
+                ..Faults::default()
+            },
+            deadline: None,
+            witness: Some(401..=401),
+            restart: None,
+            import: Expect::Failed(4),
+            create: Expect::Failed(4),
+        },
+        Row {
+            fault: "a body over the 32 MiB cap",
+            faults: Faults {
+                padding_bytes: 33 << 20,
+                ..Faults::default()
+            },
+            deadline: None,
+            witness: None,
+            restart: None,
+            import: Expect::Failed(1),
+            create: Expect::Failed(1),
+        },
+        Row {
+            fault: "the deadline (3 s latency, 2 s deadline)",
+            faults: Faults {
+                latency_ms: latency(3000, 3000),
+                ..Faults::default()
+            },
+            deadline: Some(2),
+            witness: None,
+            restart: None,
+            import: Expect::Failed(5),
+            create: Expect::Failed(5),
+        },
+        Row {
+            fault: "the simulator killed and restarted",
+            faults: Faults {
+                latency_ms: latency(100, 100),
+                latency_after_apply: true,
+                ..Faults::default()
+            },
+            deadline: None,
+            witness: None,
+            restart: Some((Duration::from_millis(300), Duration::from_millis(700))),
+            import: Expect::Finished,
+            create: Expect::Finished,
+        },
+    ]
+}
+
+#[test]
+fn every_fault_ends_in_a_correct_result_or_a_clear_typed_error() {
+    let cache = tempfile::tempdir().unwrap();
+    // Compiles the component once, before the cells share the cache.
+    let sim = simulator(small_org());
+    let warm = run_cli(&sim, cache.path(), &["describe"]);
+    assert!(warm.status.success());
+
+    let rows = rows();
+    let cells: Vec<(Cell, Cell)> = std::thread::scope(|scope| {
+        // Two rows at a time: each cell starts a simulator and a runner.
+        rows.chunks(2)
+            .flat_map(|pair| {
+                let running: Vec<_> = pair
+                    .iter()
+                    .map(|row| {
+                        scope.spawn(|| {
+                            (
+                                import_cell(row, cache.path()),
+                                create_cell(row, cache.path()),
+                            )
+                        })
+                    })
+                    .collect();
+                running
+                    .into_iter()
+                    .map(|cell| cell.join().expect("a cell's checks held"))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    });
+
+    let mut table = Table::new();
+    table.set_header(["fault", "import --state", "create-account"]);
+    let mut wrong = Vec::new();
+    for (row, (import, create)) in rows.iter().zip(&cells) {
+        table.add_row([row.fault, &import.summary, &create.summary]);
+        for (operation, cell, expect) in [
+            ("import", import, row.import),
+            ("create", create, row.create),
+        ] {
+            let code = match expect {
+                Expect::Finished => 0,
+                Expect::Failed(code) => code,
+            };
+            if cell.code != Some(code) {
+                wrong.push(format!(
+                    "{}: {operation} expected {expect:?}, got {}",
+                    row.fault, cell.summary
+                ));
+            }
+        }
+    }
+    println!("{table}");
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// Imports accounts with the state of a clean import, after one user was
+/// deleted, under the row's fault.
+fn import_cell(row: &Row, cache: &Path) -> Cell {
+    let mut sim = simulator(small_org());
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let state_arg = state.to_str().unwrap();
+    let clean = run_cli(
+        &sim,
+        cache,
+        &["import", "accounts", "--state", state_arg, "-q"],
+    );
+    assert!(clean.status.success(), "{}", text(&clean.stderr));
+    let kept = std::fs::read(&state).unwrap();
+    let gone = sim.with_store(|store| {
+        let id = store.users.iter().next().unwrap().id.clone();
+        store.users.remove(&id);
+        id
+    });
+
+    sim.set_faults(row.faults.clone());
+    let output = run(
+        &mut sim,
+        row,
+        cache,
+        &["import", "accounts", "--state", state_arg],
+    );
+    sim.set_faults(Faults::default());
+    check_witness(row, &sim);
+
+    let cell = check_ending(row, "import", &output);
+    let records: Vec<Value> = text(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each line is a record"))
+        .collect();
+    let ids: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r["accountID"].as_str())
+        .collect();
+    let unique: BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(
+        ids.len(),
+        unique.len(),
+        "{}: a record came out twice",
+        row.fault
+    );
+    let (suspended, active): (Vec<Value>, Vec<Value>) = records
+        .into_iter()
+        .partition(|r| r["status"] == "suspended");
+    let suspended: Vec<&str> = suspended
+        .iter()
+        .filter_map(|r| r["accountID"].as_str())
+        .collect();
+    if output.status.success() {
+        assert_eq!(
+            expected_accounts(&sim.state()),
+            sorted(active),
+            "{}: the import is not the organization",
+            row.fault
+        );
+        assert_eq!(vec![gone.as_str()], suspended, "{}", row.fault);
+        assert_ne!(kept, std::fs::read(&state).unwrap(), "{}", row.fault);
+    } else {
+        assert!(
+            suspended.is_empty(),
+            "{}: a partial run suspended {suspended:?}",
+            row.fault
+        );
+        assert_eq!(
+            kept,
+            std::fs::read(&state).unwrap(),
+            "{}: the state moved",
+            row.fault
+        );
+    }
+    cell
+}
+
+/// Creates a service account under the row's fault, then, as a platform
+/// would after a failure, once more without it.
+fn create_cell(row: &Row, cache: &Path) -> Cell {
+    let mut sim = simulator(small_org());
+    let create = [
+        "provision",
+        "create-account",
+        "--attr",
+        &format!("username={CREATED}"),
+        "--attr",
+        "customproperty4=made under a fault",
+    ];
+    sim.set_faults(row.faults.clone());
+    let output = run(&mut sim, row, cache, &create);
+    sim.set_faults(Faults::default());
+    check_witness(row, &sim);
+    let cell = check_ending(row, "create", &output);
+    let made = created_count(&sim);
+    assert!(
+        made <= 1,
+        "{}: {made} service accounts were made",
+        row.fault
+    );
+    if output.status.success() {
+        assert_eq!(
+            1, made,
+            "{}: the create finished and made nothing",
+            row.fault
+        );
+        let result: Value = serde_json::from_slice(&output.stdout).expect("a result");
+        assert_eq!(
+            created_id(&sim),
+            result["accountID"],
+            "{}: the result names another account",
+            row.fault
+        );
+    }
+
+    let again = run_cli(&sim, cache, &create);
+    assert!(
+        again.status.success(),
+        "{}: {}",
+        row.fault,
+        text(&again.stderr)
+    );
+    assert_eq!(
+        1,
+        created_count(&sim),
+        "{}: the retried create duplicated",
+        row.fault
+    );
+    cell
+}
+
+/// Runs the CLI under the row's deadline, restarting the simulator during
+/// the run when the row says so.
+fn run(sim: &mut Simulator, row: &Row, cache: &Path, args: &[&str]) -> Output {
+    let deadline = row.deadline.unwrap_or(DEADLINE_SECS);
+    let deadline_arg = deadline.to_string();
+    let mut all = vec!["--timeout", &deadline_arg];
+    all.extend(args);
+    let started = Instant::now();
+    let child = cli_command(sim.url(), (sim.api_key(), sim.api_secret()), cache, &all)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the CLI starts");
+    if let Some((after, down)) = row.restart {
+        std::thread::sleep(after);
+        sim.restart(down).expect("the simulator restarts");
+    }
+    let output = child.wait_with_output().expect("the CLI ends");
+    let limit = Duration::from_secs(deadline + 5);
+    assert!(
+        started.elapsed() < limit,
+        "{}: the run took {:?}, past its deadline",
+        row.fault,
+        started.elapsed()
+    );
+    output
+}
+
+/// Checks what every ending must be, and sums it up for the table: no
+/// panic or backtrace, one `error:` line that says what failed, and an exit
+/// code the CLI documents.
+fn check_ending(row: &Row, operation: &str, output: &Output) -> Cell {
+    let stderr = text(&output.stderr);
+    for sign in ["panicked at", "stack backtrace", "RUST_BACKTRACE"] {
+        assert!(
+            !stderr.contains(sign),
+            "{} / {operation}: {stderr}",
+            row.fault
+        );
+    }
+    let code = output.status.code();
+    assert!(
+        matches!(code, Some(0 | 1 | 3 | 4 | 5 | 6)),
+        "{} / {operation}: exit {code:?}: {stderr}",
+        row.fault
+    );
+    if output.status.success() {
+        return Cell {
+            code,
+            summary: "finished".into(),
+        };
+    }
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(1, errors.len(), "{} / {operation}: {stderr}", row.fault);
+    let error = errors[0];
+    assert!(
+        !error.contains("<html"),
+        "{} / {operation}: {error}",
+        row.fault
+    );
+    assert!(error.len() < 1000, "{} / {operation}: {error}", row.fault);
+    let short: String = error
+        .trim_start_matches("error: ")
+        .chars()
+        .take(60)
+        .collect();
+    Cell {
+        code,
+        summary: format!("exit {}: {short}", code.unwrap_or(-1)),
+    }
+}
+
+/// Checks that the simulator answered a status of the row's witness range.
+fn check_witness(row: &Row, sim: &Simulator) {
+    if let Some(statuses) = &row.witness {
+        assert!(
+            sim.requests().iter().any(|r| statuses.contains(&r.status)),
+            "{}: the fault never struck",
+            row.fault
+        );
+    }
+}
+
+/// The id of the service account with the created name.
+fn created_id(sim: &Simulator) -> Value {
+    sim.state()["service_accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|sa| sa["display_name"] == CREATED)
+        .map_or(Value::Null, |sa| sa["id"].clone())
+}
+
+/// How many service accounts carry the created name.
+fn created_count(sim: &Simulator) -> usize {
+    sim.state()["service_accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|sa| sa["display_name"] == CREATED)
+        .count()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
