@@ -93,6 +93,7 @@ mod tests {
         LoggedRequest {
             method: "GET".into(),
             path: path.into(),
+            status: 200,
         }
     }
 

@@ -182,7 +182,8 @@ fn component(bin_dir: &Path) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-fn wait_for(address: SocketAddr) -> anyhow::Result<()> {
+/// Waits until something listens on `address`.
+pub fn wait_for(address: SocketAddr) -> anyhow::Result<()> {
     let started = Instant::now();
     while TcpStream::connect(address).is_err() {
         if started.elapsed() > Duration::from_secs(60) {
@@ -194,7 +195,7 @@ fn wait_for(address: SocketAddr) -> anyhow::Result<()> {
 }
 
 /// A child process, killed when dropped.
-struct Killed(Child);
+pub struct Killed(pub Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {

@@ -26,6 +26,9 @@
 //! component's and the native engine's NDJSON line counts must agree, or the
 //! benchmark fails.
 //!
+//! Then the figures of many tenants and other hosts (see `hosts`), and of
+//! 1,000 creates under a rate limit (see `rate_limited`).
+//!
 //! It prints a table of medians and spreads (min–max), then the targets, each
 //! met or MISSED, and writes `measurements.csv` (every run) and `chains.csv`
 //! to the results folder, which `tests/bench/plot.py` turns into plots. The
@@ -34,6 +37,7 @@
 mod chains;
 mod hosts;
 mod measure;
+mod rate_limited;
 mod results;
 mod sim;
 mod stats;
@@ -148,6 +152,7 @@ fn run(args: Args) -> anyhow::Result<()> {
     }
     results.write_csv(&args.results)?;
     let hosts = bench.hosts(args.wasmtime.as_deref())?;
+    let rate_limited = bench.rate_limited()?;
     fs::remove_dir_all(&bench.work)?;
 
     println!("organizations (confluent-sim flags):");
@@ -181,6 +186,7 @@ fn run(args: Args) -> anyhow::Result<()> {
     let checks = targets::checks(&results, &args.sizes, bench.reference.is_some());
     println!("{}", table::targets(&checks));
     print!("{}", hosts.report());
+    print!("{}", rate_limited.report());
     println!(
         "raw measurements: {}",
         args.results.join("measurements.csv").display()

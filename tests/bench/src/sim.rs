@@ -49,6 +49,8 @@ pub struct LoggedRequest {
     pub method: String,
     /// Path and query, as sent.
     pub path: String,
+    /// The status answered.
+    pub status: u16,
 }
 
 /// A running simulator, stopped when dropped.
@@ -63,10 +65,20 @@ pub struct Sim {
 impl Sim {
     /// Starts `binary` seeded with `organization` and waits until it listens.
     pub fn start(binary: &Path, organization: &Organization) -> anyhow::Result<Self> {
+        Self::start_with(binary, organization, &[])
+    }
+
+    /// Starts `binary` as [`Sim::start`] does, with more flags.
+    pub fn start_with(
+        binary: &Path,
+        organization: &Organization,
+        flags: &[&str],
+    ) -> anyhow::Result<Self> {
         let mut child = Command::new(binary)
             .args(["--listen=127.0.0.1:0", "--api-key", API_KEY])
             .args(["--api-secret", API_SECRET])
             .args(organization.flags())
+            .args(flags)
             .stdout(Stdio::piped())
             .spawn()
             .with_context(|| format!("starting {}", binary.display()))?;
@@ -99,6 +111,20 @@ impl Sim {
             .call()
             .context("clearing the simulator's request log")?;
         Ok(())
+    }
+
+    /// Everything the simulator holds, as `GET /_sim/state` serves it.
+    pub fn state(&self) -> anyhow::Result<serde_json::Value> {
+        self.agent
+            .get(format!("{}/_sim/state", self.url))
+            .header("Authorization", &self.authorization)
+            .call()
+            .context("reading the simulator's state")?
+            .body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_json()
+            .context("the simulator's state")
     }
 
     /// The request log since it was last cleared.
