@@ -194,7 +194,7 @@ impl ConnectorHost {
             .map_err(|e| RunError::Host(e.into()))?;
         let outcome =
             tokio::time::timeout(self.limits.operation_timeout, call(&instance, &mut store)).await;
-        store.data().log_guest_stderr();
+        store.data().log_guest_output();
         let peak_memory = store.data().limits.peak_memory();
         self.peak_memory.fetch_max(peak_memory, Ordering::Relaxed);
         let denied = denials.first();

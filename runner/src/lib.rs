@@ -24,6 +24,7 @@ pub mod egress;
 pub mod error;
 pub mod files;
 pub mod grants;
+pub mod guest_log;
 pub mod host;
 mod import;
 pub mod json;
