@@ -112,7 +112,12 @@ impl ConnectorHost {
             let tested = c
                 .identity_connector_connector()
                 .call_test_connection(store, config);
-            Ok(tested.await?.map_err(RunError::Connector))
+            Ok(tested
+                .await?
+                .map_err(RunError::Connector)
+                .and_then(|report| {
+                    crate::handover::check_connection_report(&report).map(|()| report)
+                }))
         })
         .await
     }
@@ -162,7 +167,12 @@ impl ConnectorHost {
             let provisioned = c
                 .identity_connector_connector()
                 .call_provision(store, config, operation, request);
-            Ok(provisioned.await?.map_err(RunError::Connector))
+            Ok(provisioned
+                .await?
+                .map_err(RunError::Connector)
+                .and_then(|result| {
+                    crate::handover::check_provision_result(&result).map(|()| result)
+                }))
         })
         .await
     }

@@ -25,6 +25,7 @@ pub mod error;
 pub mod files;
 pub mod grants;
 pub mod guest_log;
+pub mod handover;
 pub mod host;
 mod import;
 pub mod json;
