@@ -220,8 +220,17 @@ impl ConnectorHost {
     }
 
     pub(crate) fn classify_trap(&self, trap: wasmtime::Error, memory_cap_hit: bool) -> RunError {
-        if trap.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-            return RunError::DeadlineExceeded(self.limits.operation_timeout);
+        match trap.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => {
+                return RunError::DeadlineExceeded(self.limits.operation_timeout);
+            }
+            Some(Trap::StackOverflow) => {
+                return RunError::Trap(format!(
+                    "the connector overflowed its stack, as runaway recursion does ({})",
+                    Trap::StackOverflow
+                ));
+            }
+            _ => {}
         }
         // The root cause is the one line worth printing; the wasm backtrace
         // and the guest's own panic message are in the log.
