@@ -9,6 +9,7 @@ mod dialect;
 mod egress;
 mod fidelity;
 mod host_input;
+mod hostile;
 mod import;
 mod limits;
 mod provision;
