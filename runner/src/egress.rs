@@ -84,9 +84,10 @@ impl Denials {
 
 /// The most requests one operation may have open at once: sent, and not
 /// yet done with (the guest has not read the response body to its end or
-/// dropped the response; the connection closes soon after). The connector keeps a few dozen at most (four lists of a kind,
-/// sixteen entitlement lists, their dependent calls and the next pages asked
-/// for ahead), so this only stops a flood.
+/// dropped the response; the connection closes soon after). The connector
+/// keeps a few dozen at most (four lists of a kind, sixteen entitlement
+/// lists, their dependent calls and the next pages asked for ahead), so this
+/// only stops a flood.
 ///
 /// A request past the cap is refused at once with `connection-limit-reached`
 /// rather than made to wait: a queue would hold each waiting request, its
