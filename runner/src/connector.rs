@@ -112,7 +112,12 @@ impl ConnectorHost {
             let tested = c
                 .identity_connector_connector()
                 .call_test_connection(store, config);
-            Ok(tested.await?.map_err(RunError::Connector))
+            Ok(tested
+                .await?
+                .map_err(RunError::Connector)
+                .and_then(|report| {
+                    crate::handover::check_connection_report(&report).map(|()| report)
+                }))
         })
         .await
     }
@@ -162,7 +167,12 @@ impl ConnectorHost {
             let provisioned = c
                 .identity_connector_connector()
                 .call_provision(store, config, operation, request);
-            Ok(provisioned.await?.map_err(RunError::Connector))
+            Ok(provisioned
+                .await?
+                .map_err(RunError::Connector)
+                .and_then(|result| {
+                    crate::handover::check_provision_result(&result).map(|()| result)
+                }))
         })
         .await
     }
@@ -194,7 +204,7 @@ impl ConnectorHost {
             .map_err(|e| RunError::Host(e.into()))?;
         let outcome =
             tokio::time::timeout(self.limits.operation_timeout, call(&instance, &mut store)).await;
-        store.data().log_guest_stderr();
+        store.data().log_guest_output();
         let peak_memory = store.data().limits.peak_memory();
         self.peak_memory.fetch_max(peak_memory, Ordering::Relaxed);
         let denied = denials.first();
@@ -210,8 +220,17 @@ impl ConnectorHost {
     }
 
     pub(crate) fn classify_trap(&self, trap: wasmtime::Error, memory_cap_hit: bool) -> RunError {
-        if trap.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-            return RunError::DeadlineExceeded(self.limits.operation_timeout);
+        match trap.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => {
+                return RunError::DeadlineExceeded(self.limits.operation_timeout);
+            }
+            Some(Trap::StackOverflow) => {
+                return RunError::Trap(format!(
+                    "the connector overflowed its stack, as runaway recursion does ({})",
+                    Trap::StackOverflow
+                ));
+            }
+            _ => {}
         }
         // The root cause is the one line worth printing; the wasm backtrace
         // and the guest's own panic message are in the log.

@@ -5,15 +5,21 @@
 //! paths the hook sets `Authorization` from the host's credentials, replacing
 //! whatever the guest wrote; on any other origin it strips `Authorization`.
 //! No request that carries the secret leaves, and no credentialed response
-//! that echoes it reaches the guest ([`crate::screen`]). Guest
-//! timeouts are clamped and response bodies capped. Denials are recorded on
-//! the host side, because the guest does not always see them as such.
+//! that echoes it reaches the guest ([`crate::screen`]). The `Host` header is
+//! always the admitted origin's, and `Proxy-Authorization` never leaves
+//! (`wasi:http` already refuses both to the guest; the hook makes sure).
+//! Guest timeouts are clamped, response bodies capped, and at most
+//! [`MAX_REQUESTS_OPEN`] requests of an operation are open at once. Denials
+//! are recorded on the host side, because the guest does not always see them
+//! as such.
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::header::{AUTHORIZATION, HOST, HeaderValue};
+use hyper::HeaderMap;
+use hyper::header::{AUTHORIZATION, HOST, HeaderValue, PROXY_AUTHORIZATION};
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::credentials::Credentials;
@@ -76,17 +82,79 @@ impl Denials {
     }
 }
 
-/// The hooks, kept apart from the store state as wasmtime recommends.
+/// The most requests one operation may have open at once: sent, and not
+/// yet done with (the guest has not read the response body to its end or
+/// dropped the response; the connection closes soon after). The connector
+/// keeps a few dozen at most (four lists of a kind, sixteen entitlement
+/// lists, their dependent calls and the next pages asked for ahead), so this
+/// only stops a flood.
+///
+/// A request past the cap is refused at once with `connection-limit-reached`
+/// rather than made to wait: a queue would hold each waiting request, its
+/// headers and a task in the host for as long as the guest liked, and a
+/// guest this far past any real need is broken or hostile. Nothing of a
+/// refused request is kept, and no socket is opened for it.
+pub const MAX_REQUESTS_OPEN: usize = 64;
+
+/// The open requests of one operation, counted against
+/// [`MAX_REQUESTS_OPEN`].
+#[derive(Debug, Clone, Default)]
+struct OpenRequests {
+    open: Arc<AtomicUsize>,
+    /// Whether a refusal was logged already: one line per operation.
+    warned: Arc<AtomicBool>,
+}
+
+/// One open request's place under the cap, given back when it is dropped.
+#[derive(Debug)]
+struct OpenRequest(Arc<AtomicUsize>);
+
+impl Drop for OpenRequest {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl OpenRequests {
+    /// A place for one more request, or `None` when [`MAX_REQUESTS_OPEN`]
+    /// are open already.
+    fn enter(&self) -> Option<OpenRequest> {
+        let entered = self
+            .open
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |open| {
+                (open < MAX_REQUESTS_OPEN).then_some(open + 1)
+            })
+            .is_ok();
+        if entered {
+            return Some(OpenRequest(self.open.clone()));
+        }
+        if !self.warned.swap(true, Ordering::AcqRel) {
+            tracing::warn!(
+                "the connector opened more than {MAX_REQUESTS_OPEN} requests at once; \
+                 the excess is refused with connection-limit-reached"
+            );
+        }
+        None
+    }
+}
+
+/// The hooks, kept apart from the store state as wasmtime recommends. Each
+/// operation has its own, and with them its own count of open requests.
 #[derive(Debug, Clone)]
 pub struct EgressHooks {
     policy: Arc<EgressPolicy>,
     denials: Denials,
+    open: OpenRequests,
 }
 
 impl EgressHooks {
     /// Hooks enforcing `policy`, recording refusals in `denials`.
     pub fn new(policy: Arc<EgressPolicy>, denials: Denials) -> Self {
-        Self { policy, denials }
+        Self {
+            policy,
+            denials,
+            open: OpenRequests::default(),
+        }
     }
 }
 
@@ -124,6 +192,28 @@ fn carries_secret(screen: &Screen, request: &hyper::Request<WasiBody>, body: &[u
         || screen.finds(body)
 }
 
+/// Sets the headers that leave with an admitted request: `Host` is the
+/// admitted origin's, whatever the guest wrote; `Proxy-Authorization` is
+/// removed; `Authorization` is removed, and set to `authorization` when the
+/// request carries the credentials.
+fn set_outgoing_headers(
+    headers: &mut HeaderMap,
+    host: &str,
+    authorization: Option<HeaderValue>,
+) -> Result<(), Error> {
+    headers.insert(
+        HOST,
+        HeaderValue::from_str(host).map_err(|_| Error::HttpRequestUriInvalid)?,
+    );
+    headers.remove(PROXY_AUTHORIZATION);
+    headers.remove(AUTHORIZATION);
+    if let Some(mut value) = authorization {
+        value.set_sensitive(true);
+        headers.insert(AUTHORIZATION, value);
+    }
+    Ok(())
+}
+
 impl WasiHttpHooks for EgressHooks {
     fn send_request(
         &mut self,
@@ -133,7 +223,13 @@ impl WasiHttpHooks for EgressHooks {
     ) -> Box<dyn Future<Output = Result<(hyper::Response<WasiBody>, IoFuture), Error>> + Send> {
         let policy = self.policy.clone();
         let denials = self.denials.clone();
+        // Counted here, as `handle` is called, so a guest that fires
+        // thousands at once is refused past the cap before any is sent.
+        let open = self.open.enter();
         Box::new(async move {
+            let Some(open) = open else {
+                return Err(Error::ConnectionLimitReached);
+            };
             // Read the guest's whole request body before anything else. The
             // guest writes it while it waits for the response; answering (or
             // denying) first would break its write, and it would see a reset
@@ -161,24 +257,21 @@ impl WasiHttpHooks for EgressHooks {
             // What leaves is what was checked: the target rebuilt from the
             // parsed scheme, host, port, path and query, and its own `Host`.
             *request.uri_mut() = admitted.uri;
-            let headers = request.headers_mut();
-            headers.insert(
-                HOST,
-                HeaderValue::from_str(&admitted.host).map_err(|_| Error::HttpRequestUriInvalid)?,
-            );
-            headers.remove(AUTHORIZATION);
-            if admitted.credentialed
-                && let Some(credentials) = &policy.credentials
+            let authorization = match policy
+                .credentials
+                .as_ref()
+                .filter(|_| admitted.credentialed)
             {
-                let mut value =
+                Some(credentials) => Some(
                     HeaderValue::from_str(&credentials.authorization()).map_err(|_| {
                         Error::InternalError(Some(
                             "credentials are not a valid header value".into(),
                         ))
-                    })?;
-                value.set_sensitive(true);
-                headers.insert(AUTHORIZATION, value);
-            }
+                    })?,
+                ),
+                None => None,
+            };
+            set_outgoing_headers(request.headers_mut(), &admitted.host, authorization)?;
             let limits = policy.limits;
             let options = options.unwrap_or_default();
             let options = RequestOptions {
@@ -211,6 +304,15 @@ impl WasiHttpHooks for EgressHooks {
                 }
                 None => response,
             };
+            // The request stays open, and counted, until the guest has
+            // read its response body or dropped the response.
+            let response = response.map(|body| {
+                body.map_frame(move |frame| {
+                    let _counted = &open;
+                    frame
+                })
+                .boxed_unsync()
+            });
             Ok((response, Box::new(io) as IoFuture))
         })
     }
@@ -219,6 +321,36 @@ impl WasiHttpHooks for EgressHooks {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_host_and_credentials_headers_are_the_hosts_own() {
+        let mut headers = HeaderMap::new();
+        headers.insert(HOST, HeaderValue::from_static("elsewhere.example"));
+        headers.insert(PROXY_AUTHORIZATION, HeaderValue::from_static("Basic cA=="));
+        headers.insert(AUTHORIZATION, HeaderValue::from_static("Basic Zw=="));
+        set_outgoing_headers(&mut headers, "127.0.0.1:8080", None).unwrap();
+        assert_eq!("127.0.0.1:8080", headers[HOST]);
+        assert!(!headers.contains_key(PROXY_AUTHORIZATION));
+        assert!(!headers.contains_key(AUTHORIZATION));
+        let injected = HeaderValue::from_static("Basic aG9zdA==");
+        set_outgoing_headers(&mut headers, "h", Some(injected)).unwrap();
+        assert_eq!("Basic aG9zdA==", headers[AUTHORIZATION]);
+        assert!(headers[AUTHORIZATION].is_sensitive());
+    }
+
+    #[test]
+    fn requests_past_the_cap_are_refused_until_one_closes() {
+        let requests = OpenRequests::default();
+        let mut open: Vec<OpenRequest> = (0..MAX_REQUESTS_OPEN)
+            .map(|_| requests.enter().unwrap())
+            .collect();
+        assert!(requests.enter().is_none());
+        open.pop();
+        assert!(
+            requests.enter().is_some(),
+            "a closed request frees its place"
+        );
+    }
 
     #[test]
     fn a_request_carrying_the_secret_anywhere_is_recognised() {

@@ -1,17 +1,17 @@
-//! The store state of one guest instance (an empty WASI context, the
-//! `wasi:http` context with its [`EgressHooks`], memory limits), and where an
-//! import's results go.
+//! The store state of one guest instance (an empty WASI context with its
+//! [`GuestLog`], the `wasi:http` context with its [`EgressHooks`], memory
+//! limits), and where an import's results go.
 
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::bindings::types::{Access, Progress, Record};
 use crate::egress::EgressHooks;
+use crate::guest_log::GuestLog;
 use crate::limits::GuestLimiter;
 
 /// Hears an import's progress after each page.
@@ -53,10 +53,6 @@ impl std::fmt::Debug for ImportSink {
     }
 }
 
-/// The most the guest may write to stderr per operation; it is a log, not a
-/// data channel.
-pub const STDERR_CAPACITY: usize = 1 << 20;
-
 /// Per-instance host state.
 pub struct HostState {
     pub(crate) wasi: WasiCtx,
@@ -64,7 +60,7 @@ pub struct HostState {
     pub(crate) table: ResourceTable,
     pub(crate) hooks: EgressHooks,
     pub(crate) limits: GuestLimiter,
-    pub(crate) stderr: MemoryOutputPipe,
+    pub(crate) log: GuestLog,
 }
 
 impl std::fmt::Debug for HostState {
@@ -74,8 +70,8 @@ impl std::fmt::Debug for HostState {
 }
 
 impl HostState {
-    /// State with no filesystem, environment, sockets, stdin or stdout; the
-    /// guest's stderr is captured for the log.
+    /// State with no filesystem, environment, sockets or stdin; the guest's
+    /// stdout and stderr go to a [`GuestLog`] for the host's log.
     pub fn new(hooks: EgressHooks, limits: GuestLimiter) -> Self {
         Self::with_environment(hooks, limits, &[])
     }
@@ -86,9 +82,10 @@ impl HostState {
         limits: GuestLimiter,
         environment: &[(&str, &str)],
     ) -> Self {
-        let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
+        let log = GuestLog::new();
         let wasi = WasiCtx::builder()
-            .stderr(stderr.clone())
+            .stdout(log.clone())
+            .stderr(log.clone())
             .envs(environment)
             .build();
         Self {
@@ -97,21 +94,14 @@ impl HostState {
             table: ResourceTable::new(),
             hooks,
             limits,
-            stderr,
+            log,
         }
     }
 
-    /// Sends what the guest wrote to stderr into the log, a line at a time,
-    /// with control characters escaped: a guest cannot forge a log line or
-    /// steer the terminal.
-    pub fn log_guest_stderr(&self) {
-        let text = self.stderr.contents();
-        for line in String::from_utf8_lossy(&text)
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-        {
-            tracing::info!(target: "guest", "{}", crate::text::escape_controls(line));
-        }
+    /// Sends what the guest wrote to stdout and stderr into the host's log
+    /// ([`GuestLog::log`]).
+    pub fn log_guest_output(&self) {
+        self.log.log();
     }
 }
 

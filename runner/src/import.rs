@@ -1,7 +1,8 @@
 //! The host side of an import: start it in the guest, feed it the kept
 //! state in screened pieces, and pull its events until it finishes, handing
 //! records, progress and orphans to the [`ImportSink`] and the new state's
-//! pieces to their writer.
+//! pieces to their writer. Each batch is checked against the caps of
+//! [`crate::handover`] before it goes on.
 
 use std::io::{Read, Write};
 
@@ -141,6 +142,9 @@ impl Calls<'_> {
             };
             match event {
                 ImportEvent::Records(batch) => {
+                    if let Err(error) = crate::handover::check_records(&batch) {
+                        return Ok(Err(error));
+                    }
                     if sink.batches.send(batch).await.is_err() {
                         return Ok(Err(RunError::Connector(ConnectorError::Transient(
                             "the host refused a batch: the host stopped reading records"
@@ -154,6 +158,9 @@ impl Calls<'_> {
                     }
                 }
                 ImportEvent::Orphans(orphans) => {
+                    if let Err(error) = crate::handover::check_orphans(&orphans) {
+                        return Ok(Err(error));
+                    }
                     if let Some(hear) = &sink.orphans {
                         hear(&orphans);
                     }

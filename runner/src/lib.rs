@@ -1,11 +1,13 @@
 //! Hosts identity-connector components under wasmtime.
 //!
-//! The guest gets no filesystem, sockets, stdin or stdout, and no
-//! environment but the base URL when it serves HTTP ([`serve`]); its only
-//! way out is `wasi:http`, through [`egress::EgressHooks`], which allows
-//! granted origins only and injects the credentials that the guest never
+//! The guest gets no filesystem, sockets or stdin, and no environment but
+//! the base URL when it serves HTTP ([`serve`]); its stdout and stderr go to
+//! a capped log ([`guest_log`]). Its only way out is `wasi:http`, through
+//! [`egress::EgressHooks`], which allows granted origins only, caps the
+//! requests open at once and injects the credentials that the guest never
 //! holds. Each operation runs in a fresh instance under a memory cap, an
-//! epoch deadline and a wall-clock timeout. [`ConnectorHost`] is the
+//! epoch deadline and a wall-clock timeout, and what it hands the host is
+//! capped too ([`handover`]). [`ConnectorHost`] is the
 //! embedding API; the `confluent-connector` CLI is a layer over it, with
 //! its output formats, its provisioning request document and its progress
 //! line.
@@ -24,6 +26,8 @@ pub mod egress;
 pub mod error;
 pub mod files;
 pub mod grants;
+pub mod guest_log;
+pub mod handover;
 pub mod host;
 mod import;
 pub mod json;

@@ -54,7 +54,7 @@ impl ConnectorHost {
             let outcome =
                 tokio::time::timeout(timeout, handler.call_handle(&mut store, incoming, outparam))
                     .await;
-            store.data().log_guest_stderr();
+            store.data().log_guest_output();
             let memory_cap_hit = store.data().limits.memory_cap_hit();
             Ok::<_, wasmtime::Error>((outcome.map(|result| result.err()), memory_cap_hit))
         });

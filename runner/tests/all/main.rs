@@ -10,6 +10,7 @@ mod egress;
 mod faults;
 mod fidelity;
 mod host_input;
+mod hostile;
 mod import;
 mod limits;
 mod provision;

@@ -6,12 +6,22 @@
 //! - an import of accounts builds one gigantic records event until memory
 //!   runs out (the memory cap must stop it); one of entitlements streams
 //!   pieces of a new state and then fails (the host must keep the old one);
+//!   one of access alone hands over a single batch of 200,000 records (the
+//!   host's cap on a batch must refuse it);
 //! - `provision` of `create-account` waits an hour in a host call (the
 //!   wall-clock deadline must stop it);
 //! - `provision` of `update-account` sends a GET, with an `Authorization` of
 //!   its own, to each `url` attribute of the request exactly as written (a
 //!   user in the authority, dot segments and all), and reports what came
-//!   back.
+//!   back;
+//! - `provision` of `remove-account` runs the attempts its request's `user`
+//!   attributes name, one per attribute (the attribute's name is the
+//!   attempt, its text the argument), and reports each outcome under the
+//!   attempt's name: HTTP to an IP literal, another port or `localhost`, a
+//!   `Host` header of its own, `Proxy-Authorization`, CRLF in a header,
+//!   reading `Authorization` back from an echo, deep recursion, a gigantic
+//!   result, a flood on stderr and thousands of requests at once. The
+//!   [`attempts`] module lists them.
 
 #[expect(unsafe_code, reason = "wit-bindgen's generated ABI glue")]
 mod bindings {
@@ -19,6 +29,9 @@ mod bindings {
     use crate::Probe;
     export!(Probe with_types_in self);
 }
+
+mod attempts;
+mod http;
 
 use std::cell::Cell;
 use std::time::Duration;
@@ -38,7 +51,13 @@ enum ProbeRun {
     Hoard,
     /// It streams pieces of a new state, `sent` so far, and then fails.
     StateThenFail { sent: Cell<usize> },
+    /// Its first event is one batch of [`FLOOD_RECORDS`] small records.
+    Flood,
 }
+
+/// The records of the batch an import of access alone hands over: twice
+/// what the host takes in one batch, in a few MiB of guest memory.
+const FLOOD_RECORDS: usize = 200_000;
 
 /// The pieces of state a failing import streams before it fails.
 const STATE_PIECES: [&[u8]; 2] = [b"{\"streamed\":", b"true}"];
@@ -60,6 +79,17 @@ impl GuestImportRun for ProbeRun {
                     }));
                 }
             }
+            Self::Flood => Ok(Some(ImportEvent::Records(
+                (0..FLOOD_RECORDS)
+                    .map(|_| {
+                        Record::Account(Account {
+                            id: String::new(),
+                            status: Status::Active,
+                            attributes: Vec::new(),
+                        })
+                    })
+                    .collect(),
+            ))),
             Self::StateThenFail { sent } => {
                 let piece = STATE_PIECES.get(sent.get()).ok_or_else(|| {
                     ConnectorError::Transient("the probe fails after its state".into())
@@ -163,6 +193,8 @@ impl Guest for Probe {
         Ok(ImportRun::new(
             if request.kinds.contains(&ObjectKind::Entitlements) {
                 ProbeRun::StateThenFail { sent: Cell::new(0) }
+            } else if request.kinds == [ObjectKind::Access] {
+                ProbeRun::Flood
             } else {
                 ProbeRun::Hoard
             },
@@ -177,6 +209,13 @@ impl Guest for Probe {
         match operation {
             ProvisionOperation::CreateAccount => sleep_an_hour(),
             ProvisionOperation::UpdateAccount => get_each_url(request),
+            ProvisionOperation::RemoveAccount => Ok(ProvisionResult {
+                account_id: None,
+                attributes: attempts::run(request.user),
+                outcome: ProvisionOutcome::Done,
+                calls: Vec::new(),
+                rendered: Vec::new(),
+            }),
             _ => Err(ConnectorError::Unsupported("probe".into())),
         }
     }

@@ -182,6 +182,30 @@ fn api_paths_require_basic_auth_and_health_does_not() {
     assert_eq!(200, anonymous.get("/health").status);
 }
 
+#[test]
+fn the_echo_is_open_and_reflects_the_headers_it_was_sent() {
+    let sim = sim(small());
+    let client = Client::new(&sim);
+    let reply = client.get("/_sim/echo?x=1");
+    assert_eq!(200, reply.status);
+    let echo = reply.json();
+    assert_eq!("GET", echo["method"]);
+    assert_eq!("/_sim/echo?x=1", echo["path"]);
+    let authorization = echo["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|pair| pair[0] == "authorization");
+    assert!(authorization.is_some(), "{echo}");
+    let anonymous = Client::with_auth(&sim, None);
+    assert_eq!(200, anonymous.get("/_sim/echo").status);
+    assert!(
+        sim.requests().is_empty(),
+        "the echo is not logged: {:?}",
+        sim.requests()
+    );
+}
+
 // ---- users -----------------------------------------------------------------
 
 #[test]

@@ -1,11 +1,12 @@
-//! The control API under `/_sim/`: state, request log, faults and CRN matching.
+//! The control API under `/_sim/`: state, request log, faults, CRN matching,
+//! and an open echo of a request's headers.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -86,4 +87,23 @@ pub(super) async fn sim_set_faults(
         .map_err(|e| ApiError::bad_body(format!("the faults document is invalid: {e}")))?;
     *lock(&s.faults) = faults.clone();
     Ok(Json(faults))
+}
+
+/// `GET /_sim/echo`, open without auth: the request as it arrived, its
+/// method, path and query, and every header in order as
+/// `{"method", "path", "headers": [[name, value], …]}`. It plays a server
+/// that reflects what it is sent, so a test can see which headers reached
+/// it; it tells a caller nothing but what that caller sent.
+pub(super) async fn sim_echo(method: Method, uri: Uri, headers: HeaderMap) -> Json<Value> {
+    let headers: Vec<[String; 2]> = headers
+        .iter()
+        .map(|(name, value)| {
+            [
+                name.to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            ]
+        })
+        .collect();
+    let path = uri.path_and_query().map_or("/", |pq| pq.as_str());
+    Json(json!({"method": method.as_str(), "path": path, "headers": headers}))
 }

@@ -1,7 +1,8 @@
 //! The HTTP surface: the router, the state every request shares, and the
 //! handlers every resource's endpoints share, written once over `Served`.
 //! What differs between resources lives in one module per family; the gate
-//! every API request passes and `/_sim/` have their own.
+//! every API request passes and `/_sim/` have their own; `/health` and
+//! `/_sim/echo` are open, outside the gate.
 
 mod control;
 mod gate;
@@ -158,6 +159,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .layer(middleware::from_fn_with_state(shared.clone(), gate::gate));
     Router::new()
         .route("/health", get(|| async { "ok" }))
+        .route("/_sim/echo", get(control::sim_echo))
         .merge(api)
         .method_not_allowed_fallback(wrong_method)
         .with_state(shared)
