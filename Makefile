@@ -17,7 +17,7 @@ GUEST_SIZE  := --config 'profile.release.lto="fat"' --config 'profile.release.co
 # same, so `make test` after `make build` compiles wasmtime only once.
 TARGETS     := --lib --bins --tests
 
-.PHONY: all build wasm-target test hosts demo lint bench
+.PHONY: all build wasm-target test hosts demo lint bench fuzz fuzz-smoke fuzz-check fuzz-tools
 
 all: build
 
@@ -83,3 +83,65 @@ bench: build hosts
 # Starts a seeded simulator, runs the connector against it, and stops it.
 demo: build
 	RELEASE=$(RELEASE) tests/demo.sh
+
+# Fuzzing: the cargo-fuzz targets in fuzz/ (its own workspace, outside the
+# main one), one per parser: expression, documents, mapping, pages, state and
+# http_request. `make fuzz` installs a pinned nightly and a pinned cargo-fuzz
+# on first use, builds every target, runs each for FUZZ_SECONDS over its seeds
+# (fuzz/corpus-seed/) and what earlier runs found (fuzz/corpus/), and prints
+# each target's executions; a crash's input lands in fuzz/artifacts/. The
+# targets build without AddressSanitizer (-s none): the engine has no unsafe
+# code, and a panic or a failed assertion is what a target reports; debug
+# assertions and overflow checks stay on.
+#
+# CI runs `make fuzz-check`, not `make fuzz-smoke`. Measured cold on the
+# 2-core CI machine (with other builds sharing it), the smoke took 12 min:
+# the nightly download, 4.5 min building cargo-fuzz, 6.5 min building the
+# targets under the nightly, 30 s of runs; CI already takes about 23 min and
+# must stay well under 30. fuzz-check, on the stable toolchain, keeps every
+# target building (rustfmt, and clippy over the targets and their checks)
+# and runs each target's check once over each of its seeds: 4 min cold on
+# the same loaded machine, about 70 s of CPU.
+FUZZ_NIGHTLY       := nightly-2026-05-19
+CARGO_FUZZ_VERSION := 0.13.2
+FUZZ_TOOLS         := $(abspath $(TARGET_DIR))/fuzz-tools
+FUZZ_BUILD_DIR     := $(abspath $(TARGET_DIR))/fuzz
+FUZZ_TARGETS       := expression documents mapping pages state http_request
+FUZZ_SECONDS       ?= 60
+FUZZ_CARGO          = PATH=$(FUZZ_TOOLS)/bin:$$PATH cargo +$(FUZZ_NIGHTLY) fuzz
+FUZZ_FLAGS         := --fuzz-dir fuzz --target-dir $(FUZZ_BUILD_DIR) --sanitizer none
+
+fuzz-tools:
+	@rustup toolchain list | grep -q '^$(FUZZ_NIGHTLY)' \
+	    || rustup toolchain install $(FUZZ_NIGHTLY) --profile minimal
+	@$(FUZZ_TOOLS)/bin/cargo-fuzz --version 2>/dev/null | grep -qx 'cargo-fuzz $(CARGO_FUZZ_VERSION)' \
+	    || cargo +$(FUZZ_NIGHTLY) install --locked cargo-fuzz --version $(CARGO_FUZZ_VERSION) --root $(FUZZ_TOOLS)
+
+fuzz: fuzz-tools
+	$(FUZZ_CARGO) build $(FUZZ_FLAGS)
+	@mkdir -p $(FUZZ_BUILD_DIR)/logs; failed=; \
+	for target in $(FUZZ_TARGETS); do \
+	    mkdir -p fuzz/corpus/$$target; \
+	    log=$(FUZZ_BUILD_DIR)/logs/$$target.log; \
+	    $(FUZZ_CARGO) run $(FUZZ_FLAGS) $$target fuzz/corpus/$$target fuzz/corpus-seed/$$target -- \
+	        -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 > $$log 2>&1 \
+	        || failed="$$failed $$target"; \
+	    printf '%-14s %12s executions in %ss, corpus %s inputs\n' $$target \
+	        "$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log)" $(FUZZ_SECONDS) \
+	        "$$(ls fuzz/corpus/$$target | wc -l)"; \
+	done; \
+	if [ -n "$$failed" ]; then \
+	    echo "crashed:$$failed (see fuzz/artifacts/ and $(FUZZ_BUILD_DIR)/logs/)"; exit 1; \
+	fi
+
+# A few seconds per target: every target still builds and runs.
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=5
+
+FUZZ_CHECK_DIR     := $(TARGET_DIR)/fuzz-check
+FUZZ_CHECK_FLAGS   := --manifest-path fuzz/Cargo.toml --no-default-features --target-dir $(FUZZ_CHECK_DIR)
+
+fuzz-check:
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml -- --check
+	$(CARGO) clippy $(FUZZ_CHECK_FLAGS) --lib --bins --tests -- -D warnings
+	$(CARGO) test $(FUZZ_CHECK_FLAGS) --lib

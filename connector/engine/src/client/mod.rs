@@ -5,7 +5,7 @@
 
 pub mod credential;
 pub mod pages;
-mod peek;
+pub mod peek;
 pub mod recovery;
 pub mod retry;
 pub mod status;

@@ -203,6 +203,16 @@ impl Pager {
         let Some(next) = next else {
             return Ok(None);
         };
+        // A link is ASCII, its host in punycode and not percent-encoded:
+        // refused before the URL parser sees it, whose host mapping (built
+        // without Unicode tables) asserts on upper-case ASCII beside other
+        // characters.
+        if !next.is_ascii() || encoded_host(&next) {
+            let next = quoted(&next);
+            return Err(invalid(format!(
+                "the next page '{next}' holds characters outside ASCII or a percent-encoded host; expected a percent-encoded link with an ASCII host"
+            )));
+        }
         let next = parse(url)?.join(&next).map_err(|e| {
             let next = quoted(&next);
             invalid(format!("the next page '{next}' is not a URL: {e}"))
@@ -232,6 +242,18 @@ impl Pager {
         }
         Ok(Some(next))
     }
+}
+
+/// Whether `link` names a host (after `//`, before its path, query or
+/// fragment) that holds a `%`.
+fn encoded_host(link: &str) -> bool {
+    let before_query = &link[..link.find(['?', '#']).unwrap_or(link.len())];
+    let Some(start) = before_query.find("//") else {
+        return false;
+    };
+    let authority = &before_query[start + 2..];
+    let end = authority.find(['/', '\\']).unwrap_or(authority.len());
+    authority[..end].contains('%')
 }
 
 fn invalid(message: String) -> ConnectorError {
@@ -347,6 +369,34 @@ mod tests {
         }
         let error = Pager::start(&Paging::Automatic, "http://u@h:1/iam/v2/users").unwrap_err();
         assert!(matches!(error, ConnectorError::Config(_)), "{error}");
+    }
+
+    #[test]
+    fn a_link_outside_ascii_or_with_an_encoded_host_is_refused_before_it_is_parsed() {
+        // Found by the pages fuzz target: a host mixing upper-case ASCII with
+        // other characters, or percent-encoding them, tripped an assertion in
+        // the URL parser's host mapping.
+        for next in [
+            "htTp://127.0.0.10F%FFFFFFFFFFF}'}}}",
+            "//h%C3%A4:1/x",
+            "Http://1(7.0.0.1:_s@nks=SShYz\u{330}\u{294}x",
+            "/users?name=Jos\u{e9}",
+        ] {
+            let (mut pager, first) = start(&Paging::Automatic, "http://h:1/iam/v2/users");
+            let page = json!({"metadata": {"next": next}});
+            let error = pager.next(&first, &page, 1).unwrap_err().to_string();
+            assert!(
+                error.contains("outside ASCII or a percent-encoded host"),
+                "{error}"
+            );
+            assert_eq!(
+                Some(Err(pager.next(&first, &page, 1).unwrap_err())),
+                pager.next_in_text(&first, page.to_string().as_bytes())
+            );
+        }
+        let (mut pager, first) = start(&Paging::Automatic, "http://h:1/iam/v2/users");
+        let page = json!({"metadata": {"next": "http://h:1/iam/v2/us%65rs?q=a%20b//c%2F"}});
+        assert!(pager.next(&first, &page, 1).unwrap().is_some());
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::ops::RangeInclusive;
 
 use serde_json::Value;
 
-use super::{Method, text_of};
+use super::{MAX_VALUE_LEN, Method, text_of};
 
 /// Each method's name in an expression, and how many arguments it takes.
 pub(super) const TABLE: [(&str, Method, RangeInclusive<usize>); 14] = [
@@ -104,6 +104,15 @@ pub(super) fn call(method: Method, target: &Value, args: &[Value]) -> Result<Val
             let (from, to) = (text_arg(args, 0)?, text_arg(args, 1)?);
             if from.is_empty() {
                 return Err("replace('', …) would insert everywhere; expected text to find".into());
+            }
+            // Refused from the counts: a long text and a long replacement
+            // would otherwise make their product before the cap is checked.
+            let grown = text.matches(from.as_str()).count() * to.len().saturating_sub(from.len());
+            if text.len() + grown > MAX_VALUE_LEN {
+                return Err(format!(
+                    "replace would make {} bytes; expressions are capped at {MAX_VALUE_LEN}",
+                    text.len() + grown
+                ));
             }
             Value::String(text.replace(&from, &to))
         }

@@ -283,6 +283,24 @@ mod tests {
     }
 
     #[test]
+    fn replace_refuses_a_result_past_the_cap_before_building_it() {
+        // 64 KiB of 'a', each 'a' replaced by the same 64 KiB: 4 GiB, unless
+        // refused from the counts alone.
+        let big = format!(
+            "'{}'{}",
+            "a".repeat(16),
+            ".replace('a', 'aaaaaaaa')".repeat(4)
+        );
+        assert_eq!(MAX_VALUE_LEN, eval(&big).unwrap().as_str().unwrap().len());
+        let error = eval(&format!("{big}.replace('a', {big})")).unwrap_err();
+        assert_eq!(
+            "replace would make 4294967296 bytes; expressions are capped at 65536",
+            error
+        );
+        assert_eq!(Ok(json!("abab")), eval("'aa'.replace('a', 'ab')"));
+    }
+
+    #[test]
     fn deep_nesting_is_a_parse_error_at_its_offset() {
         const HUGE: usize = 100_000;
         let too_deep = |text: &str| {

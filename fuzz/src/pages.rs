@@ -1,0 +1,89 @@
+//! Pagination links: a page's JSON text, read for its next link both ways
+//! the pager can (the peek at one path while the rest is unparsed, and the
+//! lookup in the fully parsed page), in each paging form.
+//!
+//! The input's first line is a `nextUrlPath` (when it is not one, the
+//! automatic `metadata.next` form is used) and the rest is the page.
+//! Properties: when the page parses, the peek finds the same value as the
+//! lookup, and the pager's early next link (`next_in_text`) is exactly the
+//! one it finds from the parsed page (`next`), error or link; a link
+//! followed stays on the first page's origin; the offset and page-number
+//! forms never panic, whatever the counts.
+
+use connector_engine::client::pages::{Pager, Paging};
+use connector_engine::client::peek::value_at;
+use connector_engine::dialect::mapping::{Segment, lookup, parse_path};
+use serde_json::Value;
+
+use crate::first_line;
+
+/// The list the pages belong to.
+const FIRST: &str = "http://127.0.0.1:18080/iam/v2/users?page_size=100";
+
+/// Reads the page in `data` with the path it starts with.
+pub fn check(data: &[u8]) {
+    let (path, text) = first_line(data);
+    let next_url = std::str::from_utf8(path)
+        .ok()
+        .and_then(|path| parse_path(path).ok());
+    let parsed = serde_json::from_slice::<Value>(text).ok();
+    let metadata_next = [
+        Segment::Field("metadata".into()),
+        Segment::Field("next".into()),
+    ];
+    let path = next_url.as_deref().unwrap_or(&metadata_next);
+    let peeked = value_at(text, path);
+    if let Some(page) = &parsed {
+        let peeked = peeked.as_ref().expect("the peek reads a page that parses");
+        assert_eq!(lookup(page, path), peeked.as_ref());
+    }
+    let paging = match next_url {
+        Some(path) => Paging::NextUrl(path),
+        None => Paging::Automatic,
+    };
+    let (mut early, first) = Pager::start(&paging, FIRST).unwrap();
+    let (mut late, _) = Pager::start(&paging, FIRST).unwrap();
+    let from_text = early.next_in_text(&first, text);
+    if let Some(page) = &parsed {
+        let from_page = late.next(&first, page, 1);
+        assert_eq!(Some(&from_page), from_text.as_ref());
+        if let Ok(Some(next)) = from_page {
+            assert!(next.starts_with("http://127.0.0.1:18080/"), "{next}");
+            // The same page read again gives the same link: a loop.
+            assert!(late.next(&first, page, 1).is_err());
+        }
+    }
+    let Some(page) = parsed else {
+        return;
+    };
+    let counted = [
+        Paging::Offset {
+            offset_param: "offset".into(),
+            batch_param: "limit".into(),
+            batch_size: 100,
+            total_count: Some(parse_path("metadata.total_size").unwrap()),
+        },
+        Paging::Page {
+            page_param: "page".into(),
+            size_param: Some("size".into()),
+            size: 100,
+            first: 1,
+            total_pages: Some(parse_path("metadata.total_pages").unwrap()),
+        },
+    ];
+    let records = page
+        .get("data")
+        .and_then(Value::as_array)
+        .map_or(100, Vec::len);
+    for paging in counted {
+        let (mut pager, first) = Pager::start(&paging, FIRST).unwrap();
+        assert_eq!(None, pager.next_in_text(&first, text));
+        let mut url = first;
+        for _ in 0..3 {
+            match pager.next(&url, &page, records) {
+                Ok(Some(next)) => url = next,
+                _ => break,
+            }
+        }
+    }
+}
