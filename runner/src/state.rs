@@ -70,7 +70,7 @@ impl StateFile {
         let mut file = match open_capped(&self.path, "state file", MAX_STATE_BYTES) {
             Ok(file) => file,
             Err(e) if e.is_not_found() => return Ok(None),
-            Err(HostFileError::Io { source, .. }) => return Err(self.io(source)),
+            Err(HostFileError::Io { error, .. }) => return Err(self.io(error)),
             Err(other) => return Err(StateFileError::Unreadable(other)),
         };
         let mut text = Utf8Reader::new((&file).take(MAX_STATE_BYTES));
