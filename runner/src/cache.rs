@@ -74,7 +74,7 @@ fn artifact_name(engine: &Engine, component: &[u8]) -> String {
 
 /// Why a component could not be compiled.
 #[derive(Debug, thiserror::Error)]
-#[error("while compiling the component")]
+#[error("wasmtime cannot compile it")]
 pub struct CompileError(#[source] WasmtimeError);
 
 impl From<wasmtime::Error> for CompileError {

@@ -36,31 +36,36 @@ impl fmt::Debug for Credentials {
 #[non_exhaustive]
 pub enum CredentialsError {
     /// Neither source had them.
-    #[error("no credentials: set {API_KEY_VAR} and {API_SECRET_VAR}, or pass --credentials FILE")]
-    Missing,
+    #[error(
+        "no credentials: {}; set {API_KEY_VAR} and {API_SECRET_VAR}, or pass --credentials FILE",
+        unset(.0)
+    )]
+    Missing(Vec<&'static str>),
     /// The file could not be read.
     #[error("credentials file: {0}")]
-    Unreadable(#[from] HostFileError),
+    Unreadable(HostFileError),
     /// The file is not the expected JSON.
     #[error(
-        "credentials file '{path}' is not JSON of the form {{\"api_key\": \"…\", \"api_secret\": \"…\"}} (line {line}, column {column})"
+        "credentials file '{path}' is not JSON of the form {{\"api_key\": \"…\", \"api_secret\": \"…\"}}: {problem}"
     )]
     Malformed {
         /// The file.
         path: String,
-        /// Where it went wrong.
-        line: usize,
-        /// Where it went wrong.
-        column: usize,
+        /// What is wrong, and where, without quoting the file.
+        problem: String,
     },
 }
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CredentialsFile {
-    api_key: String,
-    api_secret: String,
+/// Which of the variables are not set, in a sentence.
+fn unset(names: &[&str]) -> String {
+    match names {
+        [name] => format!("{name} is not set or is empty"),
+        names => format!("{} are not set or are empty", names.join(" and ")),
+    }
 }
+
+/// The keys of a credentials file.
+const FILE_KEYS: [&str; 2] = ["api_key", "api_secret"];
 
 impl Credentials {
     /// Credentials from a key and a secret.
@@ -73,25 +78,54 @@ impl Credentials {
 
     /// Reads `CONFLUENT_CLOUD_API_KEY` and `CONFLUENT_CLOUD_API_SECRET`.
     pub fn from_env() -> Result<Self, CredentialsError> {
-        match (std::env::var(API_KEY_VAR), std::env::var(API_SECRET_VAR)) {
-            (Ok(key), Ok(secret)) if !key.is_empty() && !secret.is_empty() => {
-                Ok(Self::new(key, secret))
+        let read = |name| std::env::var(name).ok().filter(|value| !value.is_empty());
+        match (read(API_KEY_VAR), read(API_SECRET_VAR)) {
+            (Some(key), Some(secret)) => Ok(Self::new(key, secret)),
+            (key, secret) => {
+                let unset = [(API_KEY_VAR, key), (API_SECRET_VAR, secret)];
+                let unset = unset.into_iter().filter(|(_, value)| value.is_none());
+                Err(CredentialsError::Missing(
+                    unset.map(|(name, _)| name).collect(),
+                ))
             }
-            _ => Err(CredentialsError::Missing),
         }
     }
 
-    /// Reads `{"api_key": "…", "api_secret": "…"}` from `path`.
+    /// Reads `{"api_key": "…", "api_secret": "…"}` from `path`. An error
+    /// says what is wrong and where, never what the file holds. A file that
+    /// its group or others can read is used, with a warning naming the fix.
     pub fn from_file(path: &Path) -> Result<Self, CredentialsError> {
-        let shown = path.display().to_string();
-        let text = read_text_capped(path, "credentials file", MAX_CREDENTIALS_BYTES)?;
-        let file: CredentialsFile =
-            serde_json::from_str(&text).map_err(|e| CredentialsError::Malformed {
-                path: shown,
-                line: e.line(),
-                column: e.column(),
-            })?;
-        Ok(Self::new(file.api_key, file.api_secret))
+        let text = read_text_capped(path, "credentials file", MAX_CREDENTIALS_BYTES)
+            .map_err(CredentialsError::Unreadable)?;
+        let malformed = |problem: String| CredentialsError::Malformed {
+            path: path.display().to_string(),
+            problem,
+        };
+        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            malformed(format!(
+                "it does not parse at line {}, column {}",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        let object = json
+            .as_object()
+            .ok_or_else(|| malformed("it is not a JSON object".to_string()))?;
+        if object.keys().any(|key| !FILE_KEYS.contains(&key.as_str())) {
+            // The key is not named: it could be the secret itself.
+            return Err(malformed(
+                "it has a key other than api_key and api_secret".to_string(),
+            ));
+        }
+        let [key, secret] = FILE_KEYS.map(|name| match object.get(name) {
+            Some(serde_json::Value::String(text)) if !text.is_empty() => Ok(text.clone()),
+            Some(serde_json::Value::String(_)) => Err(malformed(format!("{name} is empty"))),
+            Some(_) => Err(malformed(format!("{name} is not text"))),
+            None => Err(malformed(format!("{name} is missing"))),
+        });
+        let credentials = Self::new(key?, secret?);
+        warn_if_others_can_read(path);
+        Ok(credentials)
     }
 
     /// The API key (an identifier, not a secret).
@@ -155,6 +189,28 @@ impl Credentials {
             BASE64.encode(format!("{}:{}", self.key, self.secret))
         )
     }
+}
+
+/// Warns when the credentials file at `path` is open to its group or to
+/// others: the secret should be its owner's alone, as `ssh` asks of a key.
+fn warn_if_others_can_read(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let Ok(metadata) = std::fs::metadata(path) else {
+            return;
+        };
+        let mode = metadata.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            let shown = crate::text::escape_controls(&path.display().to_string()).into_owned();
+            tracing::warn!(
+                "the credentials file '{shown}' can be read or written by its group or by others \
+                 (mode {mode:04o}); run `chmod 600 '{shown}'` so that only its owner can"
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 /// Whether any string in `json`, key or value, satisfies `test`.
@@ -223,6 +279,24 @@ mod tests {
             !error.contains("hunter2") && !error.contains("42"),
             "{error}"
         );
-        assert!(error.contains("line 1"), "{error}");
+        assert!(error.contains("a key other than"), "{error}");
+        for (text, problem) in [
+            (
+                r#"{"api_key": "K", "api_secret": 42}"#,
+                "api_secret is not text",
+            ),
+            (r#"{"api_key": "K"}"#, "api_secret is missing"),
+            (r#"{"api_key": "", "api_secret": "s"}"#, "api_key is empty"),
+            (r#"["K", "hunter2"]"#, "it is not a JSON object"),
+            (
+                "{\"api_key\": \"K\",\n \"api_secret\": \"hunter2\",}",
+                "line 2, column",
+            ),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let error = Credentials::from_file(&path).unwrap_err().to_string();
+            assert!(error.contains(problem), "{text}: {error}");
+            assert!(!error.contains("hunter2"), "{error}");
+        }
     }
 }

@@ -57,19 +57,21 @@ pub enum HostFileError {
         path: PathBuf,
     },
     /// It could not be opened, read or written.
-    #[error("cannot use '{path}': {source}")]
+    // The reason is part of the message, and not a source: a chain of
+    // causes would print it twice.
+    #[error("cannot use '{path}': {error}")]
     Io {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
 impl HostFileError {
     /// Whether the file does not exist.
     pub fn is_not_found(&self) -> bool {
-        matches!(self, Self::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+        matches!(self, Self::Io { error, .. } if error.kind() == std::io::ErrorKind::NotFound)
     }
 }
 
@@ -152,10 +154,10 @@ fn refuse_unless_regular(path: &Path, file_type: &std::fs::FileType) -> Result<(
     })
 }
 
-fn io_error(path: &Path, source: std::io::Error) -> HostFileError {
+fn io_error(path: &Path, error: std::io::Error) -> HostFileError {
     HostFileError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 

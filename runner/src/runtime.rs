@@ -28,15 +28,59 @@ pub enum LoadError {
         /// Why it could not be read.
         source: HostFileError,
     },
-    /// The component does not compile.
-    #[error(transparent)]
-    Compile(#[from] CompileError),
-    /// The component does not implement the `identity-connector` world.
-    #[error("the component does not implement the identity-connector world")]
-    World(#[source] WasmtimeError),
+    /// The file is not a component that compiles: not WebAssembly, cut
+    /// short, or a core module.
+    #[error("the component{} does not compile", at(.path))]
+    Compile {
+        /// The component's path, when it was loaded from a file.
+        path: Option<PathBuf>,
+        /// Why it does not compile.
+        source: CompileError,
+    },
+    /// The component does not implement the `identity-connector` world: it
+    /// lacks its exports, or imports what the host does not provide.
+    #[error("the component{} does not implement the identity-connector world", at(.path))]
+    World {
+        /// The component's path, when it was loaded from a file.
+        path: Option<PathBuf>,
+        /// What wasmtime found missing.
+        source: WasmtimeError,
+    },
     /// The engine or the linker could not be set up.
     #[error(transparent)]
     Engine(WasmtimeError),
+}
+
+impl LoadError {
+    /// Whether the component, rather than the host, is at fault: a file
+    /// that cannot be read or trusted, that does not compile, or that is of
+    /// another world.
+    pub fn blames_the_component(&self) -> bool {
+        !matches!(self, Self::Engine(_))
+    }
+
+    /// This error, naming the component's file `path`.
+    fn at(self, path: &Path) -> Self {
+        let path = Some(path.to_path_buf());
+        match self {
+            Self::Compile { source, .. } => Self::Compile { path, source },
+            Self::World { source, .. } => Self::World { path, source },
+            other => other,
+        }
+    }
+}
+
+/// ` 'PATH'` when there is a path.
+fn at(path: &Option<PathBuf>) -> String {
+    path.as_ref()
+        .map(|path| format!(" '{}'", path.display()))
+        .unwrap_or_default()
+}
+
+impl From<CompileError> for LoadError {
+    fn from(source: CompileError) -> Self {
+        Self::Compile { path: None, source }
+    }
 }
 
 impl From<wasmtime::Error> for LoadError {
@@ -68,7 +112,7 @@ impl ConnectorRuntime {
                     source,
                 }
             })?;
-        Self::from_bytes(&bytes, cache_dir)
+        Self::from_bytes(&bytes, cache_dir).map_err(|error| error.at(path))
     }
 
     /// Loads a component from its bytes.
@@ -84,10 +128,14 @@ impl ConnectorRuntime {
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-        let instance = linker.instantiate_pre(&component)?;
+        let world = |error: wasmtime::Error| LoadError::World {
+            path: None,
+            source: error.into(),
+        };
+        // A component that imports more than WASI is of another world.
+        let instance = linker.instantiate_pre(&component).map_err(world)?;
         let proxy = ProxyPre::new(instance.clone()).ok();
-        let pre =
-            IdentityConnectorPre::new(instance).map_err(|error| LoadError::World(error.into()))?;
+        let pre = IdentityConnectorPre::new(instance).map_err(world)?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
         spawn_epoch_ticker(engine.clone(), ticker_stop.clone());
         Ok(Self {

@@ -7,7 +7,9 @@
 //! renamed over it) only when the import succeeds
 //! ([`NewState::commit`]). A crash or a failed run leaves the previous state
 //! whole, and no temp file. A file that cannot be read is an error, never a
-//! silent fresh start: a fresh start would forget what to suspend.
+//! silent fresh start: a fresh start would forget what to suspend. A path
+//! that is a symbolic link is refused, read or written (see
+//! [`StateFileError::Link`]).
 
 use std::io::{BufWriter, Read, Seek as _, Write};
 use std::path::{Path, PathBuf};
@@ -29,6 +31,23 @@ pub enum StateFileError {
         path: PathBuf,
         /// What is wrong with it.
         reason: String,
+    },
+    /// The path is a symbolic link. A state is replaced by renaming a new
+    /// file over the old one, which would replace the link itself and leave
+    /// the file it points to behind, stale, for whatever else reads it;
+    /// writing through the link instead would replace a file the runner
+    /// was never given, wherever the link points. Neither is what someone
+    /// who made the link expects, so it is refused, and left as it is.
+    #[error(
+        "the state file '{path}' is a symbolic link (to '{target}'); it was left as it is. A \
+         state is replaced by renaming a new file over it, which would replace the link and \
+         not the file it points to: give the file's own path instead"
+    )]
+    Link {
+        /// The link.
+        path: PathBuf,
+        /// Where it points.
+        target: PathBuf,
     },
     /// The path is not a regular file, or the file is too large.
     #[error("the state file: {0}")]
@@ -67,10 +86,11 @@ impl StateFile {
     /// `None` before the first successful import. What the text says is
     /// the connector's to read.
     pub fn open(&self) -> Result<Option<KeptState>, StateFileError> {
+        self.refuse_link()?;
         let mut file = match open_capped(&self.path, "state file", MAX_STATE_BYTES) {
             Ok(file) => file,
             Err(e) if e.is_not_found() => return Ok(None),
-            Err(HostFileError::Io { source, .. }) => return Err(self.io(source)),
+            Err(HostFileError::Io { error, .. }) => return Err(self.io(error)),
             Err(other) => return Err(StateFileError::Unreadable(other)),
         };
         let mut text = Utf8Reader::new((&file).take(MAX_STATE_BYTES));
@@ -89,6 +109,7 @@ impl StateFile {
     /// Starts a new state: a temp file beside the kept one, readable by the
     /// owner only, that replaces it when committed and is removed otherwise.
     pub fn begin(&self) -> Result<NewState, StateFileError> {
+        self.refuse_link()?;
         let dir = match self.path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
@@ -102,6 +123,17 @@ impl StateFile {
             dir: dir.to_path_buf(),
             temp: BufWriter::new(temp),
         })
+    }
+
+    /// Refuses a path that is a symbolic link, dangling or not.
+    fn refuse_link(&self) -> Result<(), StateFileError> {
+        match std::fs::symlink_metadata(&self.path) {
+            Ok(found) if found.file_type().is_symlink() => Err(StateFileError::Link {
+                path: self.path.clone(),
+                target: std::fs::read_link(&self.path).unwrap_or_default(),
+            }),
+            _ => Ok(()),
+        }
     }
 
     fn corrupt(&self, reason: String) -> StateFileError {
@@ -257,6 +289,34 @@ mod tests {
             assert!(error.contains("is corrupt"), "{error}");
             assert_eq!(bytes, std::fs::read(&path).unwrap());
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_is_refused_and_neither_it_nor_its_target_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let kept = dir.path().join("kept.state");
+        std::fs::write(&kept, "kept").unwrap();
+        let link = dir.path().join("link.state");
+        std::os::unix::fs::symlink(&kept, &link).unwrap();
+        let dangling = dir.path().join("dangling.state");
+        std::os::unix::fs::symlink(dir.path().join("none"), &dangling).unwrap();
+        for path in [&link, &dangling] {
+            let file = StateFile::new(path);
+            let error = load(&file).unwrap_err();
+            assert!(matches!(error, StateFileError::Link { .. }), "{error}");
+            assert!(error.to_string().contains("is a symbolic link"), "{error}");
+            let error = file.begin().unwrap_err();
+            assert!(matches!(error, StateFileError::Link { .. }), "{error}");
+            assert!(
+                std::fs::symlink_metadata(path)
+                    .unwrap()
+                    .file_type()
+                    .is_symlink()
+            );
+        }
+        assert_eq!("kept", std::fs::read_to_string(&kept).unwrap());
+        assert_eq!(3, std::fs::read_dir(dir.path()).unwrap().count());
     }
 
     #[test]

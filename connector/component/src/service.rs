@@ -70,6 +70,7 @@ fn answer(request: &IncomingRequest) -> Result<Answer, Refusal> {
     let target = request.path_with_query().unwrap_or_default();
     let path = target.split('?').next().unwrap_or_default();
     let route = service::route(&method, path)?;
+    service::content_type(content_type(request).as_deref())?;
     let incoming = request.consume().map_err(|()| unreadable())?;
     let stream = incoming.stream().map_err(|()| unreadable())?;
     let base_url = base_url();
@@ -257,6 +258,13 @@ fn read_chunk(stream: &InputStream) -> Result<Option<Vec<u8>>, Refusal> {
         Err(StreamError::Closed) => Ok(None),
         Err(StreamError::LastOperationFailed(_)) => Err(unreadable()),
     }
+}
+
+/// The request's `Content-Type`, if it has one.
+fn content_type(request: &IncomingRequest) -> Option<String> {
+    let values = request.headers().get("content-type");
+    let first = values.into_iter().next()?;
+    Some(String::from_utf8_lossy(&first).into_owned())
 }
 
 fn unreadable() -> Refusal {

@@ -9,10 +9,11 @@ use super::output::{Format, RecordWriter, json_line};
 use clap::{ArgGroup, Args, ValueEnum};
 use connector_runner::json::record_json;
 use connector_runner::state::StateFile;
+use connector_runner::types::ConnectorError;
 use connector_runner::types::{
     Access, Descriptor, ImportRequest, ImportSummary, KindCounts, ObjectKind, Record,
 };
-use connector_runner::{ConnectorHost, ImportSink, ImportState, OrphansFn};
+use connector_runner::{ConnectorHost, ImportSink, ImportState, OrphansFn, RunError};
 use tokio::sync::mpsc;
 
 use super::GlobalArgs;
@@ -140,7 +141,14 @@ pub async fn import_into(
     };
     let (summary, written) = tokio::join!(import, write);
     written?;
-    let summary: ImportSummary = summary?;
+    let summary: ImportSummary = summary.map_err(|error| match (&error, target.state) {
+        // The connector read the state and cannot name its file: this does.
+        (RunError::Connector(ConnectorError::InvalidState(_)), Some(file)) => {
+            let path = file.path().display();
+            anyhow::Error::new(error).context(format!("the state file '{path}' (left as it is)"))
+        }
+        _ => error.into(),
+    })?;
     writer.finish()?;
     if let Some(next) = next {
         next.commit()?;

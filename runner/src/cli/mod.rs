@@ -10,6 +10,7 @@ mod provision_json;
 mod serve;
 mod tenants;
 
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use connector_runner::documents::ConfigDirError;
 use connector_runner::files::{HostFileError, create_output};
 use connector_runner::grants::PathPrefix;
 use connector_runner::limits::{MAX_MEMORY_BYTES, MAX_OPERATION_TIMEOUT};
+use connector_runner::runtime::LoadError;
 use connector_runner::state::StateFileError;
 use connector_runner::{
     ConnectorHost, ConnectorRuntime, Credentials, HostSettings, Limits, Origin, RunError,
@@ -87,11 +89,11 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Deadline for the whole operation, in seconds (at most a week).
-    #[arg(long, global = true, value_name = "SECS",
+    #[arg(long, global = true, value_name = "SECS", allow_negative_numbers = true,
           value_parser = clap::value_parser!(u64).range(1..=MAX_OPERATION_TIMEOUT.as_secs()))]
     timeout: Option<u64>,
     /// The guest's memory cap, in MiB (at most 4096).
-    #[arg(long, global = true, value_name = "MIB",
+    #[arg(long, global = true, value_name = "MIB", allow_negative_numbers = true,
           value_parser = clap::value_parser!(u64).range(1..=MAX_MEMORY_BYTES >> 20))]
     memory_mb: Option<u64>,
     /// Where compiled components are cached.
@@ -162,6 +164,7 @@ pub fn init_logging(verbose: u8) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .with_target(false)
         .init();
@@ -255,8 +258,9 @@ fn default_component() -> anyhow::Result<PathBuf> {
 }
 
 /// Exit codes: 2 usage (clap), 3 configuration (including credentials, the
-/// base URL, the limits, an input file, the state file and a provisioning
-/// request file), 4 authentication or permission, 5 transient (retry later),
+/// base URL, the limits, the config folder and its documents, an input
+/// file, a component that is missing, corrupt or of another world, the
+/// state file and a provisioning request file), 4 authentication or permission, 5 transient (retry later),
 /// 6 a threshold stopped the import, 1 anything else.
 pub fn exit_code(error: &anyhow::Error) -> ExitCode {
     const CONFIG: u8 = 3;
@@ -269,10 +273,10 @@ pub fn exit_code(error: &anyhow::Error) -> ExitCode {
             || cause.is::<RequestError>()
             || cause.is::<HostFileError>()
             || cause.is::<tenants::TenantsFileError>()
-            || matches!(
-                cause.downcast_ref::<ConfigDirError>(),
-                Some(ConfigDirError::Document(_))
-            )
+            || cause.is::<ConfigDirError>()
+            || cause
+                .downcast_ref::<LoadError>()
+                .is_some_and(LoadError::blames_the_component)
     };
     if error.chain().any(is_config) {
         return ExitCode::from(CONFIG);

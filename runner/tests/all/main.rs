@@ -2,6 +2,7 @@
 //! under the runner, against the in-process Confluent Cloud simulator.
 //! `make test` builds the components first.
 
+mod bad_input;
 mod bounded_errors;
 mod cache_trust;
 mod cli;

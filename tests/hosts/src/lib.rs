@@ -67,13 +67,15 @@ impl Drop for Running {
     }
 }
 
-/// POSTs `body` to `url` and returns the status and the body's JSON lines.
+/// POSTs `body` to `url` as JSON and returns the status and the body's JSON
+/// lines.
 pub fn post(url: &str, body: &str) -> (u16, Vec<Value>) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
         .into();
-    let mut response = agent.post(url).send(body).unwrap();
+    let request = agent.post(url).header("content-type", "application/json");
+    let mut response = request.send(body).unwrap();
     let status = response.status().as_u16();
     (
         status,

@@ -11,7 +11,8 @@
 //! | `POST /v1/provision/{operation}` | the provisioning request document, with `documents` and `dryRun` | the result |
 //!
 //! The base URL, which alone receives the credential, is the host's to set
-//! and never comes from a request.
+//! and never comes from a request. A body labelled with a content type is
+//! read only when the label says JSON ([`content_type`]).
 
 pub mod body;
 pub mod lines;
@@ -134,6 +135,37 @@ pub fn route(method: &str, path: &str) -> Result<Route, Refusal> {
     Ok(route)
 }
 
+/// Checks a request's `Content-Type`, when it has one: the body is read only
+/// when it is labelled JSON (`application/json`, `application/x-ndjson` or a
+/// `+json` type). Besides telling a client that sent a form or plain text
+/// what went wrong, this keeps a web page from driving the service with a
+/// request a browser sends without asking first (a form or `text/plain`
+/// POST): a JSON body makes the browser ask, and the service answers no
+/// `OPTIONS`. A request without the header (no body, or `curl -XPOST`) is
+/// read as JSON.
+pub fn content_type(value: Option<&str>) -> Result<(), Refusal> {
+    let Some(value) = value else {
+        return Ok(());
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    let essence = essence.to_ascii_lowercase();
+    let json = matches!(
+        essence.as_str(),
+        "application/json" | "application/x-ndjson"
+    ) || (essence.starts_with("application/") && essence.ends_with("+json"));
+    if json {
+        return Ok(());
+    }
+    Err(Refusal {
+        status: 415,
+        message: format!(
+            "the request's content type is '{}'; the body is read only as JSON: send \
+             Content-Type: application/json",
+            crate::printable::printable(&value.chars().take(100).collect::<String>())
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,5 +207,32 @@ mod tests {
         );
         let auth = Refusal::from(ConnectorError::AuthFailed(String::new()));
         assert_eq!(401, auth.status);
+    }
+
+    #[test]
+    fn only_a_body_labelled_json_is_read() {
+        for label in [
+            None,
+            Some("application/json"),
+            Some("Application/JSON; charset=utf-8"),
+            Some("application/x-ndjson"),
+            Some("application/vnd.api+json"),
+        ] {
+            assert_eq!(Ok(()), content_type(label), "{label:?}");
+        }
+        for label in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "",
+        ] {
+            let refusal = content_type(Some(label)).unwrap_err();
+            assert_eq!(415, refusal.status, "{label}");
+            assert!(
+                refusal.message.contains(&format!("'{label}'")),
+                "{}",
+                refusal.message
+            );
+        }
     }
 }
