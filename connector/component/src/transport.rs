@@ -272,7 +272,8 @@ fn classify(url: &str, failure: Failure) -> TransportError {
             | ErrorCode::HttpRequestTrailerSectionSize(_)
             | ErrorCode::HttpRequestTrailerSize(_),
         ) => TransportError::Refused(text),
-        // Before a connection, nothing was sent.
+        // Before a connection, or refused by the host's cap on requests in
+        // flight, nothing was sent.
         Some(
             ErrorCode::DnsTimeout
             | ErrorCode::DnsError(_)
@@ -280,7 +281,8 @@ fn classify(url: &str, failure: Failure) -> TransportError {
             | ErrorCode::DestinationUnavailable
             | ErrorCode::DestinationIpUnroutable
             | ErrorCode::ConnectionRefused
-            | ErrorCode::ConnectionTimeout,
+            | ErrorCode::ConnectionTimeout
+            | ErrorCode::ConnectionLimitReached,
         ) => TransportError::Unreached(text),
         Some(
             ErrorCode::ConnectionReadTimeout

@@ -32,9 +32,6 @@ pub struct LoggedRequest {
     pub duration_ms: u64,
     /// The same, in microseconds.
     pub duration_us: u64,
-    /// The `X-RateLimit-Remaining` answered: the requests left in the
-    /// window after this one.
-    pub rate_limit_remaining: Option<u32>,
 }
 
 /// The request log keeps at most this many entries, the newest.
@@ -84,10 +81,6 @@ pub(super) async fn gate(
             time,
             duration_ms: started.elapsed().as_millis() as u64,
             duration_us: started.elapsed().as_micros() as u64,
-            rate_limit_remaining: response
-                .headers()
-                .get("x-ratelimit-remaining")
-                .and_then(|v| v.to_str().ok()?.parse().ok()),
         });
     }
     response
