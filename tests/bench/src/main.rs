@@ -186,7 +186,7 @@ fn run(args: Args) -> anyhow::Result<()> {
     let checks = targets::checks(&results, &args.sizes, bench.reference.is_some());
     println!("{}", table::targets(&checks));
     print!("{}", hosts.report());
-    print!("{}", rate_limited.report());
+    print!("{}", rate_limited::RateFigures::report(&rate_limited));
     println!(
         "raw measurements: {}",
         args.results.join("measurements.csv").display()
