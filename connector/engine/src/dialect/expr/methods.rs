@@ -107,11 +107,15 @@ pub(super) fn call(method: Method, target: &Value, args: &[Value]) -> Result<Val
             }
             // Refused from the counts: a long text and a long replacement
             // would otherwise make their product before the cap is checked.
-            let grown = text.matches(from.as_str()).count() * to.len().saturating_sub(from.len());
-            if text.len() + grown > MAX_VALUE_LEN {
+            // Saturating: `usize` is 32 bits in the component.
+            let made = text.len().saturating_add(
+                text.matches(from.as_str())
+                    .count()
+                    .saturating_mul(to.len().saturating_sub(from.len())),
+            );
+            if made > MAX_VALUE_LEN {
                 return Err(format!(
-                    "replace would make {} bytes; expressions are capped at {MAX_VALUE_LEN}",
-                    text.len() + grown
+                    "replace would make {made} bytes or more; expressions are capped at {MAX_VALUE_LEN}"
                 ));
             }
             Value::String(text.replace(&from, &to))

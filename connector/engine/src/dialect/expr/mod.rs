@@ -294,7 +294,7 @@ mod tests {
         assert_eq!(MAX_VALUE_LEN, eval(&big).unwrap().as_str().unwrap().len());
         let error = eval(&format!("{big}.replace('a', {big})")).unwrap_err();
         assert_eq!(
-            "replace would make 4294967296 bytes; expressions are capped at 65536",
+            "replace would make 4294967296 bytes or more; expressions are capped at 65536",
             error
         );
         assert_eq!(Ok(json!("abab")), eval("'aa'.replace('a', 'ab')"));
