@@ -60,14 +60,15 @@ impl Credential {
     }
 
     /// Whether `url` is on the origin and under one of the paths. A path
-    /// with an encoded dot or slash is not: a server could read it as
-    /// another path.
+    /// with an encoded dot, slash or backslash, an encoded `%` (which a
+    /// server could decode twice into those) or a `;` is not: a server could
+    /// read it as another path.
     fn covers(&self, url: &str) -> bool {
         let Ok(url) = url::Url::parse(url) else {
             return false;
         };
         let path = url.path();
-        let ambiguous = ["%2e", "%2E", "%2f", "%2F", "%5c", "%5C"];
+        let ambiguous = ["%2e", "%2E", "%2f", "%2F", "%5c", "%5C", "%25", ";"];
         url.origin() == self.origin
             && !ambiguous.iter().any(|encoded| path.contains(encoded))
             && self
@@ -147,6 +148,8 @@ mod tests {
             "https://evil.t/iam/v2/users",
             "https://api.t/cmk/v2/clusters",
             "https://api.t/iam/%2e%2e/cmk/v2/clusters",
+            "https://api.t/iam/%252e%252e/cmk/v2/clusters",
+            "https://api.t/iam/v2/users;x",
             "https://api.t/iamx/v2",
         ] {
             let _ = transport.send(HttpRequest::get(url, planted.clone())).await;
