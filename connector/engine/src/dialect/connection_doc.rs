@@ -5,8 +5,7 @@
 use std::time::Duration;
 
 use indexmap::IndexMap;
-use serde::Deserialize;
-use serde_json::Value;
+use serde::{Deserialize, Deserializer};
 
 use crate::client::{Pacing, RetryPolicy};
 use crate::error::ConfigError;
@@ -21,6 +20,10 @@ const MAIN_AUTHENTICATION: &str = "acctAuth";
 /// alive for long past any useful deadline.
 const MAX_RETRIES: u32 = 20;
 
+/// The longest wait any setting may ask for, in seconds: a longer one is a
+/// run stalled, not paced.
+const MAX_WAIT_SECONDS: u64 = 300;
+
 /// The document as written.
 #[derive(Debug, Deserialize)]
 pub struct ConnectionDocument {
@@ -34,29 +37,30 @@ pub struct ConnectionDocument {
 #[serde(rename_all = "camelCase")]
 pub struct Authentication {
     // Saviynt's own way to obtain the credential. The host supplies the
-    // credential here, so these are accepted and not used.
+    // credential here, so these are accepted, and nothing of them is kept
+    // (`properties` may hold a password).
     /// Accepted, not used: the host supplies the credential.
-    pub auth_type: Option<Value>,
+    pub auth_type: Option<Accepted>,
     /// Accepted, not used: the host supplies the credential.
-    pub url: Option<Value>,
+    pub url: Option<Accepted>,
     /// Accepted, not used: the host supplies the credential.
-    pub http_method: Option<Value>,
+    pub http_method: Option<Accepted>,
     /// Accepted, not used: the host supplies the credential.
-    pub http_params: Option<Value>,
+    pub http_params: Option<Accepted>,
     /// Accepted, not used: the host supplies the credential.
-    pub http_headers: Option<Value>,
+    pub http_headers: Option<Accepted>,
     /// Accepted, not used: the host supplies the credential.
-    pub http_content_type: Option<Value>,
+    pub http_content_type: Option<Accepted>,
     /// Accepted, not used: the host supplies the credential.
-    pub properties: Option<Value>,
+    pub properties: Option<Accepted>,
     /// Accepted, not used: the host supplies the credential.
-    pub testname: Option<Value>,
+    pub testname: Option<Accepted>,
     /// Accepted, not used: the host supplies the credential.
-    pub token_response_path: Option<Value>,
+    pub token_response_path: Option<Accepted>,
     /// Accepted, not used: the host supplies the credential.
-    pub token_type: Option<Value>,
+    pub token_type: Option<Accepted>,
     /// Accepted, not used: the host supplies the credential.
-    pub access_token: Option<Value>,
+    pub access_token: Option<Accepted>,
     /// An error code that means the token expired: a refused credential.
     pub expiry_error: Option<String>,
     /// Error codes that mean the credential was refused.
@@ -64,7 +68,7 @@ pub struct Authentication {
     pub auth_error: Vec<String>,
     /// Saviynt matches this text in a Java exception to spot a timeout;
     /// here the transport reports timeouts by kind, so it is not used.
-    pub time_out_error: Option<String>,
+    pub time_out_error: Option<Accepted>,
     /// Where an error body holds its error code, dotted (`error.code`).
     pub error_path: Option<String>,
     /// Retries after a refused credential.
@@ -76,6 +80,16 @@ pub struct Authentication {
     pub api_rate_limit_config: Option<ApiRateLimitConfig>,
     /// This connector's backoff, where the defaults do not suit.
     pub retry_config: Option<RetryConfig>,
+}
+
+/// A value read and dropped: accepted, and nothing of it kept.
+#[derive(Debug)]
+pub struct Accepted;
+
+impl<'de> Deserialize<'de> for Accepted {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde_json::Value::deserialize(deserializer).map(|_| Self)
+    }
 }
 
 /// `apiRateLimitConfig`.
@@ -101,8 +115,8 @@ pub struct RetryConfig {
 }
 
 impl ConnectionDocument {
-    /// The retry policy the document asks for: that of `acctAuth`, or of
-    /// its only authentication, over the defaults.
+    /// The retry policy the document asks for: that of `acctAuth`, or else
+    /// of its first authentication, over the defaults.
     pub fn retry_policy(&self) -> Result<RetryPolicy, ConfigError> {
         let Some((name, auth)) = self
             .authentications
@@ -122,6 +136,16 @@ impl ConnectionDocument {
                 ))
             } else {
                 Ok(value)
+            }
+        };
+        let seconds_at_most = |key: &str, seconds: u64| {
+            if seconds > MAX_WAIT_SECONDS {
+                Err(error(
+                    key,
+                    format!("{seconds} s is more than the {MAX_WAIT_SECONDS} s allowed"),
+                ))
+            } else {
+                Ok(seconds)
             }
         };
         let mut policy = RetryPolicy::default();
@@ -158,18 +182,31 @@ impl ConnectionDocument {
             }
             policy.pacing = Some(Pacing {
                 every: limit.retry_after_calls,
-                wait: Duration::from_secs(limit.retry_wait_seconds),
+                wait: Duration::from_secs(seconds_at_most(
+                    "apiRateLimitConfig.retryWaitSeconds",
+                    limit.retry_wait_seconds,
+                )?),
             });
         }
         if let Some(retry) = &auth.retry_config {
             if let Some(retries) = retry.max_retries {
                 policy.retries = at_most("retryConfig.maxRetries", retries)?;
             }
+            if let Some(seconds) = retry.max_delay_seconds {
+                let key = "retryConfig.maxDelaySeconds";
+                if seconds == 0 {
+                    return Err(error(key, "must be at least 1".to_string()));
+                }
+                policy.max_delay = Duration::from_secs(seconds_at_most(key, seconds)?);
+            }
             if let Some(millis) = retry.base_delay_millis {
                 policy.base_delay = Duration::from_millis(millis);
-            }
-            if let Some(seconds) = retry.max_delay_seconds {
-                policy.max_delay = Duration::from_secs(seconds);
+                if policy.base_delay > policy.max_delay {
+                    return Err(error(
+                        "retryConfig.baseDelayMillis",
+                        format!("{millis} ms is longer than the longest wait"),
+                    ));
+                }
             }
         }
         Ok(policy)
@@ -255,6 +292,24 @@ mod tests {
             .to_string();
         assert!(
             error.contains("at authentications.a.maxRefreshTryCount: 1000 is more"),
+            "{error}"
+        );
+        let error = policy(
+            r#"{"authentications":{"a":{"apiRateLimitConfig":{"retryAfterCalls":1,"retryWaitSeconds":100000}}}}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains(
+                "at authentications.a.apiRateLimitConfig.retryWaitSeconds: 100000 s is more"
+            ),
+            "{error}"
+        );
+        let error = policy(r#"{"authentications":{"a":{"retryConfig":{"maxDelaySeconds":0}}}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("maxDelaySeconds: must be at least 1"),
             "{error}"
         );
         let error = policy(r#"{"authentications":{"a":{"maxRefreshTryCount":"5"}}}"#)
