@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use crate::client::{HttpRequest, HttpResponse, Transport, TransportError};
 
-/// A status and body, or a transport failure.
-type Canned = Result<(u16, String), TransportError>;
+/// A status, headers and body, or a transport failure.
+type Canned = Result<(u16, Vec<(String, String)>, String), TransportError>;
 
 /// Canned answers and the requests that asked for them.
 #[derive(Debug, Default)]
@@ -52,11 +52,33 @@ impl FakeTarget {
         url: &str,
         outcome: Result<(u16, &str), TransportError>,
     ) -> Self {
+        self.queue(
+            method,
+            url,
+            outcome.map(|(status, body)| (status, Vec::new(), body.to_string())),
+        )
+    }
+
+    /// As [`FakeTarget::then`], an answer with response headers.
+    pub fn then_with(
+        self,
+        method: &str,
+        url: &str,
+        (status, headers, body): (u16, &[(&str, &str)], &str),
+    ) -> Self {
+        let headers = headers
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
+        self.queue(method, url, Ok((status, headers, body.to_string())))
+    }
+
+    fn queue(self, method: &str, url: &str, outcome: Canned) -> Self {
         self.first
             .borrow_mut()
             .entry((method.to_string(), url.to_string()))
             .or_default()
-            .push_back(outcome.map(|(status, body)| (status, body.to_string())));
+            .push_back(outcome);
         self
     }
 
@@ -85,10 +107,10 @@ impl Transport for FakeTarget {
             .get_mut(&key)
             .and_then(VecDeque::pop_front);
         if let Some(outcome) = queued.or_else(|| self.failures.get(&key).cloned().map(Err)) {
-            let (status, body) = outcome?;
+            let (status, headers, body) = outcome?;
             return Ok(HttpResponse {
                 status,
-                headers: Vec::new(),
+                headers,
                 body: body.into_bytes(),
             });
         }

@@ -484,10 +484,70 @@ mod tests {
         };
         assert_eq!(Some(4), retry_after_seconds);
 
-        let transport = FakeTarget::default().answer("GET", URL, 429, "");
-        let error = exchange(&transport, &policy, HttpRequest::get(URL, Vec::new())).await;
-        assert!(error.is_err());
-        assert_eq!(5, transport.sent.borrow().len(), "four retries");
+        let transport = FakeTarget::default()
+            .then_with("GET", URL, (429, &[("x-ratelimit-reset", "4")], ""))
+            .then_with(
+                "GET",
+                URL,
+                (
+                    200,
+                    &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "2")],
+                    "{}",
+                ),
+            )
+            .answer("GET", URL, 200, "{}");
+        let client = Client::new(&transport, &Confluent, &policy);
+        client
+            .send(HttpRequest::get(URL, Vec::new()))
+            .await
+            .unwrap();
+        client
+            .send(HttpRequest::get(URL, Vec::new()))
+            .await
+            .unwrap();
+        let slept: Vec<_> = transport
+            .slept
+            .borrow()
+            .iter()
+            .map(Duration::as_secs)
+            .collect();
+        assert_eq!(
+            vec![4, 2],
+            slept,
+            "the reset was waited, then the spent budget's"
+        );
+
+        let transport = FakeTarget::default()
+            .then_with("GET", URL, (429, &[("retry-after", "3600")], ""))
+            .answer("GET", URL, 200, "{}");
+        let error = exchange(&transport, &policy, HttpRequest::get(URL, Vec::new()))
+            .await
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("longer than the 30 s"),
+            "{error}"
+        );
+        assert_eq!(1, transport.sent.borrow().len());
+    }
+
+    #[tokio::test]
+    async fn configured_pacing_pauses_the_client() {
+        let policy = RetryPolicy {
+            pacing: Some(Pacing {
+                every: 2,
+                wait: Duration::from_secs(7),
+            }),
+            ..RetryPolicy::default()
+        };
+        let transport = FakeTarget::default().answer("GET", URL, 200, "{}");
+        let client = Client::new(&transport, &Confluent, &policy);
+        for _ in 0..3 {
+            client
+                .send(HttpRequest::get(URL, Vec::new()))
+                .await
+                .unwrap();
+        }
+        assert_eq!(vec![Duration::from_secs(7)], *transport.slept.borrow());
     }
 
     #[tokio::test]
