@@ -32,6 +32,21 @@ impl ConnectorHost {
         let proxy = self.runtime.proxy().cloned().ok_or_else(|| {
             RunError::Misbehaved("the component has no wasi:http/incoming-handler".to_string())
         })?;
+        // What the client sends reaches the guest, which must never hold the
+        // secret: headers are screened whole, the body as it streams.
+        let request = match self.policy.screen() {
+            Some(screen) if screen.finds_in_headers(request.headers()) => {
+                return Err(RunError::SecretInInput(
+                    "the HTTP request's headers".to_string(),
+                ));
+            }
+            Some(screen) => request.map(|body| {
+                screen.body(body.map_err(Into::into).boxed_unsync(), || {
+                    tracing::warn!("an HTTP request's body held the API secret and was withheld");
+                })
+            }),
+            None => request.map(|body| body.map_err(Into::into).boxed_unsync()),
+        };
         let hooks = EgressHooks::new(self.policy.clone(), Denials::default());
         let environment = [(BASE_URL_VARIABLE, self.config.base_url.as_str())];
         let state =

@@ -108,7 +108,7 @@ pub struct Target<'a> {
 /// come, the state file replaced only when the import succeeds.
 pub async fn import_into(
     host: &ConnectorHost,
-    mut request: ImportRequest,
+    request: ImportRequest,
     target: Target<'_>,
     progress: Option<&ProgressLine>,
     orphans: &Orphans,
@@ -117,7 +117,6 @@ pub async fn import_into(
         Some(file) => file.open()?,
         None => None,
     };
-    request.has_state = previous.is_some();
     let descriptor = host.describe().await?;
     let columns = columns(&request.kinds, &descriptor);
     let mut writer = RecordWriter::new(target.format, target.output, columns);

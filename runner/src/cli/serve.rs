@@ -65,6 +65,7 @@ pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
                     let response = host.serve_http(request).await.unwrap_or_else(|error| {
                         let status = match error {
                             RunError::DeadlineExceeded(_) => 504,
+                            RunError::SecretInInput(_) => 400,
                             _ => 502,
                         };
                         let text = error.to_string();

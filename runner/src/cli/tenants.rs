@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
-use connector_runner::files::create_output;
+use connector_runner::files::{create_output, read_text_capped};
 use connector_runner::state::StateFile;
 use connector_runner::types::{ImportRequest, ObjectKind};
 use connector_runner::{ConnectorHost, ConnectorRuntime, Credentials, HostSettings, Origin};
@@ -36,6 +36,8 @@ use super::import::{Orphans, Target, import_into};
 
 /// The most tenants one file may name.
 const MAX_TENANTS: usize = 10_000;
+/// The largest tenants file read: far more than `MAX_TENANTS` entries take.
+const MAX_FILE_BYTES: u64 = 16 << 20;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -79,8 +81,15 @@ fn read(path: &Path) -> Result<TenantsFile, TenantsFileError> {
         path: path.display().to_string(),
         problem,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| refuse(format!("cannot be read: {e}")))?;
-    let file: TenantsFile = toml::from_str(&text).map_err(|e| refuse(e.to_string()))?;
+    let text = read_text_capped(path, "tenants file", MAX_FILE_BYTES)
+        .map_err(|e| refuse(format!("cannot be read: {e}")))?;
+    // The parser's own message quotes the offending line, which could hold
+    // a secret written there by mistake: only its place is named.
+    let file: TenantsFile = toml::from_str(&text).map_err(|e| {
+        let at = e.span().map_or(0, |span| span.start);
+        let line = text[..at.min(text.len())].matches('\n').count() + 1;
+        refuse(format!("line {line}: {}", e.message()))
+    })?;
     if file.tenants.is_empty() || file.tenants.len() > MAX_TENANTS {
         let count = file.tenants.len();
         return Err(refuse(format!(
