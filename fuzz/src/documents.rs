@@ -1,28 +1,16 @@
 //! The document loader: any text as one of the documents a host may send,
 //! over the built-in defaults.
 //!
-//! The input's first line names the document (one of [`NAMES`], by
+//! The input's first line names the document (one of [`KNOWN_DOCUMENTS`], by
 //! number, or else by name); the rest is its JSON text. Properties: loading
 //! never panics, and a document that is one of the built-in ones, sent
 //! verbatim, loads as the defaults do, with no warning.
 
 use connector_engine::Config;
 use connector_engine::confluent::{Confluent, DEFAULT_DOCUMENTS};
+use connector_engine::dialect::documents::KNOWN_DOCUMENTS;
 
 use crate::first_line;
-
-/// The documents a request may name.
-pub const NAMES: [&str; 9] = [
-    "ConnectionJSON",
-    "ImportAccountEntJSON",
-    "CreateAccountJSON",
-    "UpdateAccountJSON",
-    "RemoveAccountJSON",
-    "AddAccessJSON",
-    "RemoveAccessJSON",
-    "CreateUserJSON",
-    "RemoveUserJSON",
-];
 
 /// The base URL the documents are loaded for.
 const BASE_URL: &str = "http://127.0.0.1:18080";
@@ -34,7 +22,7 @@ pub fn check(data: &[u8]) {
         return;
     };
     let name = match name.parse::<usize>() {
-        Ok(number) => NAMES[number % NAMES.len()],
+        Ok(number) => KNOWN_DOCUMENTS[number % KNOWN_DOCUMENTS.len()],
         Err(_) => name,
     };
     let loaded = Config::load(

@@ -6,7 +6,7 @@
 //! The test prints the matrix.
 
 use std::collections::BTreeSet;
-use std::io::{Read as _, Write as _};
+use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::Output;
@@ -37,23 +37,26 @@ struct Row {
     /// What the simulator's log must hold for at least one request of each
     /// run, so that a cell that finished did meet its fault.
     witness: Option<fn(&LoggedRequest) -> bool>,
-    /// Kill the simulator this long into the run, and keep it down for the
-    /// second duration.
-    restart: Option<(Duration, Duration)>,
+    /// Kill the simulator while a request of the run is in flight, and keep
+    /// it down this long.
+    restart: Option<Duration>,
     import: Expect,
     create: Expect,
 }
 
-/// What a run must end as: finished, or failed with this exit code.
+/// What a run must end as: finished, or failed with this exit code and an
+/// error that says this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Expect {
     Finished,
-    Failed(i32),
+    Failed(i32, &'static str),
 }
 
 /// How one cell ended, for the table.
 struct Cell {
     code: Option<i32>,
+    /// The error line, if it failed.
+    error: String,
     summary: String,
 }
 
@@ -61,194 +64,187 @@ fn rows() -> Vec<Row> {
     let latency = |min, max| Some(Latency { min, max });
     let only = |prefix: &str| Some(prefix.to_string());
     vec![
-        Row {
-            fault: "latency spikes (0-250 ms)",
-            faults: Faults {
+        row(
+            "latency spikes (0-250 ms)",
+            Faults {
                 latency_ms: latency(0, 250),
                 ..Faults::default()
             },
-            deadline: None,
-            witness: None,
-            restart: None,
-            import: Expect::Finished,
-            create: Expect::Finished,
-        },
+            Expect::Finished,
+            Expect::Finished,
+        ),
         Row {
-            fault: "429s (4 requests/s, the window spent at the start)",
-            faults: Faults {
-                rate_limit: Some(4),
-                ..Faults::default()
-            },
-            deadline: None,
             witness: Some(|r| r.status == 429),
-            restart: None,
-            import: Expect::Finished,
-            create: Expect::Finished,
+            ..row(
+                "429s (4 requests/s, the window spent at the start)",
+                Faults {
+                    rate_limit: Some(4),
+                    ..Faults::default()
+                },
+                Expect::Finished,
+                Expect::Finished,
+            )
         },
         Row {
-            fault: "5xx burst (3 in a row)",
-            faults: Faults {
-                error_burst: 3,
-                ..Faults::default()
-            },
-            deadline: None,
             witness: Some(|r| r.status >= 500),
-            restart: None,
-            import: Expect::Finished,
-            create: Expect::Finished,
+            ..row(
+                "5xx burst (3 in a row)",
+                Faults {
+                    error_burst: 3,
+                    ..Faults::default()
+                },
+                Expect::Finished,
+                Expect::Finished,
+            )
         },
         Row {
-            fault: "5xx after the create applied",
-            faults: Faults {
-                error_burst: 1,
-                error_after_apply: true,
-                method: Some("POST".into()),
-                ..Faults::default()
-            },
-            deadline: None,
-            witness: None,
-            restart: None,
-            import: Expect::Finished,
-            create: Expect::Finished,
+            witness: Some(|r| r.method == "POST" && r.status >= 500),
+            ..row(
+                "5xx after the create applied",
+                Faults {
+                    error_burst: 1,
+                    error_after_apply: true,
+                    method: Some("POST".into()),
+                    ..Faults::default()
+                },
+                Expect::Finished,
+                Expect::Finished,
+            )
         },
         Row {
-            fault: "5xx on every request",
-            faults: Faults {
-                error_rate: 1.0,
-                ..Faults::default()
-            },
-            deadline: None,
             witness: Some(|r| r.status >= 500),
-            restart: None,
-            import: Expect::Failed(5),
-            create: Expect::Failed(5),
+            ..row(
+                "5xx on every request",
+                Faults {
+                    error_rate: 1.0,
+                    ..Faults::default()
+                },
+                Expect::Failed(5, "transient failure"),
+                Expect::Failed(5, "transient failure"),
+            )
         },
-        Row {
-            fault: "connection reset mid-body",
-            faults: Faults {
+        row(
+            "connection reset mid-body",
+            Faults {
                 reset_rate: 1.0,
                 ..Faults::default()
             },
-            deadline: None,
-            witness: None,
-            restart: None,
-            import: Expect::Failed(5),
-            create: Expect::Failed(5),
-        },
-        Row {
-            fault: "truncated body",
-            faults: Faults {
+            Expect::Failed(5, "transient failure"),
+            Expect::Failed(5, "transient failure"),
+        ),
+        row(
+            "truncated body",
+            Faults {
                 truncate_rate: 1.0,
                 ..Faults::default()
             },
-            deadline: None,
-            witness: None,
-            restart: None,
-            import: Expect::Failed(1),
-            create: Expect::Failed(1),
-        },
-        Row {
-            fault: "a body that is not JSON",
-            faults: Faults {
+            Expect::Failed(1, "not JSON"),
+            Expect::Failed(1, "not JSON"),
+        ),
+        row(
+            "a body that is not JSON",
+            Faults {
                 not_json_rate: 1.0,
                 ..Faults::default()
             },
-            deadline: None,
-            witness: None,
-            restart: None,
-            import: Expect::Failed(1),
-            create: Expect::Failed(1),
-        },
+            Expect::Failed(1, "not JSON"),
+            Expect::Failed(1, "not JSON"),
+        ),
         Row {
-            fault: "an HTML error page (502)",
-            faults: Faults {
-                error_rate: 1.0,
-                error_statuses: vec![502],
-                html_errors: true,
-                ..Faults::default()
-            },
-            deadline: None,
             witness: Some(|r| r.status == 502),
-            restart: None,
-            import: Expect::Failed(5),
-            create: Expect::Failed(5),
+            ..row(
+                "an HTML error page (502)",
+                Faults {
+                    error_rate: 1.0,
+                    error_statuses: vec![502],
+                    html_errors: true,
+                    ..Faults::default()
+                },
+                Expect::Failed(5, "transient failure"),
+                Expect::Failed(5, "transient failure"),
+            )
         },
-        Row {
-            fault: "a next link that loops",
-            faults: Faults {
+        row(
+            "a next link that loops",
+            Faults {
                 loop_next: true,
                 ..Faults::default()
             },
-            deadline: None,
-            witness: None,
-            restart: None,
-            import: Expect::Failed(1),
-            create: Expect::Finished,
-        },
-        Row {
-            fault: "a next link to a foreign origin",
-            faults: Faults {
+            Expect::Failed(1, "loops"),
+            Expect::Finished,
+        ),
+        row(
+            "a next link to a foreign origin",
+            Faults {
                 next_origin: Some("http://203.0.113.9:8080".into()),
                 ..Faults::default()
             },
-            deadline: None,
-            witness: None,
-            restart: None,
-            import: Expect::Failed(1),
-            create: Expect::Finished,
-        },
+            Expect::Failed(1, "leaves the origin"),
+            Expect::Finished,
+        ),
         Row {
-            fault: "401 in the middle of a run",
-            faults: Faults {
-                error_rate: 1.0,
-                error_statuses: vec![401],
-                path_prefix: only("/iam/v2/service-accounts"),
-                ..Faults::default()
-            },
-            deadline: None,
             witness: Some(|r| r.status == 401),
-            restart: None,
-            import: Expect::Failed(4),
-            create: Expect::Failed(4),
+            ..row(
+                "401 in the middle of a run",
+                Faults {
+                    error_rate: 1.0,
+                    error_statuses: vec![401],
+                    path_prefix: only("/iam/v2/service-accounts"),
+                    ..Faults::default()
+                },
+                Expect::Failed(4, "authentication failed"),
+                Expect::Failed(4, "authentication failed"),
+            )
         },
-        Row {
-            fault: "a body over the 32 MiB cap",
-            faults: Faults {
+        row(
+            "a body over the 32 MiB cap",
+            Faults {
                 padding_bytes: 33 << 20,
                 ..Faults::default()
             },
-            deadline: None,
-            witness: None,
-            restart: None,
-            import: Expect::Failed(1),
-            create: Expect::Failed(1),
-        },
+            Expect::Failed(1, "larger than the host allows"),
+            Expect::Failed(1, "larger than the host allows"),
+        ),
         Row {
-            fault: "the deadline (3 s latency, 2 s deadline)",
-            faults: Faults {
-                latency_ms: latency(3000, 3000),
-                ..Faults::default()
-            },
             deadline: Some(2),
-            witness: None,
-            restart: None,
-            import: Expect::Failed(5),
-            create: Expect::Failed(5),
+            ..row(
+                "the deadline (3 s latency, 2 s deadline)",
+                Faults {
+                    latency_ms: latency(3000, 3000),
+                    ..Faults::default()
+                },
+                Expect::Failed(5, "deadline"),
+                Expect::Failed(5, "deadline"),
+            )
         },
         Row {
-            fault: "the simulator killed and restarted",
-            faults: Faults {
-                latency_ms: latency(100, 100),
-                latency_after_apply: true,
-                ..Faults::default()
-            },
-            deadline: None,
-            witness: None,
-            restart: Some((Duration::from_millis(300), Duration::from_millis(700))),
-            import: Expect::Finished,
-            create: Expect::Finished,
+            restart: Some(Duration::from_millis(700)),
+            ..row(
+                "the simulator killed and restarted",
+                Faults {
+                    latency_ms: latency(300, 300),
+                    latency_after_apply: true,
+                    ..Faults::default()
+                },
+                Expect::Finished,
+                Expect::Finished,
+            )
         },
     ]
+}
+
+/// A row whose runs keep the default deadline, need no witness and see no
+/// restart.
+fn row(fault: &'static str, faults: Faults, import: Expect, create: Expect) -> Row {
+    Row {
+        fault,
+        faults,
+        deadline: None,
+        witness: None,
+        restart: None,
+        import,
+        create,
+    }
 }
 
 #[test]
@@ -292,14 +288,14 @@ fn every_fault_ends_in_a_correct_result_or_a_clear_typed_error() {
             ("import", import, row.import),
             ("create", create, row.create),
         ] {
-            let code = match expect {
-                Expect::Finished => 0,
-                Expect::Failed(code) => code,
+            let (code, says) = match expect {
+                Expect::Finished => (0, ""),
+                Expect::Failed(code, says) => (code, says),
             };
-            if cell.code != Some(code) {
+            if cell.code != Some(code) || !cell.error.contains(says) {
                 wrong.push(format!(
-                    "{}: {operation} expected {expect:?}, got {}",
-                    row.fault, cell.summary
+                    "{}: {operation} expected {expect:?}, got exit {:?}: {}",
+                    row.fault, cell.code, cell.error
                 ));
             }
         }
@@ -329,14 +325,17 @@ fn import_cell(row: &Row, cache: &Path) -> Cell {
     });
 
     sim.set_faults(row.faults.clone());
+    // In flight once a response of this run has come: the next request is.
+    let served = sim.requests().len();
     let output = run(
         &mut sim,
         row,
         cache,
         &["import", "accounts", "--state", state_arg],
+        &|sim| sim.requests().len() > served,
     );
     sim.set_faults(Faults::default());
-    check_witness(row, &sim);
+    check_witness(row, &sim, "GET");
 
     let cell = check_ending(row, "import", &output);
     let records: Vec<Value> = text(&output.stdout)
@@ -399,9 +398,12 @@ fn create_cell(row: &Row, cache: &Path) -> Cell {
         "customproperty4=made under a fault",
     ];
     sim.set_faults(row.faults.clone());
-    let output = run(&mut sim, row, cache, &create);
+    // In flight once the create was applied: its answer is held back.
+    let output = run(&mut sim, row, cache, &create, &|sim| {
+        created_count(sim) == 1
+    });
     sim.set_faults(Faults::default());
-    check_witness(row, &sim);
+    check_witness(row, &sim, "POST");
     let cell = check_ending(row, "create", &output);
     let made = created_count(&sim);
     assert!(
@@ -417,7 +419,7 @@ fn create_cell(row: &Row, cache: &Path) -> Cell {
         );
         let result: Value = serde_json::from_slice(&output.stdout).expect("a result");
         assert_eq!(
-            created_id(&sim),
+            created(&sim)[0]["id"],
             result["accountID"],
             "{}: the result names another account",
             row.fault
@@ -442,7 +444,13 @@ fn create_cell(row: &Row, cache: &Path) -> Cell {
 
 /// Runs the CLI under the row's deadline, restarting the simulator during
 /// the run when the row says so.
-fn run(sim: &mut Simulator, row: &Row, cache: &Path, args: &[&str]) -> Output {
+fn run(
+    sim: &mut Simulator,
+    row: &Row,
+    cache: &Path,
+    args: &[&str],
+    in_flight: &dyn Fn(&Simulator) -> bool,
+) -> Output {
     let deadline = row.deadline.unwrap_or(DEADLINE_SECS);
     let deadline_arg = deadline.to_string();
     let mut all = vec!["--timeout", &deadline_arg];
@@ -450,24 +458,43 @@ fn run(sim: &mut Simulator, row: &Row, cache: &Path, args: &[&str]) -> Output {
     if let Some(limit) = row.faults.rate_limit {
         spend_rate_limit(sim, limit);
     }
+    // Stdout goes to a file, so that a full pipe never holds the run back
+    // from the network while the test waits for a moment to strike.
+    let stdout = tempfile::tempfile().unwrap();
     let started = Instant::now();
-    let child = cli_command(sim.url(), (sim.api_key(), sim.api_secret()), cache, &all)
-        .stdout(std::process::Stdio::piped())
+    let mut child = cli_command(sim.url(), (sim.api_key(), sim.api_secret()), cache, &all)
+        .stdout(stdout.try_clone().unwrap())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("the CLI starts");
-    if let Some((after, down)) = row.restart {
-        std::thread::sleep(after);
+    let limit = Duration::from_secs(deadline + 5);
+    if let Some(down) = row.restart {
+        while !in_flight(sim) {
+            assert!(
+                started.elapsed() < limit,
+                "{}: the run never began",
+                row.fault
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "{}: the run ended before the simulator was killed",
+            row.fault
+        );
         sim.restart(down).expect("the simulator restarts");
     }
-    let output = child.wait_with_output().expect("the CLI ends");
-    let limit = Duration::from_secs(deadline + 5);
-    assert!(
-        started.elapsed() < limit,
-        "{}: the run took {:?}, past its deadline",
-        row.fault,
-        started.elapsed()
-    );
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            child.kill().ok();
+            panic!("{}: the run went on past its deadline", row.fault);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut output = child.wait_with_output().expect("the CLI ends");
+    let mut stdout = stdout;
+    stdout.seek(SeekFrom::Start(0)).unwrap();
+    stdout.read_to_end(&mut output.stdout).unwrap();
     output
 }
 
@@ -492,12 +519,18 @@ fn check_ending(row: &Row, operation: &str, output: &Output) -> Cell {
     if output.status.success() {
         return Cell {
             code,
+            error: String::new(),
             summary: "finished".into(),
         };
     }
     let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(1, errors.len(), "{} / {operation}: {stderr}", row.fault);
     let error = errors[0];
+    assert!(
+        !error.contains("trap"),
+        "{} / {operation}: a trap is not a clear error: {error}",
+        row.fault
+    );
     assert!(
         !error.contains("<html"),
         "{} / {operation}: {error}",
@@ -512,6 +545,7 @@ fn check_ending(row: &Row, operation: &str, output: &Output) -> Cell {
     Cell {
         code,
         summary: format!("exit {}: {short}", code.unwrap_or(-1)),
+        error: error.to_string(),
     }
 }
 
@@ -532,9 +566,11 @@ fn spend_rate_limit(sim: &Simulator, limit: u32) {
     }
 }
 
-/// Checks that the simulator's log shows the row's fault striking.
-fn check_witness(row: &Row, sim: &Simulator) {
-    if let Some(struck) = row.witness {
+/// Checks that the simulator's log shows the row's fault striking, unless
+/// the fault is kept to another method than the run's, `method`.
+fn check_witness(row: &Row, sim: &Simulator, method: &str) {
+    let aimed_here = row.faults.method.as_deref().is_none_or(|m| m == method);
+    if let Some(struck) = row.witness.filter(|_| aimed_here) {
         assert!(
             sim.requests().iter().any(struck),
             "{}: the fault never struck",
@@ -543,24 +579,20 @@ fn check_witness(row: &Row, sim: &Simulator) {
     }
 }
 
-/// The id of the service account with the created name.
-fn created_id(sim: &Simulator) -> Value {
-    sim.state()["service_accounts"]
-        .as_array()
-        .unwrap()
+/// The service accounts that carry the created name.
+fn created(sim: &Simulator) -> Vec<Value> {
+    let state = sim.state();
+    let accounts = state["service_accounts"].as_array().unwrap();
+    accounts
         .iter()
-        .find(|sa| sa["display_name"] == CREATED)
-        .map_or(Value::Null, |sa| sa["id"].clone())
+        .filter(|sa| sa["display_name"] == CREATED)
+        .cloned()
+        .collect()
 }
 
 /// How many service accounts carry the created name.
 fn created_count(sim: &Simulator) -> usize {
-    sim.state()["service_accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|sa| sa["display_name"] == CREATED)
-        .count()
+    created(sim).len()
 }
 
 fn text(bytes: &[u8]) -> String {

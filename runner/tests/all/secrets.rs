@@ -6,6 +6,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use confluent_sim::{SimConfig, Simulator};
+use serde_json::Value;
 
 use crate::cli::{run_cli, run_cli_at};
 use crate::support::*;
@@ -30,13 +31,18 @@ fn assert_clean(what: &str, text: &str, key: &str) {
     }
 }
 
-#[test]
-fn the_secret_appears_in_no_output_log_error_or_file() -> anyhow::Result<()> {
-    let sim = Simulator::start(SimConfig {
+/// A simulator of the small organization that accepts [`SECRET`].
+fn simulator_with_secret() -> anyhow::Result<Simulator> {
+    Simulator::start(SimConfig {
         api_secret: SECRET.to_string(),
         seed: small_org(),
         ..SimConfig::default()
-    })?;
+    })
+}
+
+#[test]
+fn the_secret_appears_in_no_output_log_error_or_file() -> anyhow::Result<()> {
+    let sim = simulator_with_secret()?;
     let key = sim.api_key().to_string();
     let work = tempfile::tempdir()?;
     let cache = work.path().join("cache");
@@ -114,57 +120,58 @@ fn the_secret_appears_in_no_output_log_error_or_file() -> anyhow::Result<()> {
 #[test]
 fn the_secret_appears_in_nothing_on_error_paths_through_serve_or_for_tenants() -> anyhow::Result<()>
 {
-    let sim = Simulator::start(SimConfig {
-        api_secret: SECRET.to_string(),
-        seed: small_org(),
-        ..SimConfig::default()
-    })?;
+    let sim = simulator_with_secret()?;
     let key = sim.api_key().to_string();
     let work = tempfile::tempdir()?;
     let cache = work.path().join("cache");
     let mut written = Vec::new();
 
     // Error paths: a refused credential (the simulator expects another
-    // secret), a create the target rejects, an account that is not there,
-    // and a target that does not answer.
-    let other = Simulator::start(SimConfig {
-        seed: small_org(),
-        ..SimConfig::default()
-    })?;
-    let refused = run_cli_at(
-        other.url(),
-        (&key, SECRET),
-        &cache,
-        &["-vv", "import", "accounts"],
-    );
-    assert_eq!(Some(4), refused.status.code());
-    written.push(("a refused run", refused.stdout, refused.stderr));
+    // secret), a create missing an attribute its document needs, an account
+    // that is not there, and a target that does not answer.
+    let other = simulator(small_org());
     let closed = format!("http://{}", host_tests::free_address());
-    for (what, base_url, args) in [
+    for (what, base_url, args, exit) in [
         (
-            "a rejected create",
-            sim.url(),
-            &["-vv", "provision", "create-account", "--attr", "username="][..],
+            "a refused credential",
+            other.url(),
+            &["-vv", "import", "accounts"][..],
+            4,
         ),
         (
-            "a missing account",
+            "a create missing an attribute",
+            sim.url(),
+            &["-vv", "provision", "create-account", "--attr", "username=x"][..],
+            3,
+        ),
+        (
+            "an account that is not there",
             sim.url(),
             &[
                 "-vv",
                 "provision",
-                "remove-account",
+                "update-account",
+                "--account",
+                "sa-nothere",
                 "--attr",
-                "accountID=sa-nothere",
+                "customproperty4=x",
             ][..],
+            1,
         ),
         (
             "a target that does not answer",
             closed.as_str(),
             &["-vv", "check"][..],
+            5,
         ),
     ] {
         let output = run_cli_at(base_url, (&key, SECRET), &cache, args);
-        assert!(!output.status.success(), "{what}");
+        assert_eq!(
+            Some(exit),
+            output.status.code(),
+            "{what}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         written.push((what, output.stdout, output.stderr));
     }
 
@@ -185,26 +192,50 @@ fn the_secret_appears_in_nothing_on_error_paths_through_serve_or_for_tenants() -
     let mut served = host_tests::Running(child);
     host_tests::wait_for(address, &mut served.0);
     let url = |path: &str| format!("http://{address}{path}");
+    // A request that holds the secret (a document pasted with it, say)
+    // never reaches the guest whole, and is not answered with it.
+    let holding_the_secret =
+        format!(r#"{{"user": {{"username": "svc-x", "customproperty4": "{SECRET}"}}}}"#);
     let mut bodies = Vec::new();
-    for (path, body) in [
-        ("/v1/check", ""),
-        ("/v1/import/all", ""),
+    for (path, body, statuses) in [
+        ("/v1/check", "", 200..=200),
+        ("/v1/import/all", "", 200..=200),
         (
             "/v1/provision/create-account",
             r#"{"user": {"username": "svc-served", "customproperty4": "d"}}"#,
+            200..=200,
         ),
         (
             "/v1/provision/create-account",
             r#"{"user": {"username": ""}}"#,
+            400..=499,
         ),
-        ("/v1/import/accounts", "{not json"),
+        ("/v1/import/accounts", "{not json", 400..=400),
+        (
+            "/v1/provision/create-account",
+            &holding_the_secret,
+            400..=499,
+        ),
     ] {
         let (status, lines) = host_tests::post(&url(path), body);
-        bodies.push(format!("{path} {status} {lines:?}"));
+        let answer = format!("{path} {status} {lines:?}");
+        assert_clean("an HTTP response", &answer, &key);
+        assert!(statuses.contains(&status), "{answer}");
+        bodies.push(answer);
     }
     assert!(bodies[1].contains("\"finished\""), "{}", bodies[1]);
     drop(served);
-    assert_clean("the HTTP responses", &bodies.join("\n"), &key);
+    let sent: Vec<Value> = sim.state()["service_accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|sa| sa["display_name"] == "svc-x")
+        .cloned()
+        .collect();
+    assert!(
+        sent.is_empty(),
+        "the create holding the secret was sent: {sent:?}"
+    );
 
     // Many tenants, each with its credentials in a file.
     let tenants = work.path().join("tenants");
@@ -250,6 +281,12 @@ fn the_secret_appears_in_nothing_on_error_paths_through_serve_or_for_tenants() -
     let log = std::fs::read_to_string(&serve_log)?;
     assert!(!log.is_empty(), "serve logged at -vv");
     assert_clean("the serve log", &log, &key);
+    assert!(
+        log.contains("held the API secret and was withheld"),
+        "{log}"
+    );
+    let out = std::fs::read_to_string(work.path().join("serve.out"))?;
+    assert_clean("serve's stdout", &out, &key);
     for name in ["one.ndjson", "one.state"] {
         let text = std::fs::read_to_string(tenants.join(name))?;
         assert!(!text.is_empty(), "{name} was written");

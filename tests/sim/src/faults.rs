@@ -39,8 +39,9 @@ pub struct Faults {
     /// Fraction of responses whose body is replaced by HTML, not JSON,
     /// keeping their status (200 for a successful read).
     pub not_json_rate: f64,
-    /// Successful JSON bodies grow by this many bytes of padding, in a field
-    /// of their own, to try a client's cap on the size of a response.
+    /// The JSON bodies the API answers (not injected errors) grow by this
+    /// many bytes of padding, in a field of their own, to try a client's cap
+    /// on the size of a response.
     pub padding_bytes: usize,
     /// Every `metadata.next` points back at the page just served.
     pub loop_next: bool,

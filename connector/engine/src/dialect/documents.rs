@@ -13,7 +13,7 @@ use crate::printable::printable;
 use crate::target::Target;
 
 /// Document names the connector reads; any other name is a config error.
-const KNOWN_DOCUMENTS: &[&str] = &[
+pub const KNOWN_DOCUMENTS: &[&str] = &[
     CONNECTION_DOCUMENT,
     IMPORT_DOCUMENT,
     "CreateAccountJSON",
