@@ -38,7 +38,8 @@ WASMTIME_CLI = $(abspath $(HOSTS_VENV))/lib/python*/site-packages/wasmtime_cli/w
 
 # Node runs it through jco and the preview2 shim, pinned in
 # tests/hosts/node/package-lock.json; the transpiled component goes beside the
-# host script, with the digest of the file it came from.
+# host script, with the digest of the file it came from. The shim has no
+# wasi:config, so the host script's settings.mjs provides the store.
 NODE_HOST   := tests/hosts/node
 JCO_OUT     := $(NODE_HOST)/out
 
@@ -56,7 +57,8 @@ hosts: build
 	@chmod +x $(WASMTIME_CLI)
 	@test -d $(NODE_HOST)/node_modules/@bytecodealliance/jco \
 	    || (cd $(NODE_HOST) && npm ci --no-audit --no-fund --silent)
-	$(NODE_HOST)/node_modules/.bin/jco transpile $(COMPONENT) -o $(JCO_OUT) --quiet
+	$(NODE_HOST)/node_modules/.bin/jco transpile $(COMPONENT) -o $(JCO_OUT) --quiet \
+	    --map 'wasi:config/store=../settings.mjs#store'
 	sha256sum $(COMPONENT) | cut -d' ' -f1 > $(JCO_OUT)/component.sha256
 
 lint: wasm-target

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_config::WasiConfigVariables;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::bindings::types::{Access, Progress, Record};
@@ -61,6 +62,8 @@ pub struct HostState {
     pub(crate) hooks: EgressHooks,
     pub(crate) limits: GuestLimiter,
     pub(crate) log: GuestLog,
+    /// What the guest's `wasi:config/store` holds.
+    pub(crate) config: WasiConfigVariables,
 }
 
 impl std::fmt::Debug for HostState {
@@ -70,23 +73,23 @@ impl std::fmt::Debug for HostState {
 }
 
 impl HostState {
-    /// State with no filesystem, environment, sockets or stdin; the guest's
-    /// stdout and stderr go to a [`GuestLog`] for the host's log.
+    /// State with no filesystem, environment, sockets or stdin, and an
+    /// empty configuration store; the guest's stdout and stderr go to a
+    /// [`GuestLog`] for the host's log.
     pub fn new(hooks: EgressHooks, limits: GuestLimiter) -> Self {
-        Self::with_environment(hooks, limits, &[])
+        Self::with_config(hooks, limits, WasiConfigVariables::new())
     }
 
-    /// The same, with `environment` as the guest's environment variables.
-    pub fn with_environment(
+    /// The same, with `config` in the guest's `wasi:config/store`.
+    pub fn with_config(
         hooks: EgressHooks,
         limits: GuestLimiter,
-        environment: &[(&str, &str)],
+        config: WasiConfigVariables,
     ) -> Self {
         let log = GuestLog::new();
         let wasi = WasiCtx::builder()
             .stdout(log.clone())
             .stderr(log.clone())
-            .envs(environment)
             .build();
         Self {
             wasi,
@@ -95,6 +98,7 @@ impl HostState {
             hooks,
             limits,
             log,
+            config,
         }
     }
 

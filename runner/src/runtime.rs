@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use wasmtime::component::Linker;
 use wasmtime::{Config, Engine};
+use wasmtime_wasi_config::WasiConfig;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 use crate::bindings::IdentityConnectorPre;
@@ -128,11 +129,15 @@ impl ConnectorRuntime {
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        wasmtime_wasi_config::add_to_linker(&mut linker, |state: &mut HostState| {
+            WasiConfig::from(&state.config)
+        })?;
         let world = |error: wasmtime::Error| LoadError::World {
             path: None,
             source: error.into(),
         };
-        // A component that imports more than WASI is of another world.
+        // A component that imports more than WASI (and wasi:config) is of
+        // another world.
         let instance = linker.instantiate_pre(&component).map_err(world)?;
         let proxy = ProxyPre::new(instance.clone()).ok();
         let pre = IdentityConnectorPre::new(instance).map_err(world)?;

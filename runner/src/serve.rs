@@ -1,12 +1,14 @@
 //! Serving the component's HTTP entry point (`wasi:http/incoming-handler`)
 //! under the host's protections: each request runs in a fresh sandboxed
 //! store, with the same grants, credential injection and limits as every
-//! other operation. The guest is told the base URL in its environment and
-//! never holds the credential.
+//! other operation. The guest reads the base URL, and the documents the
+//! host was configured with, from its `wasi:config/store`, and never holds
+//! the credential.
 
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::{Bytes, Incoming};
 use wasmtime::Store;
+use wasmtime_wasi_config::WasiConfigVariables;
 use wasmtime_wasi_http::WasiHttpView as _;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
@@ -17,10 +19,31 @@ use crate::error::RunError;
 use crate::host::HostState;
 use crate::limits::GuestLimiter;
 
-/// The guest's environment variable that names the base URL.
-const BASE_URL_VARIABLE: &str = "CONFLUENT_BASE_URL";
+/// The key in the guest's `wasi:config/store` that names the base URL.
+const BASE_URL_KEY: &str = "confluent_base_url";
+/// The key that holds the documents, a JSON object of each one's JSON text
+/// by name; a request's own replace them by name.
+const DOCUMENTS_KEY: &str = "documents";
 
 impl ConnectorHost {
+    /// What the guest's `wasi:config/store` holds for a request: the base
+    /// URL, and the host's documents, if it has any.
+    fn store_config(&self) -> WasiConfigVariables {
+        let mut config = WasiConfigVariables::new();
+        config.insert(BASE_URL_KEY, self.config.base_url.as_str());
+        if !self.config.documents.is_empty() {
+            let documents = self.config.documents.iter();
+            let by_name: serde_json::Map<String, serde_json::Value> = documents
+                .map(|document| (document.name.clone(), document.json.clone().into()))
+                .collect();
+            config.insert(
+                DOCUMENTS_KEY,
+                serde_json::Value::Object(by_name).to_string(),
+            );
+        }
+        config
+    }
+
     /// Serves `request` through the component's HTTP entry point. The
     /// response comes back once the guest has set it; its body streams
     /// while the guest writes it, until the operation's deadline.
@@ -48,9 +71,8 @@ impl ConnectorHost {
             None => request.map(|body| body.map_err(Into::into).boxed_unsync()),
         };
         let hooks = EgressHooks::new(self.policy.clone(), Denials::default());
-        let environment = [(BASE_URL_VARIABLE, self.config.base_url.as_str())];
         let state =
-            HostState::with_environment(hooks, GuestLimiter::new(&self.limits), &environment);
+            HostState::with_config(hooks, GuestLimiter::new(&self.limits), self.store_config());
         let mut store = Store::new(self.runtime.engine(), state);
         store.limiter(|state| &mut state.limits);
         store.set_epoch_deadline(self.limits.deadline_ticks());

@@ -4,6 +4,7 @@
 wit_bindgen::generate!({
     world: "identity-connector",
     path: "../../wit",
+    with: { "wasi:config/store@0.2.0-rc.1": generate },
 });
 
 use crate::Connector;

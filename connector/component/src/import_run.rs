@@ -120,7 +120,7 @@ impl ImportRun {
     ) -> Import {
         let mut sink = self.queue.clone();
         Box::pin(async move {
-            let transport = transport::for_config(&config);
+            let transport = transport::for_config(&config)?;
             engine::import::import(&transport, &config, &request, previous, &mut sink).await
         })
     }

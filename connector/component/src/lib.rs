@@ -3,12 +3,14 @@
 //! over the engine's [`service`](connector_engine::service), with `wasi:http`
 //! as the only way out. It imports nothing but WASI and reads no file. Under a
 //! host that injects the credential it holds none; a host that cannot may
-//! hand it one in the environment (see [`transport::for_config`]).
+//! hand it one in `wasi:config/store` or the environment (see
+//! [`host_settings`]).
 
 #[expect(unsafe_code, reason = "wit-bindgen's generated ABI glue")]
 mod bindings;
 mod convert;
 mod executor;
+mod host_settings;
 mod import_run;
 mod service;
 mod transport;
@@ -50,7 +52,7 @@ impl Guest for Connector {
 
     fn test_connection(config: Config) -> Result<ConnectionReport, ConnectorError> {
         let config = load(&config)?;
-        let transport = transport::for_config(&config);
+        let transport = transport::for_config(&config)?;
         let run = engine::target::test_connection(&transport, &config);
         Ok(block_on(run)?.into())
     }
@@ -69,7 +71,7 @@ impl Guest for Connector {
     ) -> Result<ProvisionResult, ConnectorError> {
         let config = load(&config)?;
         let request = request.into();
-        let transport = transport::for_config(&config);
+        let transport = transport::for_config(&config)?;
         let run = engine::provision::provision(&transport, &config, operation.into(), &request);
         Ok(block_on(run)?.into())
     }

@@ -7,23 +7,21 @@ use std::io::Write as _;
 use std::pin::pin;
 
 use connector_engine as engine;
+use engine::confluent::Confluent;
 use engine::import::events::EventQueue;
 use engine::import::state::StateReader;
+
 use engine::service::body::MAX_HEAD;
-use engine::service::{self, CallBody, ImportHead, Refusal, Route, lines};
+use engine::service::{self, CallBody, Documents, ImportHead, Refusal, Route, lines};
 use wasip2::http::types::{
     Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
 };
 use wasip2::io::streams::{InputStream, OutputStream, StreamError};
 
 use crate::executor::{block_on, run_until};
-use crate::transport;
-
-/// The environment variable that names the target's base URL, the one origin
-/// the credential goes to. It is the host's to set, never a request's.
-const BASE_URL_VARIABLE: &str = "CONFLUENT_BASE_URL";
-/// The base URL when the host names none.
-const DEFAULT_BASE_URL: &str = "https://api.confluent.cloud";
+use crate::host_settings;
+use crate::transport::{self, WasiHttp};
+use engine::client::credential::Credentialed;
 
 /// The most read from a request body at a time.
 const READ_SIZE: u64 = 64 << 10;
@@ -60,6 +58,7 @@ enum Answer {
 /// An import whose request and previous state have been read.
 struct Import {
     config: engine::Config,
+    transport: Credentialed<WasiHttp>,
     request: engine::ImportRequest,
     previous: Option<engine::import::state::Snapshot>,
 }
@@ -73,31 +72,37 @@ fn answer(request: &IncomingRequest) -> Result<Answer, Refusal> {
     service::content_type(content_type(request).as_deref())?;
     let incoming = request.consume().map_err(|()| unreadable())?;
     let stream = incoming.stream().map_err(|()| unreadable())?;
-    let base_url = base_url();
-    let load = |documents: &[(String, String)]| crate::load_documents(&base_url, documents);
+    // The host's settings: the base URL (never a request's) and documents,
+    // which a request's own replace by name.
+    let provided = host_settings::read()?;
+    let base_url = provided.base_url(&Confluent);
+    let load = |documents: Documents| {
+        let documents = service::with_host_documents(&provided, &Confluent, documents)?;
+        Ok::<_, Refusal>(crate::load_documents(base_url, documents.pairs())?)
+    };
     Ok(match route {
         Route::Describe => {
             let body = CallBody::read(&read_all(&stream)?)?;
-            let config = load(body.documents.pairs())?;
+            let config = load(body.documents)?;
             Answer::Json(lines::descriptor_json(&engine::describe::describe(&config)).to_string())
         }
         Route::Check => {
             let body = CallBody::read(&read_all(&stream)?)?;
-            let config = load(body.documents.pairs())?;
-            let transport = transport::for_config(&config);
+            let config = load(body.documents)?;
+            let transport = transport::for_config(&config)?;
             let report = block_on(engine::target::test_connection(&transport, &config))?;
             Answer::Json(lines::report_json(&report).to_string())
         }
         Route::Provision(operation) => {
             let (documents, request) = service::body::provision_request(&read_all(&stream)?)?;
-            let config = load(documents.pairs())?;
-            let transport = transport::for_config(&config);
+            let config = load(documents)?;
+            let transport = transport::for_config(&config)?;
             let run = engine::provision::provision(&transport, &config, operation, &request);
             Answer::Json(lines::result_json(operation, &block_on(run)?).to_string())
         }
         Route::Import(kinds) => {
             let (head, rest) = read_head(&stream)?;
-            let config = load(head.documents.pairs())?;
+            let config = load(head.documents)?;
             // The state names the base URL as the config normalised it.
             let previous = read_state(&stream, config.base_url(), rest)?;
             let request = engine::ImportRequest {
@@ -105,6 +110,7 @@ fn answer(request: &IncomingRequest) -> Result<Answer, Refusal> {
                 incremental: head.incremental,
             };
             Answer::Import(Box::new(Import {
+                transport: transport::for_config(&config)?,
                 config,
                 request,
                 previous,
@@ -121,12 +127,12 @@ fn stream_import(import: Import, out: ResponseOutparam) {
     };
     let Import {
         config,
+        transport,
         request,
         previous,
     } = import;
     let queue = EventQueue::default();
     let mut sink = queue.clone();
-    let transport = transport::for_config(&config);
     let mut run = pin!(engine::import::import(
         &transport, &config, &request, previous, &mut sink
     ));
@@ -176,15 +182,6 @@ fn respond(
     ResponseOutparam::set(out, Ok(response));
     let stream = body.write().ok()?;
     Some((stream, body))
-}
-
-/// The base URL the host names, or Confluent Cloud's.
-fn base_url() -> String {
-    let variables = wasip2::cli::environment::get_environment();
-    let named = variables
-        .into_iter()
-        .find(|(name, _)| name == BASE_URL_VARIABLE);
-    named.map_or_else(|| DEFAULT_BASE_URL.to_string(), |(_, url)| url)
 }
 
 /// A request body, whole, up to the service's limit.

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use connector_engine::client::credential::{Credential, Credentialed};
-use connector_engine::{HttpRequest, HttpResponse, Transport, TransportError};
+use connector_engine::client::credential::Credentialed;
+use connector_engine::{ConnectorError, HttpRequest, HttpResponse, Transport, TransportError};
 use url::{Position, Url};
 use wasip2::clocks::monotonic_clock;
 use wasip2::http::outgoing_handler::{self, FutureIncomingResponse};
@@ -16,6 +16,7 @@ use wasip2::http::types::{
 use wasip2::io::streams::StreamError;
 
 use crate::executor::wait;
+use crate::host_settings;
 
 /// How long to wait for a connection, and for each part of a response. The
 /// host clamps these to its own limits.
@@ -29,15 +30,15 @@ const READ_SIZE: u64 = 64 << 10;
 pub struct WasiHttp;
 
 /// The transport for `config`: the host's `wasi:http`, with the credential
-/// the environment holds, if any, added for the target's own APIs under the
-/// base URL. A host
-/// that injects the credential itself (this project's runner) gives the
-/// guest no environment, so nothing is added.
-pub fn for_config(config: &connector_engine::Config) -> Credentialed<WasiHttp> {
-    let variables = wasip2::cli::environment::get_environment();
-    let paths = config.target().credential_paths();
-    let credential = Credential::from_variables(config.base_url(), paths, &variables);
-    Credentialed::new(WasiHttp, credential)
+/// the host handed the guest, if any, added for the target's own APIs under
+/// the base URL. A host that injects the credential itself (this project's
+/// runner) hands none, and nothing is added.
+pub fn for_config(
+    config: &connector_engine::Config,
+) -> Result<Credentialed<WasiHttp>, ConnectorError> {
+    let provided = host_settings::read()?;
+    let credential = provided.credential(config.target(), config.base_url());
+    Ok(Credentialed::new(WasiHttp, credential))
 }
 
 impl Transport for WasiHttp {

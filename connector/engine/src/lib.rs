@@ -22,6 +22,7 @@ mod fake_target;
 pub mod import;
 pub mod model;
 pub mod printable;
+pub mod provided;
 pub mod provision;
 pub mod service;
 pub mod target;

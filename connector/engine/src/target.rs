@@ -13,6 +13,7 @@ use crate::dialect::documents::Config;
 use crate::error::ConnectorError;
 use crate::import::PageSink;
 use crate::model::Attributes;
+use crate::provided::{Setting, Source};
 use crate::provision::{ProvisionRequest, ProvisionResult};
 
 /// What a successful connection test learned.
@@ -42,6 +43,9 @@ pub trait Target: std::fmt::Debug + Sync {
     /// The path prefixes under the base URL's path that a credential the
     /// guest holds itself is sent to, such as `iam/`.
     fn credential_paths(&self) -> &'static [&'static str];
+
+    /// Where a host that cannot inject hands the guest `setting`.
+    fn setting_source(&self, setting: Setting) -> Source;
 
     /// `url` asking one of the target's own lists for its largest page,
     /// unless it already names a size; any other URL as it is.

@@ -29,9 +29,6 @@ pub struct ServeArgs {
 }
 
 pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
-    if global.config.is_some() {
-        anyhow::bail!("--config does not apply to serve: documents come with each request");
-    }
     let host = Arc::new(global.host(true)?);
     let listener = TcpListener::bind(args.addr)
         .await

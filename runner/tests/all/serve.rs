@@ -1,21 +1,36 @@
 //! `confluent-connector serve`: the component's HTTP entry point under the
-//! runner. The guest is told the base URL and nothing else; the runner
-//! injects the credential, as for every other command.
+//! runner. The guest's `wasi:config/store` holds the base URL and the
+//! `--config` documents, and nothing else; the runner injects the
+//! credential, as for every other command.
 
 use std::process::{Command, Stdio};
 
-use host_tests::{Running, free_address, post, wait_for};
+use host_tests::{
+    Running, customproperty9, default_document, documents_mapping_customproperty9, free_address,
+    post, wait_for,
+};
 
 use crate::support::*;
 
 /// The CLI's `serve` on a free address, and its URL.
 fn serve(base_url: &str, credentials: (&str, &str), cache: &std::path::Path) -> (Running, String) {
+    serve_with(base_url, credentials, cache, &[])
+}
+
+/// The same, with `global` flags too.
+fn serve_with(
+    base_url: &str,
+    credentials: (&str, &str),
+    cache: &std::path::Path,
+    global: &[&str],
+) -> (Running, String) {
     let address = free_address();
     let mut child = Command::new(env!("CARGO_BIN_EXE_confluent-connector"))
         .args(["--base-url", base_url, "--component"])
         .arg(connector_path())
         .arg("--cache-dir")
         .arg(cache)
+        .args(global)
         .args(["serve", "--addr", &address.to_string()])
         .env("CONFLUENT_CLOUD_API_KEY", credentials.0)
         .env("CONFLUENT_CLOUD_API_SECRET", credentials.1)
@@ -67,16 +82,38 @@ fn cli_serve_with_a_wrong_credential_streams_an_auth_error_and_goes_on() {
 }
 
 #[test]
-fn cli_serve_refuses_config_documents_which_would_not_apply() {
+fn cli_serve_starts_each_request_from_its_config_documents() {
     let sim = simulator(small_org());
     let cache = tempfile::tempdir().unwrap();
-    let config = tempfile::tempdir().unwrap();
-    let config = config.path().to_str().unwrap();
-    let output = crate::cli::run_cli(&sim, cache.path(), &["--config", config, "serve"]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success());
-    assert!(
-        stderr.contains("--config does not apply to serve"),
-        "{stderr}"
+    let documents: serde_json::Value =
+        serde_json::from_str(&documents_mapping_customproperty9()).unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let import = documents["ImportAccountEntJSON"].to_string();
+    std::fs::write(folder.path().join("ImportAccountEntJSON.json"), import).unwrap();
+    let config = ["--config", folder.path().to_str().unwrap()];
+    let credentials = (sim.api_key(), sim.api_secret());
+    let served = serve_with(sim.url(), credentials, cache.path(), &config);
+    let users = sim.state()["users"].as_array().unwrap().len();
+    let (status, lines) = post(&format!("{}/v1/import/accounts", served.1), "");
+    assert_eq!(200, status);
+    assert_eq!(
+        (users, users),
+        customproperty9(&lines),
+        "{:?}",
+        lines.last()
     );
+    // A request's own document replaces the configured one.
+    let import = default_document("ImportAccountEntJSON");
+    let body = serde_json::json!({"documents": {"ImportAccountEntJSON": import}});
+    let (status, lines) = post(
+        &format!("{}/v1/import/accounts", served.1),
+        &body.to_string(),
+    );
+    assert_eq!(200, status);
+    assert!(
+        lines.last().unwrap().get("finished").is_some(),
+        "{:?}",
+        lines.last()
+    );
+    assert_eq!((0, 0), customproperty9(&lines));
 }

@@ -112,3 +112,33 @@ pub fn imported_ids(lines: &[Value]) -> Vec<String> {
     ids.sort();
     ids
 }
+
+/// The built-in document `name`, as JSON.
+pub fn default_document(name: &str) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../../connector/engine/defaults/{name}.json"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Documents by name, as a host's `wasi:config/store` holds them under
+/// `documents`: the built-in `ImportAccountEntJSON`, with users' emails
+/// also mapped to `customproperty9`, which no record has by default.
+pub fn documents_mapping_customproperty9() -> String {
+    let mut import = default_document("ImportAccountEntJSON");
+    let users = &mut import["accountParams"]["call"]["call1"]["colsToPropsMap"];
+    users["customproperty9"] = Value::from("email~#~char");
+    serde_json::json!({ "ImportAccountEntJSON": import }).to_string()
+}
+
+/// How many of the record lines among `lines` have `customproperty9`, and
+/// how many have it equal to their `customproperty2` (the email).
+pub fn customproperty9(lines: &[Value]) -> (usize, usize) {
+    let records = lines.iter().filter(|line| line.get("record").is_some());
+    let with: Vec<&Value> = records
+        .filter(|r| r.get("customproperty9").is_some())
+        .collect();
+    let matching = with
+        .iter()
+        .filter(|r| r["customproperty9"] == r["customproperty2"]);
+    (with.len(), matching.count())
+}

@@ -1,8 +1,8 @@
 //! The connector component in Node, transpiled by jco and run on
 //! `@bytecodealliance/preview2-shim`, against the simulator: through its
 //! `connector` interface, and through its HTTP entry point. The host script
-//! is `tests/hosts/node/host.mjs`; it hands the guest the credential in the
-//! shim's environment.
+//! is `tests/hosts/node/host.mjs`; it hands the guest the credential, and
+//! documents, in a `wasi:config/store` of its own (`settings.mjs`).
 //!
 //! Run by `make test`, which installs jco and the shim from npm, transpiles
 //! the component into `JCO_OUT` and records the digest of the file it
@@ -13,7 +13,8 @@ use std::process::{Command, Stdio};
 
 use confluent_sim::{SeedSpec, SimConfig, Simulator};
 use host_tests::{
-    Running, account_ids, component_digest, free_address, imported_ids, json_lines, post, wait_for,
+    Running, account_ids, component_digest, customproperty9, default_document,
+    documents_mapping_customproperty9, free_address, imported_ids, json_lines, post, wait_for,
 };
 
 /// The Node host script, beside its transpiled component.
@@ -78,8 +79,12 @@ fn node_runs_the_same_file_through_its_connector_interface() {
 fn node_serves_the_same_file_through_its_http_entry_point() {
     let sim = organization();
     let address = free_address();
+    let folder = tempfile::tempdir().unwrap();
+    let documents = folder.path().join("documents.json");
+    std::fs::write(&documents, documents_mapping_customproperty9()).unwrap();
     let mut child = node(&sim)
         .args(["serve", &address.port().to_string(), sim.url()])
+        .arg(&documents)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -89,6 +94,19 @@ fn node_serves_the_same_file_through_its_http_entry_point() {
     let (status, lines) = post(&format!("http://{address}/v1/import/accounts"), "");
     assert_eq!(200, status);
     assert_eq!(account_ids(&sim.state()), imported_ids(&lines));
+    // The documents the host's store holds apply: each user's email is
+    // also its customproperty9.
+    assert_eq!((1_500, 1_500), customproperty9(&lines));
+    // A request's own document replaces the store's of the same name.
+    let import = default_document("ImportAccountEntJSON");
+    let body = serde_json::json!({"documents": {"ImportAccountEntJSON": import}});
+    let (status, lines) = post(
+        &format!("http://{address}/v1/import/accounts"),
+        &body.to_string(),
+    );
+    assert_eq!(200, status);
+    assert_eq!(account_ids(&sim.state()), imported_ids(&lines));
+    assert_eq!((0, 0), customproperty9(&lines));
     let (status, lines) = post(&format!("http://{address}/v1/import/accounts"), "[]");
     assert_eq!(400, status, "{lines:?}");
 }

@@ -1,7 +1,8 @@
 //! The connector component under the wasmtime CLI's `serve`, a host nobody
 //! here wrote, against the simulator: an import through its HTTP entry point
 //! returns what the simulator holds, and the same records the runner's CLI
-//! writes from the same file.
+//! writes from the same file. The guest gets its settings in its
+//! `wasi:config/store` for one test and in its environment for the other.
 //!
 //! Run by `make test`, which installs a pinned wasmtime CLI and names it in
 //! `WASMTIME_CLI`.
@@ -15,22 +16,58 @@ use host_tests::{
 };
 use serde_json::Value;
 
+/// How the test hands the guest its settings.
+#[derive(Clone, Copy)]
+enum Handed {
+    /// In its environment (`--env`).
+    Environment,
+    /// In its `wasi:config/store` (`-S config-var`).
+    ConfigStore,
+}
+
 /// Serves the component with the wasmtime CLI, handing it the base URL and
-/// the credential in its environment, as a host that cannot inject does.
-fn serve(sim: &Simulator) -> (Running, String) {
+/// the credential as `handed` says, as a host that cannot inject does.
+fn serve(sim: &Simulator, handed: Handed) -> (Running, String) {
     let wasmtime = std::env::var_os("WASMTIME_CLI")
         .expect("WASMTIME_CLI names the wasmtime CLI; `make test` installs one");
     let address = free_address();
-    let mut child = Command::new(wasmtime)
-        .args(["serve", "-S", "cli", "--addr", &address.to_string()])
-        .arg("--env")
-        // With a trailing slash, as an operator may write it: the state
-        // still names the base URL as the config normalises it.
-        .arg(format!("CONFLUENT_BASE_URL={}/", sim.url()))
-        .arg("--env")
-        .arg(format!("CONFLUENT_CLOUD_API_KEY={}", sim.api_key()))
-        .arg("--env")
-        .arg(format!("CONFLUENT_CLOUD_API_SECRET={}", sim.api_secret()))
+    // With a trailing slash, as an operator may write it: the state still
+    // names the base URL as the config normalises it.
+    let base_url = format!("{}/", sim.url());
+    let settings = [
+        (
+            "CONFLUENT_BASE_URL",
+            "confluent_base_url",
+            base_url.as_str(),
+        ),
+        (
+            "CONFLUENT_CLOUD_API_KEY",
+            "confluent_cloud_api_key",
+            sim.api_key(),
+        ),
+        (
+            "CONFLUENT_CLOUD_API_SECRET",
+            "confluent_cloud_api_secret",
+            sim.api_secret(),
+        ),
+    ];
+    let mut command = Command::new(wasmtime);
+    command.args([
+        "serve",
+        "-S",
+        "cli",
+        "-S",
+        "config",
+        "--addr",
+        &address.to_string(),
+    ]);
+    for (variable, key, value) in settings {
+        match handed {
+            Handed::Environment => command.arg("--env").arg(format!("{variable}={value}")),
+            Handed::ConfigStore => command.arg("-S").arg(format!("config-var={key}={value}")),
+        };
+    }
+    let mut child = command
         .arg(component())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -73,7 +110,7 @@ fn an_import_through_wasmtime_serve_returns_the_simulators_accounts() {
         component().display(),
         component_digest()
     );
-    let (_served, url) = serve(&sim);
+    let (_served, url) = serve(&sim, Handed::ConfigStore);
 
     let (status, lines) = post(&format!("{url}/v1/import/accounts"), "");
     assert_eq!(200, status);
@@ -117,7 +154,7 @@ fn an_import_through_wasmtime_serve_returns_the_simulators_accounts() {
 #[ignore = "needs the wasmtime CLI in WASMTIME_CLI; `make test` runs it"]
 fn a_bad_request_to_wasmtime_serve_is_a_json_error_and_the_service_goes_on() {
     let sim = Simulator::start(SimConfig::default()).unwrap();
-    let (_served, url) = serve(&sim);
+    let (_served, url) = serve(&sim, Handed::Environment);
     for (path, body, status) in [
         ("/v1/import/users", "", 404),
         ("/v1/import/all", "{\"incremental\": \"yes\"}", 400),

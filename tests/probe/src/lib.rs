@@ -25,7 +25,11 @@
 
 #[expect(unsafe_code, reason = "wit-bindgen's generated ABI glue")]
 mod bindings {
-    wit_bindgen::generate!({ world: "identity-connector", path: "../../wit" });
+    wit_bindgen::generate!({
+        world: "identity-connector",
+        path: "../../wit",
+        with: { "wasi:config/store@0.2.0-rc.1": generate },
+    });
     use crate::Probe;
     export!(Probe with_types_in self);
 }

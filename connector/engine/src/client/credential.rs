@@ -11,12 +11,6 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 
 use super::{HttpRequest, HttpResponse, Transport, TransportError};
 
-/// The environment variables the key and the secret come from, as the
-/// runner reads them.
-pub const KEY_VARIABLE: &str = "CONFLUENT_CLOUD_API_KEY";
-/// See [`KEY_VARIABLE`].
-pub const SECRET_VARIABLE: &str = "CONFLUENT_CLOUD_API_SECRET";
-
 /// `Authorization: Basic base64(key:secret)` for some paths of one origin.
 pub struct Credential {
     origin: url::Origin,
@@ -34,21 +28,9 @@ impl std::fmt::Debug for Credential {
 }
 
 impl Credential {
-    /// The key and secret among `variables`, for `paths` (such as `iam/`)
-    /// under `base_url`; `None` when either is missing or empty, or the base
-    /// URL has no origin.
-    pub fn from_variables(
-        base_url: &str,
-        paths: &[&str],
-        variables: &[(String, String)],
-    ) -> Option<Self> {
-        let value = |name: &str| {
-            variables
-                .iter()
-                .find(|(variable, value)| variable == name && !value.is_empty())
-                .map(|(_, value)| value.as_str())
-        };
-        let (key, secret) = (value(KEY_VARIABLE)?, value(SECRET_VARIABLE)?);
+    /// `key` and `secret` for `paths` (such as `iam/`) under `base_url`;
+    /// `None` when the base URL has no origin.
+    pub fn new(base_url: &str, paths: &[&str], key: &str, secret: &str) -> Option<Self> {
         let base = url::Url::parse(base_url).ok()?;
         let under = base.path().trim_end_matches('/');
         let origin = base.origin();
@@ -122,13 +104,6 @@ mod tests {
 
     const PATHS: &[&str] = &["iam/", "org/"];
 
-    fn variables(key: &str, secret: &str) -> Vec<(String, String)> {
-        vec![
-            (KEY_VARIABLE.to_string(), key.to_string()),
-            (SECRET_VARIABLE.to_string(), secret.to_string()),
-        ]
-    }
-
     fn authorization(request: &HttpRequest) -> Vec<&str> {
         let headers = request.headers.iter();
         let values = headers.filter(|(name, _)| name.eq_ignore_ascii_case("authorization"));
@@ -137,8 +112,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_credential_goes_to_the_base_origin_only() {
-        let credential =
-            Credential::from_variables("https://api.t:443/", PATHS, &variables("K", "S"));
+        let credential = Credential::new("https://api.t:443/", PATHS, "K", "S");
         let transport = Credentialed::new(FakeTarget::default(), credential);
         let planted = vec![("authorization".to_string(), "Basic planted".to_string())];
         for url in [
@@ -165,8 +139,7 @@ mod tests {
 
     #[tokio::test]
     async fn under_a_base_path_the_credential_goes_below_it_only() {
-        let credential =
-            Credential::from_variables("https://gw.t/confluent/", PATHS, &variables("K", "S"));
+        let credential = Credential::new("https://gw.t/confluent/", PATHS, "K", "S");
         let credential = credential.unwrap();
         assert!(credential.covers("https://gw.t/confluent/org/v2/environments"));
         assert!(!credential.covers("https://gw.t/org/v2/environments"));
@@ -175,8 +148,7 @@ mod tests {
 
     #[tokio::test]
     async fn without_a_credential_requests_pass_as_they_are() {
-        assert!(Credential::from_variables("https://t", PATHS, &variables("K", "")).is_none());
-        assert!(Credential::from_variables("https://t", PATHS, &[]).is_none());
+        assert!(Credential::new("not a URL", PATHS, "K", "S").is_none());
         let transport = Credentialed::new(FakeTarget::default(), None);
         let _ = transport
             .send(HttpRequest::get("https://t/x", vec![]))

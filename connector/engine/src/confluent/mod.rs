@@ -25,6 +25,7 @@ use crate::dialect::documents::Config;
 use crate::error::ConnectorError;
 use crate::import::PageSink;
 use crate::model::AttributeValue;
+use crate::provided::{Setting, Source};
 use crate::provision::{ProvisionRequest, ProvisionResult};
 use crate::target::{ConnectionReport, Pending, Target};
 
@@ -99,6 +100,22 @@ impl Target for Confluent {
 
     /// Asks an `/iam/v2/` or `/org/v2/` list on `origin` for its largest
     /// page, unless the URL already names a `page_size`.
+    fn setting_source(&self, setting: Setting) -> Source {
+        let (store_key, variable) = match setting {
+            Setting::ApiKey => ("confluent_cloud_api_key", Some("CONFLUENT_CLOUD_API_KEY")),
+            Setting::ApiSecret => (
+                "confluent_cloud_api_secret",
+                Some("CONFLUENT_CLOUD_API_SECRET"),
+            ),
+            Setting::BaseUrl => ("confluent_base_url", Some("CONFLUENT_BASE_URL")),
+            Setting::Documents => ("documents", None),
+        };
+        Source {
+            store_key,
+            variable,
+        }
+    }
+
     fn with_largest_page(&self, url: &str, origin: &url::Origin) -> String {
         let Ok(mut parsed) = url::Url::parse(url) else {
             return url.to_string();

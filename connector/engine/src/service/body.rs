@@ -24,6 +24,29 @@ impl Documents {
         &self.0
     }
 
+    /// The documents a host's configuration store holds under `key`: the
+    /// JSON text of an object by name, as a request's `documents`. A
+    /// problem there is the host's (a 500), and names the key.
+    pub fn from_store(text: &str, key: &str) -> Result<Self, Refusal> {
+        let the_hosts = |refusal: Refusal| Refusal {
+            status: 500,
+            message: format!("the host's configuration '{key}': {}", refusal.message),
+        };
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| the_hosts(Refusal::bad_request(format!("not JSON: {e}"))))?;
+        let holder = Map::from_iter([("documents".to_string(), value)]);
+        Self::read(&holder).map_err(the_hosts)
+    }
+
+    /// These documents, each replaced by the one of its name in `over`, and
+    /// `over`'s others after them.
+    pub fn replaced_by(mut self, over: Self) -> Self {
+        self.0
+            .retain(|(name, _)| !over.0.iter().any(|(replacing, _)| replacing == name));
+        self.0.extend(over.0);
+        self
+    }
+
     /// Reads the `documents` member of `request`, if it has one.
     fn read(request: &Map<String, Value>) -> Result<Self, Refusal> {
         let Some(documents) = request.get("documents") else {

@@ -21,7 +21,9 @@ use serde_json::json;
 
 use crate::error::ConnectorError;
 use crate::model::ObjectKind;
+use crate::provided::{Provided, Setting};
 use crate::provision::ProvisionOp;
+use crate::target::Target;
 
 pub use body::{CallBody, Documents, ImportHead};
 
@@ -36,6 +38,20 @@ pub enum Route {
     Import(Vec<ObjectKind>),
     /// `/v1/provision/{operation}`.
     Provision(ProvisionOp),
+}
+
+/// The documents a request runs with: those the host handed the guest,
+/// each replaced by the request's own of the same name.
+pub fn with_host_documents(
+    provided: &Provided,
+    target: &dyn Target,
+    request: Documents,
+) -> Result<Documents, Refusal> {
+    let Some(text) = provided.documents() else {
+        return Ok(request);
+    };
+    let key = target.setting_source(Setting::Documents).store_key;
+    Ok(Documents::from_store(text, key)?.replaced_by(request))
 }
 
 /// Why a request was not served: an HTTP status and a message that names
@@ -169,6 +185,61 @@ pub fn content_type(value: Option<&str>) -> Result<(), Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::confluent::Confluent;
+
+    #[test]
+    fn a_requests_documents_replace_the_hosts_of_the_same_name() {
+        let stored = [(
+            "documents",
+            r#"{"ConnectionJSON": {"a": 1}, "ImportAccountEntJSON": "{\"b\": 2}"}"#,
+        )];
+        let lookup = |key: &str| {
+            let found = stored.iter().find(|(name, _)| *name == key);
+            Ok(found.map(|(_, value)| value.to_string()))
+        };
+        let provided = Provided::read(&Confluent, lookup, &[]).unwrap();
+        let request = CallBody::read(br#"{"documents": {"ConnectionJSON": {"c": 3}}}"#).unwrap();
+        let documents = with_host_documents(&provided, &Confluent, request.documents).unwrap();
+        let expected = [
+            (
+                "ImportAccountEntJSON".to_string(),
+                r#"{"b": 2}"#.to_string(),
+            ),
+            ("ConnectionJSON".to_string(), r#"{"c":3}"#.to_string()),
+        ];
+        assert_eq!(documents.pairs(), expected);
+        let none = Provided::read(&Confluent, |_| Ok(None), &[]).unwrap();
+        let request = CallBody::read(b"").unwrap();
+        assert!(
+            with_host_documents(&none, &Confluent, request.documents)
+                .unwrap()
+                .pairs()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn documents_the_host_holds_wrongly_are_its_fault_and_name_its_key() {
+        for (text, says) in [
+            ("{not json", "not JSON"),
+            ("[]", "expected a JSON object"),
+            (r#"{"ConnectionJSON": 7}"#, "documents.ConnectionJSON"),
+        ] {
+            let lookup = |key: &str| Ok((key == "documents").then(|| text.to_string()));
+            let provided = Provided::read(&Confluent, lookup, &[]).unwrap();
+            let refusal =
+                with_host_documents(&provided, &Confluent, Documents::default()).unwrap_err();
+            assert_eq!(refusal.status, 500, "{text}");
+            assert!(
+                refusal
+                    .message
+                    .starts_with("the host's configuration 'documents': "),
+                "{}",
+                refusal.message
+            );
+            assert!(refusal.message.contains(says), "{}", refusal.message);
+        }
+    }
 
     #[test]
     fn routes_name_kinds_and_operations_and_take_their_methods() {
