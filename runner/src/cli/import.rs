@@ -42,6 +42,13 @@ pub struct ImportArgs {
     tenants: Option<PathBuf>,
 }
 
+impl ImportArgs {
+    /// Whether this is an import for each tenant of a tenants file.
+    pub fn has_tenants(&self) -> bool {
+        self.tenants.is_some()
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum What {
     Accounts,

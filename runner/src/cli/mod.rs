@@ -43,6 +43,9 @@ pub struct Cli {
     command: Command,
 }
 
+/// The base URL when `--base-url` names none: Confluent Cloud's.
+const DEFAULT_BASE_URL: &str = "https://api.confluent.cloud";
+
 /// Flags every command takes.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
@@ -50,13 +53,9 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "PATH")]
     component: Option<PathBuf>,
     /// The Confluent Cloud API's base URL; its origin is granted and gets the credentials.
-    #[arg(
-        long,
-        global = true,
-        default_value = "https://api.confluent.cloud",
-        value_name = "URL"
-    )]
-    base_url: String,
+    /// [default: https://api.confluent.cloud]
+    #[arg(long, global = true, value_name = "URL")]
+    base_url: Option<String>,
     /// Another origin the connector may reach (without credentials); repeatable.
     #[arg(long = "allow-host", global = true, value_name = "ORIGIN")]
     allow_host_args: Vec<String>,
@@ -149,6 +148,17 @@ impl Cli {
                 .error(clap::error::ErrorKind::ValueValidation, error)
                 .exit(),
         }
+        if let Command::Import(import) = &cli.command
+            && import.has_tenants()
+            && let Some(flag) = cli.global.per_tenant_flag()
+        {
+            let message = format!(
+                "{flag} cannot be used with --tenants: each tenant names its own in the tenants file"
+            );
+            Self::command()
+                .error(clap::error::ErrorKind::ArgumentConflict, message)
+                .exit()
+        }
         cli
     }
 }
@@ -197,6 +207,22 @@ impl GlobalArgs {
         Ok(limits)
     }
 
+    /// The first flag given that a tenants file sets per tenant instead.
+    fn per_tenant_flag(&self) -> Option<&'static str> {
+        let given = [
+            ("--base-url", self.base_url.is_some()),
+            ("--credentials", self.credentials.is_some()),
+            ("--config", self.config.is_some()),
+            ("--allow-host", !self.allow_host_args.is_empty()),
+            ("--allow-path", !self.allow_path_args.is_empty()),
+            ("--output", self.output.is_some()),
+        ];
+        given
+            .into_iter()
+            .find(|(_, given)| *given)
+            .map(|(flag, _)| flag)
+    }
+
     /// The host, set up from the flags. `needs_credentials` is false for
     /// commands that make no request.
     fn host(&self, needs_credentials: bool) -> anyhow::Result<ConnectorHost> {
@@ -210,7 +236,9 @@ impl GlobalArgs {
             None => Vec::new(),
         };
         let settings = HostSettings {
-            base_url: self.base_url.clone(),
+            base_url: (self.base_url.as_deref())
+                .unwrap_or(DEFAULT_BASE_URL)
+                .to_string(),
             extra_grants: self.allow_hosts.clone(),
             extra_credential_paths: self.allow_paths.clone(),
             credentials,

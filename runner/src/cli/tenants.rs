@@ -14,9 +14,14 @@
 //! state = "acme/import.state"           # optional
 //! config = "acme/config"                # optional: a folder of documents
 //! allow_hosts = []                      # optional: origins without credentials
+//! allow_paths = []                      # optional: more paths that get them
 //! ```
 //!
-//! Relative paths are taken from the file's folder.
+//! Relative paths are taken from the file's folder. The global flags these
+//! set per tenant (`--base-url`, `--credentials`, `--config`,
+//! `--allow-host`, `--allow-path`, `--output`) are refused beside
+//! `--tenants`; the others (the component, the limits, the format, the
+//! cache) apply to every tenant.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,7 +31,9 @@ use anyhow::{Context as _, bail};
 use connector_runner::files::{create_output, read_text_capped};
 use connector_runner::state::StateFile;
 use connector_runner::types::{ImportRequest, ObjectKind};
-use connector_runner::{ConnectorHost, ConnectorRuntime, Credentials, HostSettings, Origin};
+use connector_runner::{
+    ConnectorHost, ConnectorRuntime, Credentials, HostSettings, Origin, PathPrefix,
+};
 use serde::Deserialize;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -65,6 +72,8 @@ struct Tenant {
     config: Option<PathBuf>,
     #[serde(default)]
     allow_hosts: Vec<String>,
+    #[serde(default)]
+    allow_paths: Vec<String>,
 }
 
 /// A tenants file that cannot be used: it names the file and what is wrong.
@@ -128,9 +137,6 @@ pub async fn run(
     kinds: Vec<ObjectKind>,
     incremental: bool,
 ) -> anyhow::Result<()> {
-    if global.output.is_some() {
-        bail!("--output does not apply with --tenants: each tenant names its own output");
-    }
     let file = read(path)?;
     let folder = path.parent().unwrap_or(Path::new("."));
     let runtime = global.runtime()?;
@@ -209,6 +215,12 @@ async fn import_tenant(
         .map(|origin| Origin::parse(origin))
         .collect::<Result<Vec<_>, _>>()
         .with_context(|| format!("tenant {}: allow_hosts", tenant.name))?;
+    let extra_credential_paths = tenant
+        .allow_paths
+        .iter()
+        .map(|path| PathPrefix::parse(path))
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("tenant {}: allow_paths", tenant.name))?;
     let documents = match &tenant.config {
         Some(dir) => connector_runner::documents::read_config_dir(&at(dir))?,
         None => Vec::new(),
@@ -216,7 +228,7 @@ async fn import_tenant(
     let settings = HostSettings {
         base_url: tenant.base_url.clone(),
         extra_grants,
-        extra_credential_paths: Vec::new(),
+        extra_credential_paths,
         credentials: Some(Credentials::from_file(&at(&tenant.credentials))?),
         documents,
         limits,

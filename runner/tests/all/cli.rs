@@ -32,15 +32,24 @@ pub fn cli_command(
     cache: &Path,
     args: &[&str],
 ) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_confluent-connector"));
+    let mut command = bare_command(cache);
     command
-        .args(["--base-url", base_url, "--component"])
-        .arg(connector_path())
-        .arg("--cache-dir")
-        .arg(cache)
+        .args(["--base-url", base_url])
         .args(args)
         .env("CONFLUENT_CLOUD_API_KEY", credentials.0)
         .env("CONFLUENT_CLOUD_API_SECRET", credentials.1);
+    command
+}
+
+/// The CLI with the component and `cache` and nothing else: no base URL
+/// and no credentials, as `--tenants` runs it.
+pub fn bare_command(cache: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_confluent-connector"));
+    command
+        .arg("--component")
+        .arg(connector_path())
+        .arg("--cache-dir")
+        .arg(cache);
     command
 }
 

@@ -248,17 +248,10 @@ fn the_secret_appears_in_nothing_on_error_paths_through_serve_or_for_tenants() -
     );
     std::fs::write(tenants.join("tenants.toml"), file)?;
     let tenants_file = tenants.join("tenants.toml");
-    let output = run_cli(
-        &sim,
-        &cache,
-        &[
-            "-vv",
-            "import",
-            "all",
-            "--tenants",
-            tenants_file.to_str().unwrap(),
-        ],
-    );
+    let output = crate::cli::bare_command(&cache)
+        .args(["-vv", "import", "all", "--tenants"])
+        .arg(&tenants_file)
+        .output()?;
     assert!(
         output.status.success(),
         "{}",

@@ -7,7 +7,7 @@ use std::path::Path;
 use confluent_sim::{SeedSpec, Simulator};
 use serde_json::json;
 
-use crate::cli::run_cli;
+use crate::cli::bare_command;
 use crate::support::*;
 
 fn write_credentials(path: &Path, sim: &Simulator, secret: &str) {
@@ -71,11 +71,10 @@ fn cli_imports_each_tenant_into_its_own_files_and_one_failing_stops_no_other() {
     let kept = format!("{}\n#end\n", json!({"format": 2, "base_url": alpha.url()}));
     std::fs::write(at("broken.state"), &kept).unwrap();
 
-    let output = run_cli(
-        &alpha,
-        cache.path(),
-        &["import", "all", "--tenants", tenants],
-    );
+    let output = bare_command(cache.path())
+        .args(&["import", "all", "--tenants", tenants])
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{stderr}");
     assert!(
@@ -94,11 +93,10 @@ fn cli_imports_each_tenant_into_its_own_files_and_one_failing_stops_no_other() {
     );
 
     // Each tenant's state is its own: an incremental run finds nothing new.
-    let output = run_cli(
-        &alpha,
-        cache.path(),
-        &["import", "all", "--tenants", tenants, "--incremental"],
-    );
+    let output = bare_command(cache.path())
+        .args(&["import", "all", "--tenants", tenants, "--incremental"])
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("2 of 3 imported"), "{stderr}");
     assert_eq!(0, lines(&at("alpha.ndjson")));
@@ -107,7 +105,6 @@ fn cli_imports_each_tenant_into_its_own_files_and_one_failing_stops_no_other() {
 
 #[test]
 fn cli_refuses_a_tenants_file_that_names_a_tenant_twice_or_an_unknown_key() {
-    let sim = simulator(small_org());
     let dir = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     let tenants = dir.path().join("tenants.toml");
@@ -122,13 +119,41 @@ fn cli_refuses_a_tenants_file_that_names_a_tenant_twice_or_an_unknown_key() {
         ),
     ] {
         std::fs::write(&tenants, &text).unwrap();
-        let output = run_cli(
-            &sim,
-            cache.path(),
-            &["import", "all", "--tenants", tenants.to_str().unwrap()],
-        );
+        let output = bare_command(cache.path())
+            .args(&["import", "all", "--tenants", tenants.to_str().unwrap()])
+            .output()
+            .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(Some(3), output.status.code(), "{stderr}");
         assert!(stderr.contains(expected), "{text}: {stderr}");
+    }
+}
+
+#[test]
+fn cli_refuses_beside_tenants_the_flags_each_tenant_sets_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let tenants = dir.path().join("tenants.toml");
+    let tenant = "[[tenant]]\nname = \"a\"\nbase_url = \"http://127.0.0.1:9\"\ncredentials = \"c.json\"\noutput = \"o\"\n";
+    std::fs::write(&tenants, tenant).unwrap();
+    let tenants = tenants.to_str().unwrap();
+    for flag in [
+        ["--base-url", "http://127.0.0.1:9"],
+        ["--credentials", "c.json"],
+        ["--config", "."],
+        ["--allow-host", "http://127.0.0.1:8"],
+        ["--allow-path", "/cmk/"],
+        ["--output", "all.ndjson"],
+    ] {
+        let output = bare_command(cache.path())
+            .args(flag)
+            .args(["import", "all", "--tenants", tenants])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(Some(2), output.status.code(), "{flag:?}: {stderr}");
+        let says = format!("{} cannot be used with --tenants", flag[0]);
+        assert!(stderr.contains(&says), "{flag:?}: {stderr}");
+        assert!(!dir.path().join("o").exists(), "nothing ran");
     }
 }
