@@ -49,6 +49,8 @@ pub struct ConnectorHost {
     /// The most linear memory any instance of it or its clones has held,
     /// in bytes.
     peak_memory: Arc<AtomicUsize>,
+    /// The bearer token the HTTP entry point requires, if any.
+    pub(crate) service_token: Option<Arc<str>>,
 }
 
 impl ConnectorHost {
@@ -84,7 +86,16 @@ impl ConnectorHost {
             config,
             limits: settings.limits,
             peak_memory: Arc::default(),
+            service_token: None,
         })
+    }
+
+    /// Makes the HTTP entry point ([`serve_http`](Self::serve_http)) serve
+    /// only requests with `Authorization: Bearer` and `token`. The guest
+    /// checks it: it is the service's own token, handed to the guest's
+    /// `wasi:config/store`, not the target's credential.
+    pub fn require_service_token(&mut self, token: &str) {
+        self.service_token = Some(Arc::from(token));
     }
 
     /// The most linear memory any instance of this host (or a clone) has

@@ -102,6 +102,12 @@ impl HostState {
         }
     }
 
+    /// What the guest's `wasi:config/store` holds, for a host's linker
+    /// (`wasmtime_wasi_config::add_to_linker`).
+    pub fn config(&self) -> &WasiConfigVariables {
+        &self.config
+    }
+
     /// Sends what the guest wrote to stdout and stderr into the host's log
     /// ([`GuestLog::log`]).
     pub fn log_guest_output(&self) {

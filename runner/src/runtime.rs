@@ -130,7 +130,7 @@ impl ConnectorRuntime {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         wasmtime_wasi_config::add_to_linker(&mut linker, |state: &mut HostState| {
-            WasiConfig::from(&state.config)
+            WasiConfig::from(state.config())
         })?;
         let world = |error: wasmtime::Error| LoadError::World {
             path: None,

@@ -21,16 +21,21 @@ use crate::limits::GuestLimiter;
 
 /// The key in the guest's `wasi:config/store` that names the base URL.
 const BASE_URL_KEY: &str = "confluent_base_url";
+/// The key that holds the service token a request must carry.
+const SERVICE_TOKEN_KEY: &str = "service_token";
 /// The key that holds the documents, a JSON object of each one's JSON text
 /// by name; a request's own replace them by name.
 const DOCUMENTS_KEY: &str = "documents";
 
 impl ConnectorHost {
     /// What the guest's `wasi:config/store` holds for a request: the base
-    /// URL, and the host's documents, if it has any.
+    /// URL, and the host's documents and service token, if it has them.
     fn store_config(&self) -> WasiConfigVariables {
         let mut config = WasiConfigVariables::new();
         config.insert(BASE_URL_KEY, self.config.base_url.as_str());
+        if let Some(token) = &self.service_token {
+            config.insert(SERVICE_TOKEN_KEY, &**token);
+        }
         if !self.config.documents.is_empty() {
             let documents = self.config.documents.iter();
             let by_name: serde_json::Map<String, serde_json::Value> = documents

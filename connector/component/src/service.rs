@@ -31,12 +31,13 @@ pub struct Service;
 
 impl wasip2::exports::http::incoming_handler::Guest for Service {
     fn handle(request: IncomingRequest, out: ResponseOutparam) {
-        let (status, body) = match answer(&request) {
-            Ok(Answer::Json(json)) => (200, json),
+        let (status, body, challenge) = match answer(&request) {
+            Ok(Answer::Json(json)) => (200, json, false),
             Ok(Answer::Import(import)) => return stream_import(*import, out),
-            Err(refusal) => (refusal.status, refusal.body()),
+            Ok(Answer::Unauthorized(refusal)) => (refusal.status, refusal.body(), true),
+            Err(refusal) => (refusal.status, refusal.body(), false),
         };
-        let response = respond(out, status, "application/json");
+        let response = respond(out, status, "application/json", challenge);
         if let Some((mut stream, body_out)) = response {
             let _ = send(&mut stream, &body);
             drop(stream);
@@ -53,6 +54,9 @@ enum Answer {
     Json(String),
     /// An import, ready to run and stream.
     Import(Box<Import>),
+    /// A refusal of a caller without the service's token, which asks for
+    /// one (`WWW-Authenticate: Bearer`).
+    Unauthorized(Refusal),
 }
 
 /// An import whose request and previous state have been read.
@@ -65,6 +69,13 @@ struct Import {
 
 /// Reads `request` and does what it asks, short of running an import.
 fn answer(request: &IncomingRequest) -> Result<Answer, Refusal> {
+    // The host's settings: the service token, the base URL (never a
+    // request's) and documents, which a request's own replace by name.
+    let provided = host_settings::read()?;
+    let authorization = request.headers().get("authorization").into_iter().next();
+    if let Err(refusal) = service::authorize(&provided, authorization.as_deref()) {
+        return Ok(Answer::Unauthorized(refusal));
+    }
     let method = method_name(&request.method());
     let target = request.path_with_query().unwrap_or_default();
     let path = target.split('?').next().unwrap_or_default();
@@ -72,9 +83,6 @@ fn answer(request: &IncomingRequest) -> Result<Answer, Refusal> {
     service::content_type(content_type(request).as_deref())?;
     let incoming = request.consume().map_err(|()| unreadable())?;
     let stream = incoming.stream().map_err(|()| unreadable())?;
-    // The host's settings: the base URL (never a request's) and documents,
-    // which a request's own replace by name.
-    let provided = host_settings::read()?;
     let base_url = provided.base_url(&Confluent);
     let load = |documents: Documents| {
         let documents = service::with_host_documents(&provided, &Confluent, documents)?;
@@ -122,7 +130,7 @@ fn answer(request: &IncomingRequest) -> Result<Answer, Refusal> {
 /// Runs `import`, writing its lines to the response as they come, and last
 /// its summary or its error.
 fn stream_import(import: Import, out: ResponseOutparam) {
-    let Some((mut stream, body)) = respond(out, 200, "application/x-ndjson") else {
+    let Some((mut stream, body)) = respond(out, 200, "application/x-ndjson", false) else {
         return;
     };
     let Import {
@@ -168,14 +176,19 @@ fn send(stream: &mut OutputStream, text: &str) -> std::io::Result<()> {
     std::io::Write::flush(stream)
 }
 
-/// Sets the response's status and content type, and returns its body.
+/// Sets the response's status and content type, with `WWW-Authenticate:
+/// Bearer` when it is a `challenge`, and returns its body.
 fn respond(
     out: ResponseOutparam,
     status: u16,
     content_type: &str,
+    challenge: bool,
 ) -> Option<(OutputStream, OutgoingBody)> {
     let headers = Fields::new();
     let _ = headers.append("content-type", content_type.as_bytes());
+    if challenge {
+        let _ = headers.append("www-authenticate", b"Bearer");
+    }
     let response = OutgoingResponse::new(headers);
     let _ = response.set_status_code(status);
     let body = response.body().ok()?;

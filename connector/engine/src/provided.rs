@@ -21,15 +21,19 @@ pub enum Setting {
     /// Documents, as a JSON object by name, that replace the built-in
     /// defaults; a request's own replace these in turn.
     Documents,
+    /// The bearer token every request to the HTTP entry point must carry;
+    /// without one, the entry point serves whoever reaches it.
+    ServiceToken,
 }
 
 impl Setting {
     /// Every setting.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::ApiKey,
         Self::ApiSecret,
         Self::BaseUrl,
         Self::Documents,
+        Self::ServiceToken,
     ];
 }
 
@@ -114,6 +118,11 @@ impl Provided {
     /// name, if any.
     pub fn documents(&self) -> Option<&str> {
         self.get(Setting::Documents)
+    }
+
+    /// The bearer token the HTTP entry point requires, if the host set one.
+    pub fn service_token(&self) -> Option<&str> {
+        self.get(Setting::ServiceToken)
     }
 }
 

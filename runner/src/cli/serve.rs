@@ -2,6 +2,7 @@
 //! request under the host's grants, credential injection and limits.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -14,6 +15,7 @@ use wasmtime_wasi_http::io::TokioIo;
 
 use super::GlobalArgs;
 use connector_runner::RunError;
+use connector_runner::files::read_text_capped;
 use connector_runner::serve::error_response;
 use connector_runner::text::escape_controls;
 
@@ -26,18 +28,39 @@ pub struct ServeArgs {
     /// The address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     addr: SocketAddr,
+    /// Serve only requests with `Authorization: Bearer` and the token this
+    /// file holds (its first line).
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+}
+
+/// The largest token file read.
+const MAX_TOKEN_FILE_BYTES: u64 = 4096;
+
+/// The token `path` holds: its first line, which must not be empty.
+fn read_token(path: &Path) -> anyhow::Result<String> {
+    let text = read_text_capped(path, "token file", MAX_TOKEN_FILE_BYTES)?;
+    let token = text.lines().next().unwrap_or_default().trim();
+    if token.is_empty() {
+        anyhow::bail!("the token file '{}' holds no token", path.display());
+    }
+    Ok(token.to_string())
 }
 
 pub async fn run(global: &GlobalArgs, args: &ServeArgs) -> anyhow::Result<()> {
-    let host = Arc::new(global.host(true)?);
+    let mut host = global.host(true)?;
+    if let Some(path) = &args.token_file {
+        host.require_service_token(&read_token(path)?);
+    }
+    let host = Arc::new(host);
     let listener = TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("while binding {}", args.addr))?;
     let address = listener.local_addr()?;
     eprintln!("serving on http://{address}/");
-    if !address.ip().is_loopback() {
+    if !address.ip().is_loopback() && args.token_file.is_none() {
         tracing::warn!(
-            "{address} is reachable from other machines, and anyone who reaches it can provision with the credentials"
+            "{address} is reachable from other machines, and anyone who reaches it can provision with the credentials; --token-file makes callers present a token"
         );
     }
     // Each request is a store that may take the whole memory cap: a few at

@@ -1,5 +1,6 @@
 //! The import's pull contract, seen by a host other than `ConnectorHost`:
-//! the component imports nothing but WASI 0.2, so any WASI host can run it,
+//! the component imports nothing but WASI 0.2 (and `wasi:config`), so any
+//! WASI host can run it,
 //! it fits in 1 MB, and an `import-run` hands over nothing after `finished`.
 
 use std::sync::Arc;
@@ -56,6 +57,9 @@ async fn an_import_run_hands_over_nothing_after_finished() -> anyhow::Result<()>
     let mut linker = Linker::<HostState>::new(&engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    wasmtime_wasi_config::add_to_linker(&mut linker, |state: &mut HostState| {
+        wasmtime_wasi_config::WasiConfig::from(state.config())
+    })?;
     let limits = Limits::default();
     let base_url = BaseUrl::parse(sim.url())?;
     let credentials = Credentials::new(sim.api_key(), sim.api_secret());

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use host_tests::{
     Running, customproperty9, default_document, documents_mapping_customproperty9, free_address,
-    post, wait_for,
+    post, post_with_authorization, wait_for,
 };
 
 use crate::support::*;
@@ -116,4 +116,48 @@ fn cli_serve_starts_each_request_from_its_config_documents() {
         lines.last()
     );
     assert_eq!((0, 0), customproperty9(&lines));
+}
+
+#[test]
+fn cli_serve_with_a_token_file_serves_only_its_bearer() {
+    let sim = simulator(small_org());
+    let cache = tempfile::tempdir().unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let token_file = folder.path().join("token");
+    std::fs::write(&token_file, "a-long-service-token\n").unwrap();
+    let credentials = (sim.api_key(), sim.api_secret());
+    let address = free_address();
+    let mut child = crate::cli::cli_command(sim.url(), credentials, cache.path(), &["serve"])
+        .args(["--addr", &address.to_string(), "--token-file"])
+        .arg(&token_file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(address, &mut child);
+    let _served = Running(child);
+    let url = format!("http://{address}/v1/import/accounts");
+    for wrong in [
+        None,
+        Some("Bearer a-long-service-toke"),
+        Some("Basic a-long-service-token"),
+    ] {
+        let (status, challenge, lines) = post_with_authorization(&url, "", wrong);
+        assert_eq!(401, status, "{wrong:?}");
+        assert_eq!(Some("Bearer"), challenge.as_deref());
+        let message = lines[0]["error"]["message"].as_str().unwrap();
+        assert!(!message.contains("a-long"), "{message}");
+        assert!(
+            !format!("{lines:?}").contains("accountID"),
+            "nothing was imported"
+        );
+    }
+    let right = Some("Bearer a-long-service-token");
+    let (status, challenge, lines) = post_with_authorization(&url, "", right);
+    assert_eq!((200, None), (status, challenge));
+    assert!(
+        lines.last().unwrap().get("finished").is_some(),
+        "{:?}",
+        lines.last()
+    );
 }

@@ -72,7 +72,7 @@ fn cli_imports_each_tenant_into_its_own_files_and_one_failing_stops_no_other() {
     std::fs::write(at("broken.state"), &kept).unwrap();
 
     let output = bare_command(cache.path())
-        .args(&["import", "all", "--tenants", tenants])
+        .args(["import", "all", "--tenants", tenants])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -94,7 +94,7 @@ fn cli_imports_each_tenant_into_its_own_files_and_one_failing_stops_no_other() {
 
     // Each tenant's state is its own: an incremental run finds nothing new.
     let output = bare_command(cache.path())
-        .args(&["import", "all", "--tenants", tenants, "--incremental"])
+        .args(["import", "all", "--tenants", tenants, "--incremental"])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -120,7 +120,7 @@ fn cli_refuses_a_tenants_file_that_names_a_tenant_twice_or_an_unknown_key() {
     ] {
         std::fs::write(&tenants, &text).unwrap();
         let output = bare_command(cache.path())
-            .args(&["import", "all", "--tenants", tenants.to_str().unwrap()])
+            .args(["import", "all", "--tenants", tenants.to_str().unwrap()])
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);

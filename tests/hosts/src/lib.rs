@@ -70,17 +70,31 @@ impl Drop for Running {
 /// POSTs `body` to `url` as JSON and returns the status and the body's JSON
 /// lines.
 pub fn post(url: &str, body: &str) -> (u16, Vec<Value>) {
+    let (status, _, lines) = post_with_authorization(url, body, None);
+    (status, lines)
+}
+
+/// The same, with `authorization` as the `Authorization` header; returns
+/// the `WWW-Authenticate` header too.
+pub fn post_with_authorization(
+    url: &str,
+    body: &str,
+    authorization: Option<&str>,
+) -> (u16, Option<String>, Vec<Value>) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
         .into();
-    let request = agent.post(url).header("content-type", "application/json");
+    let mut request = agent.post(url).header("content-type", "application/json");
+    if let Some(authorization) = authorization {
+        request = request.header("authorization", authorization);
+    }
     let mut response = request.send(body).unwrap();
     let status = response.status().as_u16();
-    (
-        status,
-        json_lines(BufReader::new(response.body_mut().as_reader())),
-    )
+    let challenge = response.headers().get("www-authenticate");
+    let challenge = challenge.map(|value| value.to_str().unwrap().to_string());
+    let lines = json_lines(BufReader::new(response.body_mut().as_reader()));
+    (status, challenge, lines)
 }
 
 /// Each line of `reader` as JSON.

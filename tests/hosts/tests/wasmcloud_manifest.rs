@@ -1,7 +1,8 @@
 //! The wasmCloud manifest (`tests/hosts/wasmcloud/confluent-connector.yaml`)
 //! against what the component reads and imports: no cluster runs it here,
 //! so this keeps it from drifting from the code. Its credential comes from a
-//! Secret, under the environment variables the engine reads; its config keys
+//! Secret, with the token callers must present, under the environment
+//! variables the engine reads; its config keys
 //! are settings the engine reads; the only origin it may reach is its base
 //! URL's; and it declares the host interfaces the component needs.
 
@@ -54,8 +55,9 @@ fn the_wasmcloud_manifest_hands_the_component_what_it_reads_and_grants_its_base_
         .collect();
     assert_eq!(vec![base_url.trim_end_matches('/')], allowed);
 
-    // The credential: a Secret the host puts in the guest's environment,
-    // under the variables the component reads, and nowhere in the config.
+    // The credential and the service token: a Secret the host puts in the
+    // guest's environment, under the variables the component reads, and
+    // nowhere in the config.
     let secret_name = local["environment"]["secretFrom"][0]["name"]
         .as_str()
         .unwrap();
@@ -68,7 +70,7 @@ fn the_wasmcloud_manifest_hands_the_component_what_it_reads_and_grants_its_base_
         .map(String::as_str)
         .collect();
     held.sort_unstable();
-    let credential = [Setting::ApiKey, Setting::ApiSecret];
+    let credential = [Setting::ApiKey, Setting::ApiSecret, Setting::ServiceToken];
     let mut variables: Vec<&str> = credential
         .iter()
         .filter_map(|s| source(*s).variable)

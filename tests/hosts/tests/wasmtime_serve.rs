@@ -12,9 +12,19 @@ use std::process::{Command, Stdio};
 use confluent_sim::{SeedSpec, SimConfig, Simulator};
 use host_tests::{
     Running, account_ids, component, component_digest, free_address, imported_ids, json_lines,
-    post, target_dir, wait_for,
+    post_with_authorization, target_dir, wait_for,
 };
 use serde_json::Value;
+
+/// The service token callers present, as `Authorization: Bearer`.
+const TOKEN: &str = "t0ken-for-callers";
+
+/// POSTs `body` to `url` with the service token.
+fn post(url: &str, body: &str) -> (u16, Vec<Value>) {
+    let bearer = format!("Bearer {TOKEN}");
+    let (status, _, lines) = post_with_authorization(url, body, Some(&bearer));
+    (status, lines)
+}
 
 /// How the test hands the guest its settings.
 #[derive(Clone, Copy)]
@@ -25,8 +35,9 @@ enum Handed {
     ConfigStore,
 }
 
-/// Serves the component with the wasmtime CLI, handing it the base URL and
-/// the credential as `handed` says, as a host that cannot inject does.
+/// Serves the component with the wasmtime CLI, handing it the base URL, the
+/// credential and the service token as `handed` says, as a host that cannot
+/// inject does.
 fn serve(sim: &Simulator, handed: Handed) -> (Running, String) {
     let wasmtime = std::env::var_os("WASMTIME_CLI")
         .expect("WASMTIME_CLI names the wasmtime CLI; `make test` installs one");
@@ -35,6 +46,7 @@ fn serve(sim: &Simulator, handed: Handed) -> (Running, String) {
     // names the base URL as the config normalises it.
     let base_url = format!("{}/", sim.url());
     let settings = [
+        ("CONNECTOR_SERVICE_TOKEN", "service_token", TOKEN),
         (
             "CONFLUENT_BASE_URL",
             "confluent_base_url",
@@ -111,6 +123,10 @@ fn an_import_through_wasmtime_serve_returns_the_simulators_accounts() {
         component_digest()
     );
     let (_served, url) = serve(&sim, Handed::ConfigStore);
+    // Without the service token, nothing is served.
+    let accounts = format!("{url}/v1/import/accounts");
+    let (status, challenge, _) = post_with_authorization(&accounts, "", None);
+    assert_eq!((401, Some("Bearer".to_string())), (status, challenge));
 
     let (status, lines) = post(&format!("{url}/v1/import/accounts"), "");
     assert_eq!(200, status);

@@ -109,6 +109,7 @@ impl Target for Confluent {
             ),
             Setting::BaseUrl => ("confluent_base_url", Some("CONFLUENT_BASE_URL")),
             Setting::Documents => ("documents", None),
+            Setting::ServiceToken => ("service_token", Some("CONNECTOR_SERVICE_TOKEN")),
         };
         Source {
             store_key,

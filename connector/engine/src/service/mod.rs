@@ -18,6 +18,7 @@ pub mod body;
 pub mod lines;
 
 use serde_json::json;
+use subtle::ConstantTimeEq as _;
 
 use crate::error::ConnectorError;
 use crate::model::ObjectKind;
@@ -38,6 +39,29 @@ pub enum Route {
     Import(Vec<ObjectKind>),
     /// `/v1/provision/{operation}`.
     Provision(ProvisionOp),
+}
+
+/// Whether a request with `authorization` (its `Authorization` header) may
+/// be served: always when the host set no service token, else only with
+/// `Bearer` and that token, compared in constant time. A refusal is a 401
+/// that does not say what was wrong with the token.
+pub fn authorize(provided: &Provided, authorization: Option<&[u8]>) -> Result<(), Refusal> {
+    let Some(token) = provided.service_token() else {
+        return Ok(());
+    };
+    let presented = authorization.and_then(|value| {
+        let (scheme, credentials) = value.split_at_checked(7)?;
+        scheme
+            .eq_ignore_ascii_case(b"Bearer ")
+            .then_some(credentials)
+    });
+    match presented {
+        Some(presented) if bool::from(presented.ct_eq(token.as_bytes())) => Ok(()),
+        _ => Err(Refusal {
+            status: 401,
+            message: "this service needs 'Authorization: Bearer' with its token".to_string(),
+        }),
+    }
 }
 
 /// The documents a request runs with: those the host handed the guest,
@@ -186,6 +210,34 @@ pub fn content_type(value: Option<&str>) -> Result<(), Refusal> {
 mod tests {
     use super::*;
     use crate::confluent::Confluent;
+
+    #[test]
+    fn with_a_service_token_only_its_bearer_is_served() {
+        let open = Provided::read(&Confluent, |_| Ok(None), &[]).unwrap();
+        assert_eq!(Ok(()), authorize(&open, None));
+        let token = |key: &str| Ok((key == "service_token").then(|| "s3cret-token".to_string()));
+        let closed = Provided::read(&Confluent, token, &[]).unwrap();
+        assert_eq!(Ok(()), authorize(&closed, Some(b"Bearer s3cret-token")));
+        assert_eq!(Ok(()), authorize(&closed, Some(b"bearer s3cret-token")));
+        for wrong in [
+            None,
+            Some(&b""[..]),
+            Some(b"Bearer"),
+            Some(b"Bearer "),
+            Some(b"Bearer s3cret-toke"),
+            Some(b"Bearer s3cret-token "),
+            Some(b"Basic s3cret-token"),
+            Some(b"s3cret-token"),
+        ] {
+            let refusal = authorize(&closed, wrong).expect_err(&format!("{wrong:?}"));
+            assert_eq!(401, refusal.status, "{wrong:?}");
+            assert!(!refusal.body().contains("s3cret"), "{}", refusal.body());
+        }
+        let from_environment = [("CONNECTOR_SERVICE_TOKEN".to_string(), "t".to_string())];
+        let closed = Provided::read(&Confluent, |_| Ok(None), &from_environment).unwrap();
+        assert!(authorize(&closed, None).is_err());
+        assert_eq!(Ok(()), authorize(&closed, Some(b"Bearer t")));
+    }
 
     #[test]
     fn a_requests_documents_replace_the_hosts_of_the_same_name() {
