@@ -3,11 +3,9 @@
 //! `--config` documents, and nothing else; the runner injects the
 //! credential, as for every other command.
 
-use std::process::{Command, Stdio};
-
 use host_tests::{
     Running, customproperty9, default_document, documents_mapping_customproperty9, free_address,
-    post, post_with_authorization, wait_for,
+    post, post_with_authorization,
 };
 
 use crate::support::*;
@@ -25,21 +23,12 @@ fn serve_with(
     global: &[&str],
 ) -> (Running, String) {
     let address = free_address();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_confluent-connector"))
-        .args(["--base-url", base_url, "--component"])
-        .arg(connector_path())
-        .arg("--cache-dir")
-        .arg(cache)
-        .args(global)
-        .args(["serve", "--addr", &address.to_string()])
-        .env("CONFLUENT_CLOUD_API_KEY", credentials.0)
-        .env("CONFLUENT_CLOUD_API_SECRET", credentials.1)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for(address, &mut child);
-    (Running(child), format!("http://{address}"))
+    let mut command = crate::cli::cli_command(base_url, credentials, cache, global);
+    command.args(["serve", "--addr", &address.to_string()]);
+    (
+        Running::start(&mut command, address),
+        format!("http://{address}"),
+    )
 }
 
 #[test]
@@ -127,15 +116,9 @@ fn cli_serve_with_a_token_file_serves_only_its_bearer() {
     std::fs::write(&token_file, "a-long-service-token\n").unwrap();
     let credentials = (sim.api_key(), sim.api_secret());
     let address = free_address();
-    let mut child = crate::cli::cli_command(sim.url(), credentials, cache.path(), &["serve"])
-        .args(["--addr", &address.to_string(), "--token-file"])
-        .arg(&token_file)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for(address, &mut child);
-    let _served = Running(child);
+    let mut command = crate::cli::cli_command(sim.url(), credentials, cache.path(), &["serve"]);
+    command.args(["--addr", &address.to_string(), "--token-file"]);
+    let _served = Running::start(command.arg(&token_file), address);
     let url = format!("http://{address}/v1/import/accounts");
     for wrong in [
         None,

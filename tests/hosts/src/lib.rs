@@ -5,7 +5,7 @@
 use std::io::BufReader;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::Child;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -59,6 +59,21 @@ pub fn wait_for(address: SocketAddr, child: &mut Child) {
 /// A host process, killed when dropped.
 #[derive(Debug)]
 pub struct Running(pub Child);
+
+impl Running {
+    /// Starts `command`, a host that serves on `address`, with its output
+    /// dropped, and waits until it listens.
+    pub fn start(command: &mut Command, address: SocketAddr) -> Self {
+        let child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the host starts");
+        let mut running = Self(child);
+        wait_for(address, &mut running.0);
+        running
+    }
+}
 
 impl Drop for Running {
     fn drop(&mut self) {

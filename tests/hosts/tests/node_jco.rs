@@ -9,12 +9,12 @@
 //! transpiled there.
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use confluent_sim::{SeedSpec, SimConfig, Simulator};
 use host_tests::{
     Running, account_ids, component_digest, customproperty9, default_document,
-    documents_mapping_customproperty9, free_address, imported_ids, json_lines, post, wait_for,
+    documents_mapping_customproperty9, free_address, imported_ids, json_lines, post,
 };
 
 /// The Node host script, beside its transpiled component.
@@ -82,15 +82,9 @@ fn node_serves_the_same_file_through_its_http_entry_point() {
     let folder = tempfile::tempdir().unwrap();
     let documents = folder.path().join("documents.json");
     std::fs::write(&documents, documents_mapping_customproperty9()).unwrap();
-    let mut child = node(&sim)
-        .args(["serve", &address.port().to_string(), sim.url()])
-        .arg(&documents)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for(address, &mut child);
-    let _served = Running(child);
+    let mut command = node(&sim);
+    command.args(["serve", &address.port().to_string(), sim.url()]);
+    let _served = Running::start(command.arg(&documents), address);
     let (status, lines) = post(&format!("http://{address}/v1/import/accounts"), "");
     assert_eq!(200, status);
     assert_eq!(account_ids(&sim.state()), imported_ids(&lines));

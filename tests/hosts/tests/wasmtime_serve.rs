@@ -7,12 +7,12 @@
 //! Run by `make test`, which installs a pinned wasmtime CLI and names it in
 //! `WASMTIME_CLI`.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use confluent_sim::{SeedSpec, SimConfig, Simulator};
 use host_tests::{
     Running, account_ids, component, component_digest, free_address, imported_ids, json_lines,
-    post_with_authorization, target_dir, wait_for,
+    post_with_authorization, target_dir,
 };
 use serde_json::Value;
 
@@ -79,14 +79,8 @@ fn serve(sim: &Simulator, handed: Handed) -> (Running, String) {
             Handed::ConfigStore => command.arg("-S").arg(format!("config-var={key}={value}")),
         };
     }
-    let mut child = command
-        .arg(component())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("wasmtime serve starts");
-    wait_for(address, &mut child);
-    (Running(child), format!("http://{address}"))
+    let served = Running::start(command.arg(component()), address);
+    (served, format!("http://{address}"))
 }
 
 /// The runner's CLI importing `kind` from the simulator, as JSON lines.
