@@ -1,5 +1,5 @@
 //! `wasi:http/incoming-handler`: the connector as an HTTP service, for any
-//! WASI 0.2 HTTP host (`wasmtime serve`, Spin, Node through jco). Routes,
+//! WASI 0.2 HTTP host (`wasmtime serve`, Node through jco, wasmCloud). Routes,
 //! bodies and answers are the engine's [`service`]; this reads the request
 //! and writes the answer, streaming an import's lines as they come.
 

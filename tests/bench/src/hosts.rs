@@ -127,7 +127,7 @@ impl Bench {
             Some(wasmtime) => {
                 let mut served = Command::new(wasmtime);
                 served
-                    .args(["serve", "-S", "cli"])
+                    .args(["serve", "-S", "cli", "-S", "config"])
                     .arg(format!("--env=CONFLUENT_BASE_URL={}", sim.url()))
                     .arg(component(&self.bin_dir)?)
                     .arg("--addr");

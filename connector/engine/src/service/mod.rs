@@ -1,5 +1,5 @@
 //! The connector as an HTTP service, for hosts that run a component's
-//! `wasi:http/incoming-handler` (`wasmtime serve`, Spin, a Node server): its
+//! `wasi:http/incoming-handler` (`wasmtime serve`, a Node server, wasmCloud): its
 //! routes, what their request bodies hold, and the JSON they answer with.
 //!
 //! | route | body | answer |
