@@ -183,6 +183,22 @@ fn has_userinfo(text: &str) -> bool {
     })
 }
 
+/// Extra grants as a host's settings name them: `hosts`, origins reached
+/// without credentials, and `paths`, further path prefixes on the base
+/// URL's origin that receive them. The first that does not parse is the
+/// error.
+pub fn parse_extra<S: AsRef<str>>(
+    hosts: &[S],
+    paths: &[S],
+) -> Result<(Vec<Origin>, Vec<PathPrefix>), GrantError> {
+    let origins = hosts.iter().map(|host| Origin::parse(host.as_ref()));
+    let prefixes = paths.iter().map(|path| PathPrefix::parse(path.as_ref()));
+    Ok((
+        origins.collect::<Result<_, _>>()?,
+        prefixes.collect::<Result<_, _>>()?,
+    ))
+}
+
 /// A grant, base URL or path prefix that could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {what} '{input}': {reason}")]

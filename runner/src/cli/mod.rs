@@ -22,7 +22,7 @@ use connector_runner::bindings::types::ConnectorError;
 use connector_runner::credentials::CredentialsError;
 use connector_runner::documents::ConfigDirError;
 use connector_runner::files::{HostFileError, create_output};
-use connector_runner::grants::PathPrefix;
+use connector_runner::grants::{self, PathPrefix};
 use connector_runner::limits::{MAX_MEMORY_BYTES, MAX_OPERATION_TIMEOUT};
 use connector_runner::runtime::LoadError;
 use connector_runner::state::StateFileError;
@@ -126,19 +126,7 @@ impl Cli {
     pub fn parse_checked() -> Self {
         let mut cli = Self::parse();
         let global = &mut cli.global;
-        let parsed = global
-            .allow_host_args
-            .iter()
-            .map(|text| Origin::parse(text))
-            .collect::<Result<Vec<_>, _>>()
-            .and_then(|origins| {
-                let paths = global
-                    .allow_path_args
-                    .iter()
-                    .map(|text| PathPrefix::parse(text))
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok((origins, paths))
-            });
+        let parsed = grants::parse_extra(&global.allow_host_args, &global.allow_path_args);
         match parsed {
             Ok((origins, paths)) => {
                 global.allow_hosts = origins;

@@ -29,11 +29,10 @@ use std::time::Instant;
 
 use anyhow::{Context as _, bail};
 use connector_runner::files::{create_output, read_text_capped};
+use connector_runner::grants::parse_extra;
 use connector_runner::state::StateFile;
 use connector_runner::types::{ImportRequest, ObjectKind};
-use connector_runner::{
-    ConnectorHost, ConnectorRuntime, Credentials, HostSettings, Origin, PathPrefix,
-};
+use connector_runner::{ConnectorHost, ConnectorRuntime, Credentials, HostSettings};
 use serde::Deserialize;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -209,18 +208,9 @@ async fn import_tenant(
     format: super::output::Format,
 ) -> anyhow::Result<(connector_runner::types::ImportSummary, usize)> {
     let at = |path: &Path| folder.join(path);
-    let extra_grants = tenant
-        .allow_hosts
-        .iter()
-        .map(|origin| Origin::parse(origin))
-        .collect::<Result<Vec<_>, _>>()
-        .with_context(|| format!("tenant {}: allow_hosts", tenant.name))?;
-    let extra_credential_paths = tenant
-        .allow_paths
-        .iter()
-        .map(|path| PathPrefix::parse(path))
-        .collect::<Result<Vec<_>, _>>()
-        .with_context(|| format!("tenant {}: allow_paths", tenant.name))?;
+    let (extra_grants, extra_credential_paths) =
+        parse_extra(&tenant.allow_hosts, &tenant.allow_paths)
+            .with_context(|| format!("tenant {}: allow_hosts or allow_paths", tenant.name))?;
     let documents = match &tenant.config {
         Some(dir) => connector_runner::documents::read_config_dir(&at(dir))?,
         None => Vec::new(),
