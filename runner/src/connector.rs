@@ -50,7 +50,18 @@ pub struct ConnectorHost {
     /// in bytes.
     peak_memory: Arc<AtomicUsize>,
     /// The bearer token the HTTP entry point requires, if any.
-    pub(crate) service_token: Option<Arc<str>>,
+    pub(crate) service_token: Option<ServiceToken>,
+}
+
+/// The bearer token callers of the HTTP entry point must present. Its
+/// `Debug` never shows it.
+#[derive(Clone)]
+pub(crate) struct ServiceToken(pub(crate) Arc<str>);
+
+impl std::fmt::Debug for ServiceToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServiceToken(***)")
+    }
 }
 
 impl ConnectorHost {
@@ -95,7 +106,7 @@ impl ConnectorHost {
     /// checks it: it is the service's own token, handed to the guest's
     /// `wasi:config/store`, not the target's credential.
     pub fn require_service_token(&mut self, token: &str) {
-        self.service_token = Some(Arc::from(token));
+        self.service_token = Some(ServiceToken(Arc::from(token)));
     }
 
     /// The most linear memory any instance of this host (or a clone) has

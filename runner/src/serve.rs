@@ -34,7 +34,7 @@ impl ConnectorHost {
         let mut config = WasiConfigVariables::new();
         config.insert(BASE_URL_KEY, self.config.base_url.as_str());
         if let Some(token) = &self.service_token {
-            config.insert(SERVICE_TOKEN_KEY, &**token);
+            config.insert(SERVICE_TOKEN_KEY, &*token.0);
         }
         if !self.config.documents.is_empty() {
             let documents = self.config.documents.iter();

@@ -291,3 +291,15 @@ fn the_secret_appears_in_nothing_on_error_paths_through_serve_or_for_tenants() -
     }
     Ok(())
 }
+
+#[test]
+fn a_host_shows_neither_the_credential_nor_the_service_token() {
+    let sim = simulator(small_org());
+    let mut host = host(connector(), settings(&sim));
+    host.require_service_token("a-long-service-token");
+    let shown = format!("{host:?}");
+    assert!(shown.contains("ServiceToken(***)"), "{shown}");
+    for secret in ["a-long-service-token", sim.api_secret()] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+}
