@@ -6,6 +6,7 @@
 pub mod credential;
 pub mod pages;
 pub mod peek;
+pub mod projection;
 pub mod recovery;
 pub mod retry;
 pub mod status;
@@ -30,6 +31,7 @@ use crate::error::ConnectorError;
 use crate::printable::quoted;
 use crate::target::Target;
 use pages::{Pager, Paging};
+use projection::Projection;
 use retry::{Tries, Verdict};
 
 /// Sends the engine's requests to one target.
@@ -196,17 +198,20 @@ impl<'a> Client<'a> {
 
     /// GETs `first_url` and every page after it as `paging` says, handing
     /// each page's URL and JSON to `on_page`, which returns how many records
-    /// it held, or that no more pages are wanted. When a page names the one
-    /// after it, that one is asked for before this one is parsed, and
-    /// fetched while `on_page` works.
+    /// it held, or that no more pages are wanted. Of each page's JSON, only
+    /// what `reads` names (and what the pager reads) is kept. When a page
+    /// names the one after it, that one is asked for before this one is
+    /// parsed, and fetched while `on_page` works.
     pub async fn pages(
         &self,
         paging: &Paging,
         first_url: &str,
         headers: &[(String, String)],
+        reads: &Projection,
         on_page: impl AsyncFnMut(&str, &Value) -> Result<ControlFlow<(), usize>, ConnectorError>,
     ) -> Result<(), ConnectorError> {
-        self.walk(paging, first_url, headers, true, on_page).await
+        self.walk(paging, first_url, headers, reads, true, on_page)
+            .await
     }
 
     /// Walks the pages, fetching the next one ahead when `ahead` allows and
@@ -216,10 +221,12 @@ impl<'a> Client<'a> {
         paging: &Paging,
         first_url: &str,
         headers: &[(String, String)],
+        reads: &Projection,
         ahead: bool,
         mut on_page: impl AsyncFnMut(&str, &Value) -> Result<ControlFlow<(), usize>, ConnectorError>,
     ) -> Result<(), ConnectorError> {
         let (mut pager, first) = Pager::start(paging, first_url)?;
+        let reads = pager.reading(reads);
         type Fetched = Result<(String, Vec<u8>), ConnectorError>;
         let fetch = |url: String| -> LocalBoxFuture<'_, Fetched> {
             Box::pin(async move {
@@ -231,7 +238,7 @@ impl<'a> Client<'a> {
         while let Some(fetching) = pending.take() {
             let (url, text) = fetching.await?;
             let Some(next) = ahead.then(|| pager.next_in_text(&url, &text)).flatten() else {
-                let body = json_of(&url, &text)?;
+                let body = page_of(&url, &text, &reads)?;
                 let ControlFlow::Continue(records) = on_page(&url, &body).await? else {
                     break;
                 };
@@ -247,7 +254,7 @@ impl<'a> Client<'a> {
             {
                 *fetching = Box::pin(ready(fetched));
             }
-            let body = json_of(&url, &text)?;
+            let body = page_of(&url, &text, &reads)?;
             let page = pin!(on_page(&url, &body));
             let flow = match following {
                 None => page.await?,
@@ -284,6 +291,7 @@ impl<'a> Client<'a> {
             &Paging::Automatic,
             first_url,
             headers,
+            &Projection::everything(),
             false,
             async |_, body| {
                 let items = self.target.list_items(body).map_or(&[][..], Vec::as_slice);
@@ -303,10 +311,17 @@ impl<'a> Client<'a> {
 
 /// The JSON body of the response to `GET url`.
 fn json_of(url: &str, body: &[u8]) -> Result<Value, ConnectorError> {
-    serde_json::from_slice(body).map_err(|e| {
-        let url = quoted(url);
-        ConnectorError::InvalidResponse(format!("GET {url}: the body is not JSON: {e}"))
-    })
+    serde_json::from_slice(body).map_err(|e| not_json(url, e))
+}
+
+/// What `reads` names of the JSON body of the page at `url`.
+fn page_of(url: &str, body: &[u8], reads: &Projection) -> Result<Value, ConnectorError> {
+    reads.parse(body).map_err(|e| not_json(url, e))
+}
+
+fn not_json(url: &str, error: serde_json::Error) -> ConnectorError {
+    let url = quoted(url);
+    ConnectorError::InvalidResponse(format!("GET {url}: the body is not JSON: {error}"))
 }
 
 #[cfg(test)]
@@ -561,11 +576,17 @@ mod tests {
         let client = Client::new(&transport, &Confluent, &policy);
         let mut fetched_while_handling = Vec::new();
         client
-            .pages(&Paging::Automatic, "http://t/l?p=1", &[], async |url, _| {
-                let sent = transport.sent.borrow().len();
-                fetched_while_handling.push((url.to_string(), sent));
-                Ok(ControlFlow::Continue(1))
-            })
+            .pages(
+                &Paging::Automatic,
+                "http://t/l?p=1",
+                &[],
+                &Projection::everything(),
+                async |url, _| {
+                    let sent = transport.sent.borrow().len();
+                    fetched_while_handling.push((url.to_string(), sent));
+                    Ok(ControlFlow::Continue(1))
+                },
+            )
             .await
             .unwrap();
         assert_eq!(

@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::peek::value_at;
+use super::projection::Projection;
 use crate::dialect::mapping::{Segment, lookup};
 use crate::dialect::urls::has_userinfo;
 use crate::error::ConnectorError;
@@ -129,10 +130,7 @@ impl Pager {
         let automatic;
         let (path, what) = match &self.paging {
             Paging::Automatic => {
-                automatic = [
-                    Segment::Field("metadata".into()),
-                    Segment::Field("next".into()),
-                ];
+                automatic = metadata_next();
                 (&automatic[..], "metadata.next")
             }
             Paging::NextUrl(path) => (&path[..], "the nextUrlPath"),
@@ -140,6 +138,26 @@ impl Pager {
         };
         let found = value_at(text, path).ok()?;
         Some(link(found.as_ref(), what).and_then(|next| self.follow(url, next)))
+    }
+
+    /// `reads`, and what the pager itself reads of each page: the link to
+    /// the next one, or the total.
+    pub fn reading(&self, reads: &Projection) -> Projection {
+        let mut reading = reads.clone();
+        match &self.paging {
+            Paging::Automatic => reading.keep(&metadata_next()),
+            Paging::NextUrl(path)
+            | Paging::Offset {
+                total_count: Some(path),
+                ..
+            }
+            | Paging::Page {
+                total_pages: Some(path),
+                ..
+            } => reading.keep(path),
+            Paging::Offset { .. } | Paging::Page { .. } => {}
+        }
+        reading
     }
 
     /// The URL of the page after `url`, whose JSON is `body` and which held
@@ -242,6 +260,14 @@ impl Pager {
         }
         Ok(Some(next))
     }
+}
+
+/// Where an automatic list's page names the next one.
+fn metadata_next() -> [Segment; 2] {
+    [
+        Segment::Field("metadata".into()),
+        Segment::Field("next".into()),
+    ]
 }
 
 /// Whether `link` names a host (after `//`, before its path, query or

@@ -26,8 +26,10 @@ use serde_json::Value;
 
 use crate::client::Client;
 use crate::client::pages::Paging;
+use crate::client::projection::Projection;
 use crate::confluent::{Confluent, api_headers, role_bindings_url};
 use crate::dialect::documents::Config;
+use crate::dialect::mapping::Segment;
 use crate::error::ConnectorError;
 use crate::import::PageSink;
 use crate::model::{Access, AttributeValue, Record, Status};
@@ -52,34 +54,48 @@ pub(crate) async fn import_role_bindings(
     let mut organizations = Vec::new();
     let first = format!("{}/org/v2/organizations", config.base_url());
     let first = Confluent.with_largest_page(&first, &config.origin());
+    let reads = items_reading(&[&["metadata", "resource_name"]]);
     client
-        .pages(&Paging::Automatic, &first, &headers, async |url, body| {
-            let items = list(url, body)?;
-            for item in items {
-                let Some(crn) = item["metadata"]["resource_name"].as_str() else {
-                    let what = format!("an item has no metadata.resource_name: {item}");
-                    return Err(invalid(url, what));
-                };
-                organizations.push(crn.to_string());
-            }
-            pages.counted_page();
-            Ok(ControlFlow::Continue(items.len()))
-        })
+        .pages(
+            &Paging::Automatic,
+            &first,
+            &headers,
+            &reads,
+            async |url, body| {
+                let items = list(url, body)?;
+                for item in items {
+                    let Some(crn) = item["metadata"]["resource_name"].as_str() else {
+                        let what = format!("an item has no metadata.resource_name: {item}");
+                        return Err(invalid(url, what));
+                    };
+                    organizations.push(crn.to_string());
+                }
+                pages.counted_page();
+                Ok(ControlFlow::Continue(items.len()))
+            },
+        )
         .await?;
 
+    let reads = items_reading(&[&["id"], &["principal"], &["role_name"], &["crn_pattern"]]);
     let bindings_matching = async |pattern: String| {
         let first = role_bindings_url(config, &[("crn_pattern", &pattern)])?;
         client
-            .pages(&Paging::Automatic, &first, &headers, async |url, body| {
-                let items = list(url, body)?;
-                let links = items
-                    .iter()
-                    .map(|binding| to_access(binding).map(Record::Access))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| invalid(url, e))?;
-                pages.page(links).await?;
-                Ok(ControlFlow::Continue(items.len()))
-            })
+            .pages(
+                &Paging::Automatic,
+                &first,
+                &headers,
+                &reads,
+                async |url, body| {
+                    let items = list(url, body)?;
+                    let links = items
+                        .iter()
+                        .map(|binding| to_access(binding).map(Record::Access))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| invalid(url, e))?;
+                    pages.page(links).await?;
+                    Ok(ControlFlow::Continue(items.len()))
+                },
+            )
             .await
     };
     stream::iter(organizations)
@@ -98,6 +114,20 @@ pub(crate) async fn import_role_bindings(
 
 fn invalid(url: &str, what: String) -> ConnectorError {
     ConnectorError::InvalidResponse(format!("GET {url}: {what}"))
+}
+
+/// Of a list's page, the fields at `paths` of each item.
+fn items_reading(paths: &[&[&str]]) -> Projection {
+    let mut reads = Projection::default();
+    let items = reads.items_at(&[Segment::Field("data".into())]);
+    for path in paths {
+        let path: Vec<Segment> = path
+            .iter()
+            .map(|name| Segment::Field(name.to_string()))
+            .collect();
+        items.keep(&path);
+    }
+    reads
 }
 
 fn list<'a>(url: &str, body: &'a Value) -> Result<&'a Vec<Value>, ConnectorError> {

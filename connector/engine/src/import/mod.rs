@@ -24,6 +24,7 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde_json::Value;
 
 use crate::client::pages::Paging;
+use crate::client::projection::Projection;
 use crate::client::{Client, Transport};
 use crate::dialect::documents::Config;
 use crate::dialect::import_doc::CallPlan;
@@ -503,8 +504,13 @@ impl ImportRun<'_> {
             delivery.page(records).await?;
             Ok(ControlFlow::Continue(count))
         };
+        let mut reads = Projection::default();
+        let items = reads.items_at(&call.list_field);
+        for column in &call.columns {
+            items.keep(&column.source);
+        }
         self.client
-            .pages(&call.paging, &first, &headers, on_page)
+            .pages(&call.paging, &first, &headers, &reads, on_page)
             .await
     }
 
