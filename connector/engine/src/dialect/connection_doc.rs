@@ -8,6 +8,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer};
 
 use crate::client::{Pacing, RetryPolicy};
+use crate::dialect::place::Place;
 use crate::error::ConfigError;
 
 /// The document's name, as host platforms store it.
@@ -125,28 +126,20 @@ impl ConnectionDocument {
         else {
             return Ok(RetryPolicy::default());
         };
-        let at = |key: &str| format!("authentications.{name}.{key}");
-        let error =
-            |key: &str, message: String| ConfigError::new(CONNECTION_DOCUMENT, at(key), message);
+        let place = Place::new(CONNECTION_DOCUMENT, format!("authentications.{name}"));
         let at_most = |key: &str, value: u32| {
             if value > MAX_RETRIES {
-                Err(error(
-                    key,
-                    format!("{value} is more than the {MAX_RETRIES} retries allowed"),
-                ))
-            } else {
-                Ok(value)
+                let message = format!("{value} is more than the {MAX_RETRIES} retries allowed");
+                return Err(place.error(key, message));
             }
+            Ok(value)
         };
         let seconds_at_most = |key: &str, seconds: u64| {
             if seconds > MAX_WAIT_SECONDS {
-                Err(error(
-                    key,
-                    format!("{seconds} s is more than the {MAX_WAIT_SECONDS} s allowed"),
-                ))
-            } else {
-                Ok(seconds)
+                let message = format!("{seconds} s is more than the {MAX_WAIT_SECONDS} s allowed");
+                return Err(place.error(key, message));
             }
+            Ok(seconds)
         };
         let mut policy = RetryPolicy::default();
         if let Some(count) = auth.max_refresh_try_count {
@@ -157,7 +150,7 @@ impl ConnectionDocument {
             .iter()
             .find(|s| !(400..=599).contains(*s))
         {
-            return Err(error(
+            return Err(place.error(
                 "retryFailureStatusCode",
                 format!("{status} is not an HTTP error status (400 to 599)"),
             ));
@@ -175,10 +168,8 @@ impl ConnectionDocument {
         };
         if let Some(limit) = &auth.api_rate_limit_config {
             if limit.retry_after_calls == 0 {
-                return Err(error(
-                    "apiRateLimitConfig.retryAfterCalls",
-                    "must be at least 1".to_string(),
-                ));
+                let key = "apiRateLimitConfig.retryAfterCalls";
+                return Err(place.error(key, "must be at least 1"));
             }
             policy.pacing = Some(Pacing {
                 every: limit.retry_after_calls,
@@ -195,14 +186,14 @@ impl ConnectionDocument {
             if let Some(seconds) = retry.max_delay_seconds {
                 let key = "retryConfig.maxDelaySeconds";
                 if seconds == 0 {
-                    return Err(error(key, "must be at least 1".to_string()));
+                    return Err(place.error(key, "must be at least 1"));
                 }
                 policy.max_delay = Duration::from_secs(seconds_at_most(key, seconds)?);
             }
             if let Some(millis) = retry.base_delay_millis {
                 policy.base_delay = Duration::from_millis(millis);
                 if policy.base_delay > policy.max_delay {
-                    return Err(error(
+                    return Err(place.error(
                         "retryConfig.baseDelayMillis",
                         format!("{millis} ms is longer than the longest wait"),
                     ));

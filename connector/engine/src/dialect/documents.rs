@@ -70,18 +70,12 @@ impl Config {
             )));
         }
         let text = |name: &str| {
-            documents
-                .iter()
-                .rev()
-                .find(|(n, _)| n == name)
-                .map(|(_, json)| json.as_str())
-                .or_else(|| {
-                    target
-                        .default_documents()
-                        .iter()
-                        .find(|(n, _)| *n == name)
-                        .map(|(_, json)| *json)
-                })
+            let given = documents.iter().rev();
+            let given = given.map(|(n, json)| (n.as_str(), json.as_str()));
+            given
+                .chain(target.default_documents().iter().copied())
+                .find(|(n, _)| *n == name)
+                .map(|(_, json)| json)
         };
         let mut warnings = Vec::new();
         for (name, json) in documents {

@@ -54,10 +54,7 @@ impl Expr {
                 Value::Bool((a.eval(scope)? == b.eval(scope)?) != *negated)
             }
             Expr::Concat(parts) => {
-                let values = parts
-                    .iter()
-                    .map(|p| p.eval(scope))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let values = eval_all(parts, scope)?;
                 match values.iter().map(Value::as_i64).collect::<Option<Vec<_>>>() {
                     Some(numbers) => Value::from(
                         numbers
@@ -68,10 +65,7 @@ impl Expr {
                     None => Value::String(values.iter().map(text_of).collect()),
                 }
             }
-            Expr::Ternary(c, a, b) => match truth(&c.eval(scope)?)? {
-                true => a.eval(scope)?,
-                false => b.eval(scope)?,
-            },
+            Expr::Ternary(c, a, b) => if truth(&c.eval(scope)?)? { a } else { b }.eval(scope)?,
             Expr::Index(target, index) => match target.eval(scope)? {
                 Value::Array(mut items) if *index < items.len() => items.swap_remove(*index),
                 Value::Array(items) => {
@@ -88,11 +82,7 @@ impl Expr {
             },
             Expr::Method(target, method, args) => {
                 let target = target.eval(scope)?;
-                let args = args
-                    .iter()
-                    .map(|a| a.eval(scope))
-                    .collect::<Result<Vec<_>, _>>()?;
-                call(*method, &target, &args)?
+                call(*method, &target, &eval_all(args, scope)?)?
             }
         };
         if let Value::String(text) = &value
@@ -104,6 +94,11 @@ impl Expr {
         }
         Ok(value)
     }
+}
+
+/// Evaluates each of `exprs` in order, stopping at the first error.
+fn eval_all(exprs: &[Expr], scope: &dyn Scope) -> Result<Vec<Value>, String> {
+    exprs.iter().map(|e| e.eval(scope)).collect()
 }
 
 fn read_path(scope: &dyn Scope, path: &[Segment]) -> Value {
