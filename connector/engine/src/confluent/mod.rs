@@ -98,8 +98,6 @@ impl Target for Confluent {
         &["iam/", "org/"]
     }
 
-    /// Asks an `/iam/v2/` or `/org/v2/` list on `origin` for its largest
-    /// page, unless the URL already names a `page_size`.
     fn setting_source(&self, setting: Setting) -> Source {
         let (store_key, variable) = match setting {
             Setting::ApiKey => ("confluent_cloud_api_key", Some("CONFLUENT_CLOUD_API_KEY")),
@@ -117,6 +115,8 @@ impl Target for Confluent {
         }
     }
 
+    /// Asks an `/iam/v2/` or `/org/v2/` list on `origin` for its largest
+    /// page, unless the URL already names a `page_size`.
     fn with_largest_page(&self, url: &str, origin: &url::Origin) -> String {
         let Ok(mut parsed) = url::Url::parse(url) else {
             return url.to_string();
