@@ -299,14 +299,10 @@ fn with_params(mut url: url::Url, params: &[(&String, u64)]) -> String {
         .filter(|(k, _)| !params.iter().any(|(name, _)| *name == k))
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    {
-        let mut query = url.query_pairs_mut();
-        query.clear();
-        query.extend_pairs(kept);
-        for (name, value) in params {
-            query.append_pair(name, &value.to_string());
-        }
-    }
+    url.query_pairs_mut()
+        .clear()
+        .extend_pairs(kept)
+        .extend_pairs(params.iter().map(|(name, value)| (name, value.to_string())));
     url.to_string()
 }
 
