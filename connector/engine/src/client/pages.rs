@@ -111,12 +111,6 @@ impl Pager {
         Ok((pager, first))
     }
 
-    /// Whether a page's body names the next page, so that the number of
-    /// records it held is not needed to find it.
-    pub fn links_in_body(&self) -> bool {
-        matches!(self.paging, Paging::Automatic | Paging::NextUrl(_))
-    }
-
     /// For the forms whose body names the next page, the URL of the page
     /// after `url` read from its JSON `text` without parsing the rest:
     /// `None` for the other forms, or when `text` is not JSON (the page's
