@@ -527,9 +527,8 @@ impl StateReader {
             }
             let mut parts = parts.map(decode);
             let ent_type = parts.next().unwrap_or_default();
-            snapshot
-                .groups
-                .push((ent_type, parts.next().unwrap_or_default()));
+            let id = parts.next().unwrap_or_default();
+            snapshot.groups.push((ent_type, id));
             return Ok(());
         }
         let fields: Vec<&str> = line.split('\t').collect();
@@ -543,11 +542,9 @@ impl StateReader {
             .map_err(|_| corrupt("a fingerprint is not hexadecimal"))?;
         let groups = snapshot.groups.len();
         let group = group
-            .map(|number| {
-                let number = number.parse::<u32>().ok();
-                number
-                    .filter(|&number| (number as usize) < groups)
-                    .ok_or_else(|| corrupt("a record names a group not numbered before it"))
+            .map(|number| match number.parse::<u32>() {
+                Ok(number) if (number as usize) < groups => Ok(number),
+                _ => Err(corrupt("a record names a group not numbered before it")),
             })
             .transpose()?;
         let ent_type = match (kind, group) {
