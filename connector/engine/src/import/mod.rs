@@ -561,7 +561,6 @@ impl ImportRun<'_> {
     }
 }
 
-/// A record's attributes as a JSON object, for `${account.*}` bindings.
 /// A gone record with its id under the attribute a present one has it in:
 /// its call's `keyField`, or, for an access link, the first access
 /// attribute.
