@@ -260,9 +260,8 @@ impl<'a> Client<'a> {
                 None => page.await?,
                 Some(following) => match select(following, page).await {
                     Either::Left((fetched, page)) => {
-                        let flow = page.await?;
                         pending = Some(Box::pin(ready(fetched)));
-                        flow
+                        page.await?
                     }
                     Either::Right((flow, following)) => {
                         pending = Some(following);

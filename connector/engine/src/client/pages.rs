@@ -112,12 +112,6 @@ impl Pager {
         Ok((pager, first))
     }
 
-    /// Whether a page's body names the next page, so that the number of
-    /// records it held is not needed to find it.
-    pub fn links_in_body(&self) -> bool {
-        matches!(self.paging, Paging::Automatic | Paging::NextUrl(_))
-    }
-
     /// For the forms whose body names the next page, the URL of the page
     /// after `url` read from its JSON `text` without parsing the rest:
     /// `None` for the other forms, or when `text` is not JSON (the page's
@@ -325,14 +319,10 @@ fn with_params(mut url: url::Url, params: &[(&String, u64)]) -> String {
         .filter(|(k, _)| !params.iter().any(|(name, _)| *name == k))
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    {
-        let mut query = url.query_pairs_mut();
-        query.clear();
-        query.extend_pairs(kept);
-        for (name, value) in params {
-            query.append_pair(name, &value.to_string());
-        }
-    }
+    url.query_pairs_mut()
+        .clear()
+        .extend_pairs(kept)
+        .extend_pairs(params.iter().map(|(name, value)| (name, value.to_string())));
     url.to_string()
 }
 

@@ -53,13 +53,10 @@ impl<'de> Visitor<'de> for Step<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut found = None;
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            match self.segment {
-                Segment::Field(name) if *name == key => {
-                    found = map.next_value_seed(At(self.rest))?;
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+            if matches!(self.segment, Segment::Field(name) if *name == key) {
+                found = map.next_value_seed(At(self.rest))?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
             }
         }
         Ok(found)
@@ -67,8 +64,7 @@ impl<'de> Visitor<'de> for Step<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut found = None;
-        let mut position = 0;
-        loop {
+        for position in 0.. {
             let item = match self.segment {
                 Segment::Index(index) if *index == position => seq
                     .next_element_seed(At(self.rest))?
@@ -76,10 +72,10 @@ impl<'de> Visitor<'de> for Step<'_> {
                 _ => seq.next_element::<IgnoredAny>()?.map(drop),
             };
             if item.is_none() {
-                return Ok(found);
+                break;
             }
-            position += 1;
         }
+        Ok(found)
     }
 
     fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {

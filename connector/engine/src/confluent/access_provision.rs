@@ -158,13 +158,8 @@ pub async fn add_access(
         scoped.rendered.push(rendered_call(&post));
         return Ok(scoped.finish(Outcome::DryRun, &[], &audited));
     }
-    let (response, outcome) = send_call(
-        &client,
-        &CallRules::default(),
-        post,
-        Some(ContentType::Json),
-    )
-    .await?;
+    let rules = CallRules::default();
+    let (response, outcome) = send_call(&client, &rules, post, Some(ContentType::Json)).await?;
     let body: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
     let ids = Vec::from_iter(body["id"].as_str().map(str::to_string));
     Ok(scoped.finish(outcome, &ids, &audited))

@@ -98,8 +98,6 @@ impl Target for Confluent {
         &["iam/", "org/"]
     }
 
-    /// Asks an `/iam/v2/` or `/org/v2/` list on `origin` for its largest
-    /// page, unless the URL already names a `page_size`.
     fn setting_source(&self, setting: Setting) -> Source {
         let (store_key, variable) = match setting {
             Setting::ApiKey => ("confluent_cloud_api_key", Some("CONFLUENT_CLOUD_API_KEY")),
@@ -117,6 +115,8 @@ impl Target for Confluent {
         }
     }
 
+    /// Asks an `/iam/v2/` or `/org/v2/` list on `origin` for its largest
+    /// page, unless the URL already names a `page_size`.
     fn with_largest_page(&self, url: &str, origin: &url::Origin) -> String {
         let Ok(mut parsed) = url::Url::parse(url) else {
             return url.to_string();
@@ -199,22 +199,18 @@ impl Target for Confluent {
         Box::pin(access_import::import_role_bindings(client, config, pages))
     }
 
-    fn add_access<'a>(
+    fn change_access<'a>(
         &'a self,
         client: Client<'a>,
         config: &'a Config,
         request: &'a ProvisionRequest,
+        grant: bool,
     ) -> Pending<'a, ProvisionResult> {
-        Box::pin(access_provision::add_access(client, config, request))
-    }
-
-    fn remove_access<'a>(
-        &'a self,
-        client: Client<'a>,
-        config: &'a Config,
-        request: &'a ProvisionRequest,
-    ) -> Pending<'a, ProvisionResult> {
-        Box::pin(access_provision::remove_access(client, config, request))
+        if grant {
+            Box::pin(access_provision::add_access(client, config, request))
+        } else {
+            Box::pin(access_provision::remove_access(client, config, request))
+        }
     }
 }
 

@@ -5,7 +5,6 @@
 use std::cell::RefCell;
 
 use crate::dialect::import_doc::ImportPlan;
-use crate::dialect::status_rules::Threshold;
 use crate::error::ConnectorError;
 use crate::import::state::{Fingerprint, KeptRecord, KeyDigest, Sighting, Snapshot, StateWriter};
 use crate::model::{Access, Account, Entitlement, KindCounts, ObjectKind, Record, Status};
@@ -84,27 +83,32 @@ pub fn check_vanished(
     plan: &ImportPlan,
 ) -> Result<(), ConnectorError> {
     let rules = &plan.status_rules;
-    let known = snapshot.section(kind).map_or(0, |s| s.known_before());
-    let gone = gone(kind, snapshot, plan).count();
-    match kind {
-        ObjectKind::Accounts => check_threshold(
-            gone,
-            known,
+    let (threshold, what, verb, key) = match kind {
+        ObjectKind::Accounts => (
             rules.account_threshold,
             "accounts",
             "suspended",
             "accountThresholdValue",
         ),
-        ObjectKind::Entitlements => check_threshold(
-            gone,
-            known,
+        ObjectKind::Entitlements => (
             rules.ent_threshold,
             "entitlements",
             "marked inactive",
             "entThresholdValue",
         ),
-        ObjectKind::Access => Ok(()),
+        ObjectKind::Access => return Ok(()),
+    };
+    let known = snapshot.section(kind).map_or(0, |s| s.known_before());
+    let gone = gone(kind, snapshot, plan).count();
+    let limit = threshold.limit(known);
+    if gone as u64 <= limit {
+        return Ok(());
     }
+    Err(ConnectorError::ThresholdExceeded(format!(
+        "{gone} of the {known} {what} in the state would be {verb}, more than the {limit} that \
+         statusAndThresholdConfig.{key} allows ({threshold}). Nothing was {verb} and the state \
+         was not advanced; if the target really lost them, raise {key} for one run"
+    )))
 }
 
 /// What becomes of the records of `kind` that vanished: accounts are
@@ -123,7 +127,7 @@ pub fn gone<'s>(
         let KeptRecord {
             ent_type, id, ends, ..
         } = kept;
-        let record = match kind {
+        Some(match kind {
             ObjectKind::Accounts => Record::Account(Account {
                 id,
                 status: rules.gone_account_status,
@@ -158,28 +162,8 @@ pub fn gone<'s>(
                     attributes: Vec::new(),
                 })
             }
-        };
-        Some(record)
+        })
     })
-}
-
-fn check_threshold(
-    gone: usize,
-    known: usize,
-    threshold: Threshold,
-    what: &str,
-    verb: &str,
-    key: &str,
-) -> Result<(), ConnectorError> {
-    let limit = threshold.limit(known);
-    if gone as u64 <= limit {
-        return Ok(());
-    }
-    Err(ConnectorError::ThresholdExceeded(format!(
-        "{gone} of the {known} {what} in the state would be {verb}, more than the {limit} that \
-         statusAndThresholdConfig.{key} allows ({threshold}). Nothing was {verb} and the state \
-         was not advanced; if the target really lost them, raise {key} for one run"
-    )))
 }
 
 #[cfg(test)]

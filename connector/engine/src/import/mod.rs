@@ -75,7 +75,7 @@ pub async fn import<T: Transport>(
         sink: RefCell::new(sink),
         summary: RefCell::new(ImportSummary::default()),
         next: RefCell::new(StateWriter::new(config.base_url())),
-        read_in_full: Default::default(),
+        read_in_full: ObjectKind::ALL.map(|kind| Cell::new(!request.kinds.contains(&kind))),
         moved: Signal::default(),
         waiting: RefCell::default(),
     };
@@ -83,9 +83,6 @@ pub async fn import<T: Transport>(
         .into_iter()
         .filter(|k| request.kinds.contains(k))
         .collect();
-    for kind in ObjectKind::ALL.into_iter().filter(|k| !kinds.contains(k)) {
-        run.read_in_full[kind as usize].set(true);
-    }
     let deliveries: Vec<Delivery> = kinds
         .iter()
         .map(|&kind| Delivery {
@@ -117,21 +114,17 @@ pub async fn import<T: Transport>(
         if batch.is_empty() {
             break;
         }
-        {
-            let mut summary = run.summary.borrow_mut();
-            for record in &batch {
-                let counts = summary.counts_mut(record.kind());
-                counts.gone += 1;
-                counts.emitted += 1;
-            }
+        let mut summary = run.summary.borrow_mut();
+        for record in &batch {
+            let counts = summary.counts_mut(record.kind());
+            counts.gone += 1;
+            counts.emitted += 1;
         }
         run.emit(batch)?;
     }
-    let finished = run
-        .next
+    run.next
         .borrow_mut()
-        .finish(&snapshot, |piece| run.save_state(piece));
-    finished?;
+        .finish(&snapshot, |piece| run.save_state(piece))?;
     Ok(run.summary.into_inner())
 }
 
@@ -251,14 +244,7 @@ impl Waiting {
     /// Releases every link waiting for an end of `kind`, which has been
     /// read in full.
     fn read_in_full(&mut self, kind: ObjectKind) {
-        let ends: Vec<_> = self
-            .by_end
-            .keys()
-            .filter(|end| end.0 == kind)
-            .copied()
-            .collect();
-        for end in ends {
-            let links = self.by_end.remove(&end).unwrap_or_default();
+        for (_, links) in self.by_end.extract_if(|end, _| end.0 == kind) {
             self.count -= links.len();
             self.released.extend(links);
         }
@@ -339,10 +325,7 @@ impl Delivery<'_, '_> {
         self.run.emit(due)?;
         self.run.report_orphans(orphans)?;
         let piece = self.run.next.borrow_mut().full_piece();
-        match piece {
-            Some(piece) => self.run.save_state(piece),
-            None => Ok(()),
-        }
+        piece.map_or(Ok(()), |piece| self.run.save_state(piece))
     }
 
     /// Delivers the links released from waiting as the import moves on,
@@ -584,7 +567,6 @@ impl ImportRun<'_> {
     }
 }
 
-/// A record's attributes as a JSON object, for `${account.*}` bindings.
 /// A gone record with its id under the attribute a present one has it in:
 /// its call's `keyField`, or, for an access link, the first access
 /// attribute.

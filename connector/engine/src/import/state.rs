@@ -325,12 +325,15 @@ impl StateWriter {
     /// Says that the import reads `kind`, so that the state has the kind
     /// even if the target returns none of it.
     pub fn begin(&mut self, kind: ObjectKind) {
-        self.switch_to(kind);
+        if self.kind != Some(kind) {
+            self.kind = Some(kind);
+            self.text.push_str(&format!("#{}\n", kind.as_str()));
+        }
     }
 
     /// Writes the line of a record the import has seen for the first time.
     pub fn record(&mut self, record: &Record, fingerprint: Fingerprint) {
-        let kept = match record {
+        let (kind, group, id, account) = match record {
             Record::Account(a) => (ObjectKind::Accounts, None, &a.id, None),
             Record::Entitlement(e) => {
                 let group = (e.ent_type.clone(), String::new());
@@ -341,7 +344,6 @@ impl StateWriter {
                 (ObjectKind::Access, Some(group), &a.id, Some(&a.account_id))
             }
         };
-        let (kind, group, id, account) = kept;
         self.line(kind, group, id, account.map(String::as_str), fingerprint);
     }
 
@@ -361,7 +363,7 @@ impl StateWriter {
             if snapshot.section(kind).is_none_or(|s| s.read) {
                 continue;
             }
-            self.switch_to(kind);
+            self.begin(kind);
             for kept in snapshot.records(kind) {
                 let (group, account) = match kept.ends {
                     Some(ends) => (Some(ends.entitlement), Some(ends.account_id)),
@@ -380,13 +382,6 @@ impl StateWriter {
         hand_on(std::mem::take(&mut self.text))
     }
 
-    fn switch_to(&mut self, kind: ObjectKind) {
-        if self.kind != Some(kind) {
-            self.kind = Some(kind);
-            self.text.push_str(&format!("#{}\n", kind.as_str()));
-        }
-    }
-
     fn line(
         &mut self,
         kind: ObjectKind,
@@ -395,25 +390,22 @@ impl StateWriter {
         account: Option<&str>,
         fingerprint: Fingerprint,
     ) {
-        self.switch_to(kind);
+        self.begin(kind);
         let mut line = encode(id);
         if let Some(account) = account {
             line.push('\t');
             line.push_str(&encode(account));
         }
         if let Some(group) = group {
-            let number = match self.groups.get_index_of(&group) {
-                Some(number) => number,
-                None => {
-                    let mut heading = format!("={}\t{}", self.groups.len(), encode(&group.0));
-                    if kind == ObjectKind::Access {
-                        heading.push_str(&format!("\t{}", encode(&group.1)));
-                    }
-                    self.text.push_str(&heading);
-                    self.text.push('\n');
-                    self.groups.insert_full(group).0
+            let number = self.groups.get_index_of(&group).unwrap_or_else(|| {
+                let mut heading = format!("={}\t{}", self.groups.len(), encode(&group.0));
+                if kind == ObjectKind::Access {
+                    heading.push_str(&format!("\t{}", encode(&group.1)));
                 }
-            };
+                self.text.push_str(&heading);
+                self.text.push('\n');
+                self.groups.insert_full(group).0
+            });
             line.push_str(&format!("\t{number}"));
         }
         self.text
@@ -449,7 +441,7 @@ struct Header {
 /// Reads a state a piece at a time, as the host streams it in. A text that
 /// is not a state, or that belongs to another target, is an error: never a
 /// silent fresh start.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct StateReader {
     base_url: String,
     snapshot: Option<Snapshot>,
@@ -466,11 +458,7 @@ impl StateReader {
     pub fn new(base_url: &str) -> Self {
         Self {
             base_url: base_url.to_string(),
-            snapshot: None,
-            pending: Vec::new(),
-            line: 0,
-            kind: None,
-            ended: false,
+            ..Self::default()
         }
     }
 
@@ -495,10 +483,7 @@ impl StateReader {
         if !self.ended {
             return Err(self.corrupt("it is cut short"));
         }
-        let mut snapshot = self
-            .snapshot
-            .take()
-            .expect("a state that ended has a header");
+        let mut snapshot = self.snapshot.expect("a state that ended has a header");
         snapshot
             .sections
             .iter_mut()
@@ -542,9 +527,8 @@ impl StateReader {
             }
             let mut parts = parts.map(decode);
             let ent_type = parts.next().unwrap_or_default();
-            snapshot
-                .groups
-                .push((ent_type, parts.next().unwrap_or_default()));
+            let id = parts.next().unwrap_or_default();
+            snapshot.groups.push((ent_type, id));
             return Ok(());
         }
         let fields: Vec<&str> = line.split('\t').collect();
@@ -558,11 +542,9 @@ impl StateReader {
             .map_err(|_| corrupt("a fingerprint is not hexadecimal"))?;
         let groups = snapshot.groups.len();
         let group = group
-            .map(|number| {
-                let number = number.parse::<u32>().ok();
-                number
-                    .filter(|&number| (number as usize) < groups)
-                    .ok_or_else(|| corrupt("a record names a group not numbered before it"))
+            .map(|number| match number.parse::<u32>() {
+                Ok(number) if (number as usize) < groups => Ok(number),
+                _ => Err(corrupt("a record names a group not numbered before it")),
             })
             .transpose()?;
         let ent_type = match (kind, group) {

@@ -44,11 +44,11 @@ pub async fn provision<T: Transport>(
         }
         ProvisionOp::AddAccess => match &plans.add_access {
             Some(plan) => plan,
-            None => return target.add_access(client, config, request).await,
+            None => return target.change_access(client, config, request, true).await,
         },
         ProvisionOp::RemoveAccess => match &plans.remove_access {
             Some(plan) => plan,
-            None => return target.remove_access(client, config, request).await,
+            None => return target.change_access(client, config, request, false).await,
         },
     };
     run_plan(client, config, plan, request).await

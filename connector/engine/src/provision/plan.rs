@@ -23,10 +23,8 @@ pub fn request_bindings(config: &Config, request: &ProvisionRequest) -> Bindings
     if let Some(id) = &request.account_id {
         account.insert("accountID".into(), Value::String(id.clone()));
     }
-    let account_name = match account.get("name") {
-        Some(name) => name.clone(),
-        None => json!(request.account_id),
-    };
+    let account_name = account.get("name").cloned();
+    let account_name = account_name.unwrap_or_else(|| json!(request.account_id));
     let mut bindings = Bindings::default();
     bindings.bind("user", Value::Object(attributes_json(&request.user)));
     bindings.bind("account", Value::Object(account));

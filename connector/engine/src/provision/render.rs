@@ -68,15 +68,11 @@ pub(crate) fn render(
             Some(form.finish())
         }
     };
-    if let Some(body) = &body
-        && body.len() > MAX_REQUEST_BODY
-    {
+    let size = body.as_ref().map_or(0, String::len);
+    if size > MAX_REQUEST_BODY {
         return Err(error(
             "httpParams",
-            format!(
-                "the rendered body is {} bytes; the host sends at most {MAX_REQUEST_BODY}",
-                body.len()
-            ),
+            format!("the rendered body is {size} bytes; the host sends at most {MAX_REQUEST_BODY}"),
         ));
     }
     if body.is_some()

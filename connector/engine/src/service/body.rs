@@ -168,9 +168,8 @@ pub fn provision_request(body: &[u8]) -> Result<(Documents, ProvisionRequest), R
         request_id: text(request, "requestid", "")?,
         account_id: account
             .iter()
-            .find(|(name, _)| name == "accountID")
-            .and_then(|(_, value)| match value {
-                AttributeValue::Text(id) => Some(id.clone()),
+            .find_map(|(name, value)| match (name.as_str(), value) {
+                ("accountID", AttributeValue::Text(id)) => Some(id.clone()),
                 _ => None,
             }),
         user: attributes("user")?,

@@ -140,15 +140,13 @@ pub fn route(method: &str, path: &str) -> Result<Route, Refusal> {
         ["", "v1", "describe"] => (Route::Describe, &["GET", "POST"]),
         ["", "v1", "check"] => (Route::Check, &["POST"]),
         ["", "v1", "import", kind] => {
-            let kinds = match kind {
-                "all" => ObjectKind::ALL.to_vec(),
-                kind => vec![
-                    ObjectKind::ALL
-                        .into_iter()
-                        .find(|k| k.as_str() == kind)
-                        .ok_or_else(not_found)?,
-                ],
-            };
+            let kinds: Vec<ObjectKind> = ObjectKind::ALL
+                .into_iter()
+                .filter(|k| kind == "all" || k.as_str() == kind)
+                .collect();
+            if kinds.is_empty() {
+                return Err(not_found());
+            }
             (Route::Import(kinds), &["POST"])
         }
         ["", "v1", "provision", operation] => {
