@@ -91,14 +91,20 @@ pub trait Target: std::fmt::Debug + Sync {
         pages: &'a dyn PageSink,
     ) -> Pending<'a, ()>;
 
-    /// Grants access when no `AddAccessJSON` describes how, or, when not
-    /// `grant`, revokes it when no `RemoveAccessJSON` describes how.
-    fn change_access<'a>(
+    /// Grants access when no `AddAccessJSON` describes how.
+    fn add_access<'a>(
         &'a self,
         client: Client<'a>,
         config: &'a Config,
         request: &'a ProvisionRequest,
-        grant: bool,
+    ) -> Pending<'a, ProvisionResult>;
+
+    /// Revokes access when no `RemoveAccessJSON` describes how.
+    fn remove_access<'a>(
+        &'a self,
+        client: Client<'a>,
+        config: &'a Config,
+        request: &'a ProvisionRequest,
     ) -> Pending<'a, ProvisionResult>;
 }
 

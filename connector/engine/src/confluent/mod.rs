@@ -199,18 +199,22 @@ impl Target for Confluent {
         Box::pin(access_import::import_role_bindings(client, config, pages))
     }
 
-    fn change_access<'a>(
+    fn add_access<'a>(
         &'a self,
         client: Client<'a>,
         config: &'a Config,
         request: &'a ProvisionRequest,
-        grant: bool,
     ) -> Pending<'a, ProvisionResult> {
-        if grant {
-            Box::pin(access_provision::add_access(client, config, request))
-        } else {
-            Box::pin(access_provision::remove_access(client, config, request))
-        }
+        Box::pin(access_provision::add_access(client, config, request))
+    }
+
+    fn remove_access<'a>(
+        &'a self,
+        client: Client<'a>,
+        config: &'a Config,
+        request: &'a ProvisionRequest,
+    ) -> Pending<'a, ProvisionResult> {
+        Box::pin(access_provision::remove_access(client, config, request))
     }
 }
 

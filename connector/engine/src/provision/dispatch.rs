@@ -44,11 +44,11 @@ pub async fn provision<T: Transport>(
         }
         ProvisionOp::AddAccess => match &plans.add_access {
             Some(plan) => plan,
-            None => return target.change_access(client, config, request, true).await,
+            None => return target.add_access(client, config, request).await,
         },
         ProvisionOp::RemoveAccess => match &plans.remove_access {
             Some(plan) => plan,
-            None => return target.change_access(client, config, request, false).await,
+            None => return target.remove_access(client, config, request).await,
         },
     };
     run_plan(client, config, plan, request).await
