@@ -47,7 +47,9 @@ fn table_cell(value: Option<&Value>) -> String {
 /// so each such character is inside a string, and the value read back is
 /// exactly the value written.
 fn terminal_safe(json: String) -> String {
-    if !json.chars().any(|c| c != '\n' && needs_escaping(c)) {
+    // Printable ASCII, the common case, is checked a byte at a time.
+    let printable_ascii = json.bytes().all(|b| matches!(b, b' '..=b'~' | b'\n'));
+    if printable_ascii || !json.chars().any(|c| c != '\n' && needs_escaping(c)) {
         return json;
     }
     let mut safe = String::with_capacity(json.len() + 16);
