@@ -34,11 +34,14 @@
 //! `=`.
 
 use std::collections::HashSet;
+use std::fmt::Write as _;
 
 use indexmap::IndexSet;
-use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
+use percent_encoding::{
+    AsciiSet, CONTROLS, PercentEncode, percent_decode_str, utf8_percent_encode,
+};
 use serde::{Deserialize, Serialize};
-use xxhash_rust::xxh3::Xxh3;
+use xxhash_rust::xxh3::{xxh3_64, xxh3_128};
 
 use crate::error::ConnectorError;
 use crate::model::{AttributeValue, ObjectKind, Record};
@@ -57,11 +60,12 @@ impl Fingerprint {
     /// The fingerprint of `record`'s attributes and, for an access link, its
     /// ends: equal fingerprints mean an unchanged record.
     pub fn of(record: &Record) -> Self {
-        let mut digest = Xxh3::new();
-        let mut field = |tag: u8, bytes: &[u8]| {
-            digest.update(&[tag]);
-            digest.update(bytes);
-            digest.update(&[0]);
+        // Each field tagged and ended, hashed at once.
+        let mut bytes = Vec::with_capacity(256);
+        let mut field = |tag: u8, value: &[u8]| {
+            bytes.push(tag);
+            bytes.extend_from_slice(value);
+            bytes.push(0);
         };
         if let Record::Access(link) = record {
             field(b'a', link.account_id.as_bytes());
@@ -77,7 +81,7 @@ impl Fingerprint {
                 AttributeValue::Boolean(boolean) => field(b'b', &[u8::from(*boolean)]),
             }
         }
-        Self(digest.digest())
+        Self(xxh3_64(&bytes))
     }
 }
 
@@ -92,11 +96,11 @@ impl KeyDigest {
     /// The digest of the key of `ent_type` (empty for accounts and access)
     /// and `id`.
     pub fn of(ent_type: &str, id: &str) -> Self {
-        let mut digest = Xxh3::new();
-        digest.update(&(ent_type.len() as u64).to_le_bytes());
-        digest.update(ent_type.as_bytes());
-        digest.update(id.as_bytes());
-        Self(digest.digest128())
+        let mut key = Vec::with_capacity(8 + ent_type.len() + id.len());
+        key.extend_from_slice(&(ent_type.len() as u64).to_le_bytes());
+        key.extend_from_slice(ent_type.as_bytes());
+        key.extend_from_slice(id.as_bytes());
+        Self(xxh3_128(&key))
     }
 }
 
@@ -391,25 +395,28 @@ impl StateWriter {
         fingerprint: Fingerprint,
     ) {
         self.begin(kind);
-        let mut line = encode(id);
-        if let Some(account) = account {
-            line.push('\t');
-            line.push_str(&encode(account));
-        }
-        if let Some(group) = group {
-            let number = self.groups.get_index_of(&group).unwrap_or_else(|| {
-                let mut heading = format!("={}\t{}", self.groups.len(), encode(&group.0));
+        // A group's heading comes before its first line.
+        let number = group.map(|group| {
+            self.groups.get_index_of(&group).unwrap_or_else(|| {
+                let text = &mut self.text;
+                // Writing to a String cannot fail.
+                let _ = write!(text, "={}\t{}", self.groups.len(), encoded(&group.0));
                 if kind == ObjectKind::Access {
-                    heading.push_str(&format!("\t{}", encode(&group.1)));
+                    let _ = write!(text, "\t{}", encoded(&group.1));
                 }
-                self.text.push_str(&heading);
-                self.text.push('\n');
+                text.push('\n');
                 self.groups.insert_full(group).0
-            });
-            line.push_str(&format!("\t{number}"));
+            })
+        });
+        let text = &mut self.text;
+        let _ = write!(text, "{}", encoded(id));
+        if let Some(account) = account {
+            let _ = write!(text, "\t{}", encoded(account));
         }
-        self.text
-            .push_str(&format!("{line}\t{:016x}\n", fingerprint.0));
+        if let Some(number) = number {
+            let _ = write!(text, "\t{number}");
+        }
+        let _ = writeln!(text, "\t{:016x}", fingerprint.0);
     }
 }
 
@@ -422,8 +429,9 @@ const END: &str = "end";
 /// What a state key may not hold as it is.
 const ESCAPED: &AsciiSet = &CONTROLS.add(b'%').add(b'#').add(b'=');
 
-fn encode(text: &str) -> String {
-    utf8_percent_encode(text, ESCAPED).to_string()
+/// `text` as a state line writes it.
+fn encoded(text: &str) -> PercentEncode<'_> {
+    utf8_percent_encode(text, ESCAPED)
 }
 
 fn decode(field: &str) -> String {
