@@ -2,6 +2,7 @@
 //! exchanges them: an attribute value is `null`, a string, a number or a
 //! boolean, and a record is one flat object.
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::bindings::types::{Attribute, AttributeValue, Record};
@@ -50,35 +51,78 @@ pub fn attributes_json(attributes: &[Attribute]) -> Map<String, Value> {
 }
 
 /// A record as one flat JSON object: `record`, `status`, the entitlement
-/// type and link ids where they apply, then the attributes by name.
+/// type and link ids where they apply, then the attributes by name. An
+/// attribute named like one of those keys does not replace it, so a line
+/// with `record` is always a record; an attribute given twice stands once,
+/// in its first place, with its last value. It is written straight from the
+/// record, with no object built in between.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordJson<'a>(pub &'a Record);
+
+impl Serialize for AttributeValue {
+    /// As JSON: `null`, a string, a number or a boolean.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            AttributeValue::Absent => serializer.serialize_unit(),
+            AttributeValue::Text(text) => serializer.serialize_str(text),
+            AttributeValue::Integer(integer) => serializer.serialize_i64(*integer),
+            AttributeValue::Boolean(boolean) => serializer.serialize_bool(*boolean),
+        }
+    }
+}
+
+impl Serialize for RecordJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (fixed, attributes): (&[(&str, &str)], &[Attribute]) = match self.0 {
+            Record::Account(account) => (
+                &[("record", "account"), ("status", account.status.name())],
+                &account.attributes,
+            ),
+            Record::Entitlement(entitlement) => (
+                &[
+                    ("record", "entitlement"),
+                    ("status", entitlement.status.name()),
+                    ("entType", &entitlement.ent_type),
+                ],
+                &entitlement.attributes,
+            ),
+            Record::Access(access) => (
+                &[
+                    ("record", "access"),
+                    ("status", access.status.name()),
+                    ("accountID", &access.account_id),
+                    ("entType", &access.ent_type),
+                    ("entitlementID", &access.entitlement_id),
+                ],
+                &access.attributes,
+            ),
+        };
+        let mut object = serializer.serialize_map(None)?;
+        for (name, text) in fixed {
+            object.serialize_entry(name, text)?;
+        }
+        for (place, attribute) in attributes.iter().enumerate() {
+            let name = &attribute.name;
+            let named_before = fixed.iter().any(|(fixed, _)| fixed == name)
+                || attributes[..place]
+                    .iter()
+                    .any(|earlier| earlier.name == *name);
+            if named_before {
+                continue;
+            }
+            let last = attributes.iter().rev().find(|other| other.name == *name);
+            object.serialize_entry(name, &last.expect("an attribute finds itself").value)?;
+        }
+        object.end()
+    }
+}
+
+/// A record as a JSON object, as [`RecordJson`] writes it.
 pub fn record_json(record: &Record) -> Map<String, Value> {
-    let mut object = Map::new();
-    let mut put = |name: &str, value: Value| {
-        object.insert(name.to_string(), value);
-    };
-    let attributes: &[Attribute] = match record {
-        Record::Account(account) => {
-            put("record", "account".into());
-            put("status", account.status.name().into());
-            &account.attributes
-        }
-        Record::Entitlement(entitlement) => {
-            put("record", "entitlement".into());
-            put("status", entitlement.status.name().into());
-            put("entType", entitlement.ent_type.clone().into());
-            &entitlement.attributes
-        }
-        Record::Access(access) => {
-            put("record", "access".into());
-            put("status", access.status.name().into());
-            put("accountID", access.account_id.clone().into());
-            put("entType", access.ent_type.clone().into());
-            put("entitlementID", access.entitlement_id.clone().into());
-            &access.attributes
-        }
-    };
-    object.extend(attributes_json(attributes));
-    object
+    match serde_json::to_value(RecordJson(record)) {
+        Ok(Value::Object(object)) => object,
+        _ => unreachable!("a record is written as a JSON object"),
+    }
 }
 
 #[cfg(test)]
@@ -106,5 +150,40 @@ mod tests {
         ));
         assert!(AttributeValue::try_from(&json!([1])).is_err());
         assert!(AttributeValue::try_from(&json!({"a": 1})).is_err());
+    }
+
+    fn attribute(name: &str, value: AttributeValue) -> Attribute {
+        Attribute {
+            name: name.to_string(),
+            value,
+        }
+    }
+
+    #[test]
+    fn a_record_keeps_its_own_keys_and_each_attribute_once_its_last_value_in_its_first_place() {
+        use crate::bindings::types::{Access, Status};
+        let record = Record::Access(Access {
+            id: "rb-1".into(),
+            account_id: "u-1".into(),
+            ent_type: "environment".into(),
+            entitlement_id: "env-1".into(),
+            status: Status::Active,
+            attributes: vec![
+                attribute("role", AttributeValue::Text("A".into())),
+                attribute("status", AttributeValue::Text("odd".into())),
+                attribute("count", AttributeValue::Integer(-2)),
+                attribute("role", AttributeValue::Text("B".into())),
+                attribute("gone", AttributeValue::Absent),
+                attribute("ok", AttributeValue::Boolean(true)),
+            ],
+        });
+        let written = serde_json::to_string(&RecordJson(&record)).unwrap();
+        assert_eq!(
+            r#"{"record":"access","status":"active","accountID":"u-1","entType":"environment","entitlementID":"env-1","role":"B","count":-2,"gone":null,"ok":true}"#,
+            written
+        );
+        // The object form has the same names, values and order.
+        let object = Value::Object(record_json(&record));
+        assert_eq!(written, object.to_string());
     }
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use super::output::{Format, RecordWriter, json_line};
 use clap::{ArgGroup, Args, ValueEnum};
-use connector_runner::json::record_json;
+use connector_runner::json::RecordJson;
 use connector_runner::state::StateFile;
 use connector_runner::types::ConnectorError;
 use connector_runner::types::{
@@ -279,7 +279,7 @@ fn report(
         if let Some(listed) = &orphans.listed {
             for orphan in listed.lock().expect("not poisoned").iter() {
                 let line =
-                    json_line(&record_json(&Record::Access(orphan.clone()))).unwrap_or_default();
+                    json_line(&RecordJson(&Record::Access(orphan.clone()))).unwrap_or_default();
                 eprintln!("  {line}");
             }
         }

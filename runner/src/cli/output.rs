@@ -11,10 +11,10 @@ use std::io::{self, Write};
 
 use comfy_table::{ColumnConstraint, ContentLineStyle, Row, Table, TableStyle, Width};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use connector_runner::bindings::types::Record;
-use connector_runner::json::record_json;
+use connector_runner::json::{RecordJson, record_json};
 use connector_runner::text::{escape_controls, needs_escaping};
 
 /// An output format.
@@ -181,20 +181,20 @@ impl RecordWriter {
             return Ok(());
         }
         let first = self.written == 0;
-        let objects: Vec<Map<String, Value>> = batch.iter().map(record_json).collect();
+        let objects = || batch.iter().map(record_json);
         match &mut self.sink {
             Sink::Csv(csv) => {
                 if first {
                     csv.write_record(self.columns.iter().map(|c| csv_text(c)))?;
                 }
-                for object in &objects {
+                for object in objects() {
                     csv.write_record(self.columns.iter().map(|c| csv_cell(object.get(c))))?;
                 }
                 csv.flush()?;
             }
             Sink::Text(out) => match self.format {
                 Format::Table => {
-                    let rows = objects.iter().map(|object| {
+                    let rows = objects().map(|object| {
                         self.columns
                             .iter()
                             .map(|c| table_cell(object.get(c)))
@@ -209,12 +209,12 @@ impl RecordWriter {
                     writeln!(out, "{}", table(&self.widths, header, rows).trim_fmt())?;
                 }
                 _ => {
-                    for (n, object) in objects.iter().enumerate() {
+                    for (n, record) in batch.iter().enumerate() {
                         if self.format == Format::Json {
                             let first_record = first && n == 0;
                             out.write_all(if first_record { b"[\n" } else { b",\n" })?;
                         }
-                        write_json(out, object)?;
+                        write_json(out, &RecordJson(record))?;
                         if self.format == Format::Ndjson {
                             out.write_all(b"\n")?;
                         }
@@ -222,7 +222,7 @@ impl RecordWriter {
                 }
             },
         }
-        self.written += objects.len() as u64;
+        self.written += batch.len() as u64;
         self.flush()
     }
 
@@ -274,6 +274,8 @@ fn table(
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};
+
+    use serde_json::Map;
 
     use super::*;
     use connector_runner::bindings::types::{Account, Attribute, AttributeValue, Status};

@@ -12,6 +12,7 @@
 //! - last, `{"finished": {…the summary}}`, or `{"error": {"status",
 //!   "message"}}` when the run failed. Keep the state only after `finished`.
 
+use serde::{Serialize, Serializer, ser::SerializeMap};
 use serde_json::{Map, Value, json};
 
 use super::Refusal;
@@ -25,62 +26,84 @@ use crate::target::ConnectionReport;
 /// A record as one flat object: `record`, `status`, the entitlement type and
 /// link ends where they apply, then the attributes by name. An attribute
 /// named like one of those keys does not replace it, so a line with `record`
-/// is always a record, whatever its attributes are called.
-pub fn record_json(record: &Record) -> Map<String, Value> {
-    let mut object = Map::new();
-    let mut put = |name: &str, value: &str| {
-        object.insert(name.to_string(), Value::from(value));
-    };
-    match record {
-        Record::Account(account) => {
-            put("record", "account");
-            put("status", account.status.name());
+/// is always a record; an attribute given twice stands once, in its first
+/// place, with its last value. It is written straight from the record, with
+/// no object built in between.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordJson<'a>(pub &'a Record);
+
+impl Serialize for RecordJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let fixed: &[(&str, &str)] = match self.0 {
+            Record::Account(account) => &[("record", "account"), ("status", account.status.name())],
+            Record::Entitlement(entitlement) => &[
+                ("record", "entitlement"),
+                ("status", entitlement.status.name()),
+                ("entType", &entitlement.ent_type),
+            ],
+            Record::Access(access) => &[
+                ("record", "access"),
+                ("status", access.status.name()),
+                ("accountID", &access.account_id),
+                ("entType", &access.ent_type),
+                ("entitlementID", &access.entitlement_id),
+            ],
+        };
+        let attributes = self.0.attributes();
+        let mut object = serializer.serialize_map(None)?;
+        for (name, text) in fixed {
+            object.serialize_entry(name, text)?;
         }
-        Record::Entitlement(entitlement) => {
-            put("record", "entitlement");
-            put("status", entitlement.status.name());
-            put("entType", &entitlement.ent_type);
+        for (place, (name, _)) in attributes.iter().enumerate() {
+            let named_before = fixed.iter().any(|(fixed, _)| fixed == name)
+                || attributes[..place]
+                    .iter()
+                    .any(|(earlier, _)| earlier == name);
+            if named_before {
+                continue;
+            }
+            let last = attributes.iter().rev().find(|(other, _)| other == name);
+            object.serialize_entry(name, &last.expect("an attribute finds itself").1)?;
         }
-        Record::Access(access) => {
-            put("record", "access");
-            put("status", access.status.name());
-            put("accountID", &access.account_id);
-            put("entType", &access.ent_type);
-            put("entitlementID", &access.entitlement_id);
-        }
+        object.end()
     }
-    for (name, value) in attributes_json(record.attributes()) {
-        object.entry(name).or_insert(value);
-    }
-    object
+}
+
+/// An orphan's line.
+#[derive(Serialize)]
+struct OrphanLine<'a> {
+    orphan: RecordJson<'a>,
+}
+
+/// Appends `value` to `out` as one line.
+fn push_line(out: &mut String, value: &impl Serialize) {
+    out.push_str(&serde_json::to_string(value).expect("a line is plain JSON"));
+    out.push('\n');
 }
 
 /// Appends `event`'s lines to `out`.
 pub fn write_event(out: &mut String, event: &Event) {
-    let mut line = |value: &Value| {
-        out.push_str(&value.to_string());
-        out.push('\n');
-    };
     match event {
         Event::Records(records) => {
             for record in records {
-                line(&Value::Object(record_json(record)));
+                push_line(out, &RecordJson(record));
             }
         }
         Event::Progress {
             kind,
             records,
             pages,
-        } => {
-            line(&json!({"progress": {"kind": kind.as_str(), "records": records, "pages": pages}}))
-        }
+        } => push_line(
+            out,
+            &json!({"progress": {"kind": kind.as_str(), "records": records, "pages": pages}}),
+        ),
         Event::Orphans(links) => {
             for link in links {
-                let link = record_json(&Record::Access(link.clone()));
-                line(&json!({ "orphan": link }));
+                let orphan = RecordJson(&Record::Access(link.clone()));
+                push_line(out, &OrphanLine { orphan });
             }
         }
-        Event::State(piece) => line(&json!({ "state": piece })),
+        Event::State(piece) => push_line(out, &json!({ "state": piece })),
     }
 }
 
@@ -232,6 +255,27 @@ mod tests {
                 line["record"].as_str().unwrap(),
                 line["status"].as_str().unwrap()
             )
+        );
+    }
+
+    #[test]
+    fn a_repeated_attribute_stands_once_with_its_last_value_in_its_first_place() {
+        let text = |text: &str| AttributeValue::Text(text.into());
+        let record = Record::Account(Account {
+            id: "u-1".into(),
+            status: Status::Active,
+            attributes: vec![
+                ("a".into(), text("1")),
+                ("b".into(), AttributeValue::Integer(2)),
+                ("a".into(), text("3")),
+                ("c".into(), AttributeValue::Absent),
+            ],
+        });
+        let mut out = String::new();
+        write_event(&mut out, &Event::Records(vec![record]));
+        assert_eq!(
+            "{\"record\":\"account\",\"status\":\"active\",\"a\":\"3\",\"b\":2,\"c\":null}\n",
+            out
         );
     }
 

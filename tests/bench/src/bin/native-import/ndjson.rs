@@ -1,12 +1,10 @@
-//! The engine's records as NDJSON, one flat object a line, as the CLI writes
-//! them: `record`, `status`, the entitlement type and link ids where they
-//! apply, then the attributes by name.
+//! The engine's records as NDJSON, one flat object a line, as the CLI and the
+//! HTTP entry point write them.
 
 use std::io::Write;
 
-use connector_engine::model::attributes_json;
-use connector_engine::{Record, RecordSink, Status};
-use serde_json::{Map, Value};
+use connector_engine::service::lines::RecordJson;
+use connector_engine::{Record, RecordSink};
 
 /// Writes each batch it hears to `out`, a line a record.
 #[derive(Debug)]
@@ -31,8 +29,7 @@ impl<W: Write> NdjsonSink<W> {
 impl<W: Write> RecordSink for NdjsonSink<W> {
     fn emit(&mut self, batch: Vec<Record>) -> Result<(), String> {
         for record in &batch {
-            serde_json::to_writer(&mut self.out, &record_json(record))
-                .map_err(|e| e.to_string())?;
+            serde_json::to_writer(&mut self.out, &RecordJson(record)).map_err(|e| e.to_string())?;
             self.out.write_all(b"\n").map_err(|e| e.to_string())?;
         }
         self.records += batch.len() as u64;
@@ -49,40 +46,4 @@ impl<W: Write> RecordSink for NdjsonSink<W> {
     fn state(&mut self, _chunk: String) -> Result<(), String> {
         Ok(())
     }
-}
-
-fn status_name(status: Status) -> &'static str {
-    match status {
-        Status::Active => "active",
-        Status::Suspended => "suspended",
-        Status::Inactive => "inactive",
-        Status::Removed => "removed",
-    }
-}
-
-fn record_json(record: &Record) -> Map<String, Value> {
-    let mut object = Map::new();
-    let mut put = |name: &str, value: Value| {
-        object.insert(name.to_string(), value);
-    };
-    match record {
-        Record::Account(account) => {
-            put("record", "account".into());
-            put("status", status_name(account.status).into());
-        }
-        Record::Entitlement(entitlement) => {
-            put("record", "entitlement".into());
-            put("status", status_name(entitlement.status).into());
-            put("entType", entitlement.ent_type.clone().into());
-        }
-        Record::Access(access) => {
-            put("record", "access".into());
-            put("status", status_name(access.status).into());
-            put("accountID", access.account_id.clone().into());
-            put("entType", access.ent_type.clone().into());
-            put("entitlementID", access.entitlement_id.clone().into());
-        }
-    }
-    object.extend(attributes_json(record.attributes()));
-    object
 }
