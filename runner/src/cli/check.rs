@@ -14,5 +14,6 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<()> {
     let mut out = global.output()?;
     write_json(&mut out, &json)?;
     writeln!(out)?;
+    out.flush()?;
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! `describe`.
 
+use std::io::Write as _;
+
 use super::output::write_json_pretty;
 
 use super::GlobalArgs;
@@ -17,5 +19,6 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<()> {
     });
     let mut out = global.output()?;
     write_json_pretty(&mut out, &json)?;
+    out.flush()?;
     Ok(())
 }

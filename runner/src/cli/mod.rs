@@ -255,7 +255,8 @@ impl GlobalArgs {
     fn output(&self) -> anyhow::Result<Box<dyn std::io::Write + Send>> {
         Ok(match &self.output {
             Some(path) => Box::new(std::io::BufWriter::new(create_output(path)?)),
-            None => Box::new(std::io::stdout()),
+            // Each batch is flushed as it is written.
+            None => Box::new(std::io::BufWriter::new(std::io::stdout())),
         })
     }
 }
