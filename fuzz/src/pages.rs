@@ -8,10 +8,12 @@
 //! lookup, and the pager's early next link (`next_in_text`) is exactly the
 //! one it finds from the parsed page (`next`), error or link; a link
 //! followed stays on the first page's origin; the offset and page-number
-//! forms never panic, whatever the counts.
+//! forms never panic, whatever the counts. A walk's projection of a page
+//! that parses reads the same at every path it keeps.
 
 use connector_engine::client::pages::{Pager, Paging};
 use connector_engine::client::peek::value_at;
+use connector_engine::client::projection::Projection;
 use connector_engine::dialect::mapping::{Segment, lookup, parse_path};
 use serde_json::Value;
 
@@ -37,6 +39,7 @@ pub fn check(data: &[u8]) {
         let peeked = peeked.as_ref().expect("the peek reads a page that parses");
         assert_eq!(lookup(page, path), peeked.as_ref());
     }
+    check_projection(text, path, parsed.as_ref());
     let paging = match next_url {
         Some(path) => Paging::NextUrl(path),
         None => Paging::Automatic,
@@ -85,5 +88,31 @@ pub fn check(data: &[u8]) {
                 _ => break,
             }
         }
+    }
+}
+
+/// A walk's projection of the page, keeping `path` and `path` in every item
+/// of `data`: a page that parses is read by it, and each of those paths holds
+/// what it holds in the parsed page. Only a page the full parse refuses may
+/// be refused.
+fn check_projection(text: &[u8], path: &[Segment], parsed: Option<&Value>) {
+    let data = [Segment::Field("data".into())];
+    let mut reads = Projection::default();
+    reads.keep(path);
+    reads.items_at(&data).keep(path);
+    let projected = reads.parse(text);
+    let Some(page) = parsed else {
+        return;
+    };
+    let kept = projected.expect("a page that parses is read through a projection");
+    assert_eq!(lookup(page, path), lookup(&kept, path));
+    let items = |page| match lookup(page, &data) {
+        Some(Value::Array(items)) => Some(items.len()),
+        _ => None,
+    };
+    assert_eq!(items(page), items(&kept));
+    for index in 0..items(page).unwrap_or(0) {
+        let item = |page: &Value| page["data"][index].clone();
+        assert_eq!(lookup(&item(page), path), lookup(&item(&kept), path));
     }
 }

@@ -7,7 +7,9 @@
 //! columns of each item, the pager's link or totals); [`Projection::parse`]
 //! builds a [`Value`] that holds exactly those, and skips the rest without
 //! allocating. Looking any of the named paths up in it gives what the whole
-//! parse gives, and a body that is not JSON is refused just the same.
+//! parse gives. Text that is not JSON is refused; the skipped parts are
+//! checked for their form but not decoded, so a lone surrogate escape or a
+//! number beyond `f64` there, which the whole parse refuses, passes.
 
 use std::fmt;
 
@@ -75,7 +77,8 @@ impl Projection {
     }
 
     /// Parses `text` as JSON, keeping only what this projection names. Text
-    /// that is not JSON is refused as [`serde_json::from_slice`] refuses it.
+    /// that is not JSON is refused, with [`serde_json::from_slice`]'s error
+    /// where the two meet the fault at the same place.
     pub fn parse(&self, text: &[u8]) -> serde_json::Result<Value> {
         // The skipped strings are not decoded, so UTF-8 is checked up front;
         // text that fails it gets the whole parse's own error.
