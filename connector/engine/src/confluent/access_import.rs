@@ -50,53 +50,38 @@ pub(crate) async fn import_role_bindings(
     config: &Config,
     pages: &dyn PageSink,
 ) -> Result<(), ConnectorError> {
-    let headers = api_headers();
     let mut organizations = Vec::new();
     let first = format!("{}/org/v2/organizations", config.base_url());
     let first = Confluent.with_largest_page(&first, &config.origin());
     let reads = items_reading(&[&["metadata", "resource_name"]]);
-    client
-        .pages(
-            &Paging::Automatic,
-            &first,
-            &headers,
-            &reads,
-            async |url, body| {
-                let items = list(url, body)?;
-                for item in items {
-                    let Some(crn) = item["metadata"]["resource_name"].as_str() else {
-                        let what = format!("an item has no metadata.resource_name: {item}");
-                        return Err(invalid(url, what));
-                    };
-                    organizations.push(crn.to_string());
-                }
-                pages.counted_page();
-                Ok(ControlFlow::Continue(items.len()))
-            },
-        )
-        .await?;
+    walk_list(&client, &first, &reads, async |url, body| {
+        let items = list(url, body)?;
+        for item in items {
+            let Some(crn) = item["metadata"]["resource_name"].as_str() else {
+                let what = format!("an item has no metadata.resource_name: {item}");
+                return Err(invalid(url, what));
+            };
+            organizations.push(crn.to_string());
+        }
+        pages.counted_page();
+        Ok(ControlFlow::Continue(items.len()))
+    })
+    .await?;
 
     let reads = items_reading(&[&["id"], &["principal"], &["role_name"], &["crn_pattern"]]);
     let bindings_matching = async |pattern: String| {
         let first = role_bindings_url(config, &[("crn_pattern", &pattern)])?;
-        client
-            .pages(
-                &Paging::Automatic,
-                &first,
-                &headers,
-                &reads,
-                async |url, body| {
-                    let items = list(url, body)?;
-                    let links = items
-                        .iter()
-                        .map(|binding| to_access(binding).map(Record::Access))
-                        .collect::<Result<Vec<_>, _>>()
-                        .map_err(|e| invalid(url, e))?;
-                    pages.page(links).await?;
-                    Ok(ControlFlow::Continue(items.len()))
-                },
-            )
-            .await
+        walk_list(&client, &first, &reads, async |url, body| {
+            let items = list(url, body)?;
+            let links = items
+                .iter()
+                .map(|binding| to_access(binding).map(Record::Access))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| invalid(url, e))?;
+            pages.page(links).await?;
+            Ok(ControlFlow::Continue(items.len()))
+        })
+        .await
     };
     stream::iter(organizations)
         // The bindings at the organization's scope, and those beneath it.
@@ -114,6 +99,20 @@ pub(crate) async fn import_role_bindings(
 
 fn invalid(url: &str, what: String) -> ConnectorError {
     ConnectorError::InvalidResponse(format!("GET {url}: {what}"))
+}
+
+/// Walks one of Confluent's own lists from `first`, keeping what `reads`
+/// names of each page.
+async fn walk_list(
+    client: &Client<'_>,
+    first: &str,
+    reads: &Projection,
+    on_page: impl AsyncFnMut(&str, &Value) -> Result<ControlFlow<(), usize>, ConnectorError>,
+) -> Result<(), ConnectorError> {
+    let headers = api_headers();
+    client
+        .pages(&Paging::Automatic, first, &headers, reads, on_page)
+        .await
 }
 
 /// Of a list's page, the fields at `paths` of each item.
