@@ -1017,6 +1017,35 @@ mod tests {
         assert_eq!(1, outcome.summary.orphans);
     }
 
+    #[tokio::test]
+    async fn a_page_keeps_only_what_the_import_reads() {
+        // A binding without its principal fails the import, and the error
+        // quotes the binding as the import kept it: without what it never
+        // reads.
+        let org = serde_json::json!({"data": [{"id": "o-1", "metadata": {"resource_name": "crn://confluent.cloud/organization=o-1"}}], "metadata": {}});
+        let unread = serde_json::json!({"id": "rb-1", "role_name": "R", "crn_pattern": "crn://confluent.cloud/organization=o-1",
+            "metadata": {"self": "https://unread.example/rb-1"}});
+        let transport = accounts_only(&["u-1"])
+            .page(&format!("{BASE}/org/v2/organizations?page_size=100"), org)
+            .page(&format!("{BASE}/org/v2/environments?page_size=100"), serde_json::json!({"data": [], "metadata": {}}))
+            .page(
+                &format!("{BASE}/iam/v2/role-bindings?crn_pattern=crn%3A%2F%2Fconfluent.cloud%2Forganization%3Do-1&page_size=1000"),
+                serde_json::json!({"data": [unread], "metadata": {}}),
+            )
+            .page(
+                &format!("{BASE}/iam/v2/role-bindings?crn_pattern=crn%3A%2F%2Fconfluent.cloud%2Forganization%3Do-1%2F*&page_size=1000"),
+                serde_json::json!({"data": [], "metadata": {}}),
+            );
+        let all = request(&ObjectKind::ALL, None, false);
+        let Err(ConnectorError::InvalidResponse(message)) = run(&transport, &config(), &all).await
+        else {
+            panic!("a binding without its principal fails the import");
+        };
+        assert!(message.contains("has no 'principal'"), "{message}");
+        assert!(message.contains("rb-1"), "{message}");
+        assert!(!message.contains("unread.example"), "{message}");
+    }
+
     /// A role binding of `principal` at organization `o-1`'s scope.
     fn org_binding(id: &str, principal: &str) -> serde_json::Value {
         serde_json::json!({"id": id, "principal": principal, "role_name": "OrganizationAdmin", "crn_pattern": "crn://confluent.cloud/organization=o-1"})
