@@ -114,11 +114,15 @@ pub async fn import<T: Transport>(
         if batch.is_empty() {
             break;
         }
-        let mut summary = run.summary.borrow_mut();
-        for record in &batch {
-            let counts = summary.counts_mut(record.kind());
-            counts.gone += 1;
-            counts.emitted += 1;
+        {
+            // Counted before the sink sees them, the summary's borrow
+            // released before it does.
+            let mut summary = run.summary.borrow_mut();
+            for record in &batch {
+                let counts = summary.counts_mut(record.kind());
+                counts.gone += 1;
+                counts.emitted += 1;
+            }
         }
         run.emit(batch)?;
     }
