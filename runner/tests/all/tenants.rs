@@ -103,18 +103,26 @@ fn cli_imports_each_tenant_into_its_own_files_and_one_failing_stops_no_other() {
     assert_eq!(0, lines(&at("beta.ndjson")));
 }
 
+/// A tenants file of one tenant, `a`, whose server is not listening.
+const ONE_TENANT: &str = "[[tenant]]\nname = \"a\"\nbase_url = \"http://127.0.0.1:9\"\ncredentials = \"c.json\"\noutput = \"o\"\n";
+
 #[test]
 fn cli_refuses_a_tenants_file_that_names_a_tenant_twice_or_an_unknown_key() {
     let dir = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     let tenants = dir.path().join("tenants.toml");
-    let one = "[[tenant]]\nname = \"a\"\nbase_url = \"http://127.0.0.1:9\"\ncredentials = \"c.json\"\noutput = \"o\"\n";
     for (text, expected) in [
-        (format!("{one}{one}"), "names the tenant 'a' twice"),
-        (format!("{one}colour = \"red\"\n"), "unknown field `colour`"),
+        (
+            format!("{ONE_TENANT}{ONE_TENANT}"),
+            "names the tenant 'a' twice",
+        ),
+        (
+            format!("{ONE_TENANT}colour = \"red\"\n"),
+            "unknown field `colour`",
+        ),
         ("concurrency = 2\n".to_string(), "missing field `tenant`"),
         (
-            format!("{one}{}", one.replace("\"a\"", "\"b\"")),
+            format!("{ONE_TENANT}{}", ONE_TENANT.replace("\"a\"", "\"b\"")),
             "names the file 'o' for two outputs or states",
         ),
     ] {
@@ -134,8 +142,7 @@ fn cli_refuses_beside_tenants_the_flags_each_tenant_sets_itself() {
     let dir = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
     let tenants = dir.path().join("tenants.toml");
-    let tenant = "[[tenant]]\nname = \"a\"\nbase_url = \"http://127.0.0.1:9\"\ncredentials = \"c.json\"\noutput = \"o\"\n";
-    std::fs::write(&tenants, tenant).unwrap();
+    std::fs::write(&tenants, ONE_TENANT).unwrap();
     let tenants = tenants.to_str().unwrap();
     for flag in [
         ["--base-url", "http://127.0.0.1:9"],
