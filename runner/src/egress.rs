@@ -22,6 +22,7 @@ use hyper::HeaderMap;
 use hyper::header::{AUTHORIZATION, HOST, HeaderValue, PROXY_AUTHORIZATION};
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
+use crate::connections::{Connections, Timeouts};
 use crate::credentials::Credentials;
 use crate::grants::Grants;
 use crate::limits::Limits;
@@ -35,6 +36,8 @@ pub struct EgressPolicy {
     /// The forms of the credentials' secret, made once.
     screen: Option<Screen>,
     limits: Limits,
+    /// The connections kept open between requests.
+    connections: Connections,
 }
 
 impl EgressPolicy {
@@ -47,6 +50,7 @@ impl EgressPolicy {
             screen: credentials.as_ref().map(Screen::new),
             credentials,
             limits,
+            connections: Connections::new(limits.request_timeout),
         }
     }
 
@@ -167,7 +171,7 @@ const MAX_REQUEST_BYTES: usize = 1 << 20;
 /// The request with its whole body read, and that body.
 async fn buffer_body(
     request: hyper::Request<WasiBody>,
-) -> Result<(hyper::Request<WasiBody>, Bytes), Error> {
+) -> Result<(hyper::Request<Full<Bytes>>, Bytes), Error> {
     let (parts, body) = request.into_parts();
     let bytes = Limited::new(body, MAX_REQUEST_BYTES)
         .collect()
@@ -177,16 +181,16 @@ async fn buffer_body(
             Err(_) => Error::HttpRequestBodySize(Some(MAX_REQUEST_BYTES as u64)),
         })?
         .to_bytes();
-    let body = Full::new(bytes.clone())
-        .map_err(|never| match never {})
-        .boxed_unsync();
-    Ok((hyper::Request::from_parts(parts, body), bytes))
+    Ok((
+        hyper::Request::from_parts(parts, Full::new(bytes.clone())),
+        bytes,
+    ))
 }
 
 /// Whether the guest's request carries a form of the secret anywhere: it
 /// can only have one from a response that escaped the screen, and it never
 /// leaves with it.
-fn carries_secret(screen: &Screen, request: &hyper::Request<WasiBody>, body: &[u8]) -> bool {
+fn carries_secret<B>(screen: &Screen, request: &hyper::Request<B>, body: &[u8]) -> bool {
     screen.finds(request.uri().to_string().as_bytes())
         || screen.finds_in_headers(request.headers())
         || screen.finds(body)
@@ -274,14 +278,13 @@ impl WasiHttpHooks for EgressHooks {
             set_outgoing_headers(request.headers_mut(), &admitted.host, authorization)?;
             let limits = policy.limits;
             let options = options.unwrap_or_default();
-            let options = RequestOptions {
-                connect_timeout: Some(limits.clamp(options.connect_timeout)),
-                first_byte_timeout: Some(limits.clamp(options.first_byte_timeout)),
-                between_bytes_timeout: Some(limits.clamp(options.between_bytes_timeout)),
+            let timeouts = Timeouts {
+                connect: limits.clamp(options.connect_timeout),
+                first_byte: limits.clamp(options.first_byte_timeout),
+                between_bytes: limits.clamp(options.between_bytes_timeout),
             };
             let target = format!("{}{}", admitted.origin, request.uri().path());
-            let (response, io) =
-                wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
+            let response = policy.connections.send(request, timeouts).await?;
             let cap = limits.max_response_bytes;
             let response = response.map(|body| {
                 Limited::new(body, cap)
@@ -313,7 +316,9 @@ impl WasiHttpHooks for EgressHooks {
                 })
                 .boxed_unsync()
             });
-            Ok((response, Box::new(io) as IoFuture))
+            // The pool's own tasks drive the connection.
+            let io: IoFuture = Box::new(std::future::ready(Ok(())));
+            Ok((response, io))
         })
     }
 }

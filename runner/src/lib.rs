@@ -19,6 +19,7 @@
 )]
 pub mod bindings;
 pub mod cache;
+mod connections;
 pub mod connector;
 pub mod credentials;
 pub mod documents;

@@ -300,3 +300,23 @@ async fn a_response_echoing_the_credential_never_reaches_the_guest() -> anyhow::
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_reuse_open_connections_across_pages_and_operations() -> anyhow::Result<()> {
+    let sim = simulator(small_org());
+    let host = host(connector(), settings(&sim));
+    import(&host, ObjectKind::Accounts).await?;
+    let first = sim.connections();
+    import(&host, ObjectKind::Accounts).await?;
+    let requests = sim.requests().len() as u64;
+    // Two lists of several pages each, read side by side, twice over; each
+    // list keeps at most its page and the next one asked for open.
+    assert!(requests >= 10, "{requests} requests");
+    assert!(first <= 4, "{first} connections for {requests} requests");
+    assert_eq!(
+        first,
+        sim.connections(),
+        "the second import opened connections of its own"
+    );
+    Ok(())
+}

@@ -20,10 +20,12 @@ pub mod seed;
 pub mod store;
 
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use anyhow::Context as _;
+use axum::serve::ListenerExt as _;
 use serde_json::Value;
 
 pub use api::LoggedRequest;
@@ -96,6 +98,7 @@ impl Simulator {
             page_tokens: pagination::PageTokens::default(),
             limiter: Mutex::default(),
             log: Mutex::default(),
+            connections: Default::default(),
             api_key: config.api_key,
             api_secret: config.api_secret,
             origin: url.clone(),
@@ -152,6 +155,11 @@ impl Simulator {
         api::lock(&self.shared.log).clone()
     }
 
+    /// How many connections the simulator has accepted, across restarts.
+    pub fn connections(&self) -> u64 {
+        self.shared.connections.load(Ordering::Relaxed)
+    }
+
     /// Replaces the fault knobs.
     pub fn set_faults(&self, faults: Faults) {
         *api::lock(&self.shared.faults) = faults;
@@ -200,7 +208,7 @@ fn serve(
     shared: Arc<api::Shared>,
 ) -> anyhow::Result<(tokio::sync::oneshot::Sender<()>, JoinHandle<()>)> {
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-    let router = api::router(shared);
+    let router = api::router(shared.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("confluent-sim")
@@ -211,7 +219,11 @@ fn serve(
         .name("confluent-sim".into())
         .spawn(move || {
             runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                let listener = tokio::net::TcpListener::from_std(listener)
+                    .expect("listener")
+                    .tap_io(move |_| {
+                        shared.connections.fetch_add(1, Ordering::Relaxed);
+                    });
                 tokio::select! {
                     _ = axum::serve(listener, router) => {}
                     _ = stopped => {}

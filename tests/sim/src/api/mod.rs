@@ -51,6 +51,8 @@ pub struct Shared {
     pub limiter: Mutex<RateLimiter>,
     /// The request log.
     pub log: Mutex<Vec<LoggedRequest>>,
+    /// The connections accepted so far.
+    pub connections: std::sync::atomic::AtomicU64,
     /// The accepted API key.
     pub api_key: String,
     /// The accepted API secret.
