@@ -6,7 +6,10 @@
 //! pollable here, in a registry that lives as long as the instance;
 //! [`run_until`] polls a future and, while it waits, blocks in
 //! `wasi:io/poll.poll` on every registered pollable, waking the waits that
-//! are ready. A wait removes its registration when it is dropped, so a
+//! are ready. A future that yields (wakes itself and returns pending) is
+//! polled again at once, after the waits whose pollables are already ready
+//! have been woken without blocking: a long piece of work that yields now
+//! and then lets a response that came in meanwhile be taken. A wait removes its registration when it is dropped, so a
 //! pollable never outlives the resource it watches.
 
 use std::cell::{Cell, RefCell};
@@ -17,6 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 
+use wasip2::clocks::monotonic_clock;
 use wasip2::io::poll::{Pollable, poll};
 
 /// One wait in the registry: what it waits on and whom to wake.
@@ -93,7 +97,7 @@ impl Drop for Wait {
 }
 
 /// Polls `future` until it completes, or until `enough` says to stop while
-/// it waits; `None` then, and the future may be polled on later, in this
+/// it waits or yields; `None` then, and the future may be polled on later, in this
 /// call or another.
 pub fn run_until<F: Future + ?Sized>(
     mut future: Pin<&mut F>,
@@ -106,11 +110,17 @@ pub fn run_until<F: Future + ?Sized>(
         if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
             return Some(output);
         }
+        // A future that woke itself yielded to let others in: those whose
+        // pollables are ready are woken too, without waiting for any.
+        let yielded = woken.0.swap(false, Ordering::Relaxed);
+        if yielded {
+            wake_ready(false);
+        }
         if enough() {
             return None;
         }
-        if !woken.0.swap(false, Ordering::Relaxed) {
-            block();
+        if !yielded {
+            wake_ready(true);
         }
     }
 }
@@ -121,18 +131,23 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     run_until(future, || false).expect("run_until only stops when told")
 }
 
-/// Blocks until a registered pollable is ready, and wakes its waits.
-fn block() {
+/// Wakes the waits whose pollables are ready; when `block`, first waits
+/// until one is.
+fn wake_ready(block: bool) {
     let waiting: Vec<(u64, Rc<Pollable>)> =
         WAITING.with_borrow(|waiting| waiting.iter().map(|r| (r.id, r.pollable.clone())).collect());
-    assert!(
-        !waiting.is_empty(),
-        "a future is pending with nothing to wait for"
-    );
-    let pollables: Vec<&Pollable> = waiting.iter().map(|(_, p)| p.as_ref()).collect();
+    if waiting.is_empty() {
+        assert!(!block, "a future is pending with nothing to wait for");
+        return;
+    }
+    // `poll` returns as soon as one pollable is ready, with every other one
+    // that is: a timer due now keeps it from blocking.
+    let now = (!block).then(|| monotonic_clock::subscribe_duration(0));
+    let mut pollables: Vec<&Pollable> = waiting.iter().map(|(_, p)| p.as_ref()).collect();
+    pollables.extend(now.as_ref());
     let ready: Vec<u64> = poll(&pollables)
         .into_iter()
-        .map(|index| waiting[index as usize].0)
+        .filter_map(|index| waiting.get(index as usize).map(|(id, _)| *id))
         .collect();
     drop(pollables);
     let wakers: Vec<Waker> = WAITING.with_borrow_mut(|waiting| {

@@ -139,9 +139,14 @@ pub async fn import_into(
         next: next.as_mut().map(|new| new as &mut (dyn Write + Send)),
     };
     let import = host.import(&request, state, sink);
+    // The import and the writer share one task. The writer yields after each
+    // batch, so that a response that came in meanwhile resumes the guest
+    // (which then sends the next request of its list) before the next batch
+    // is written, rather than after every batch waiting has been.
     let write = async {
         while let Some(batch) = receiver.recv().await {
             writer.write_batch(&batch)?;
+            tokio::task::yield_now().await;
         }
         anyhow::Ok(())
     };

@@ -52,6 +52,13 @@ pub const ENT_TYPES_IN_FLIGHT: usize = 4;
 /// before the access lists wait for the other kinds.
 pub const PENDING_LINKS: usize = 4_000;
 
+/// Records delivered at a time from one page. A long page (a thousand role
+/// bindings) is delivered in parts, and the import yields to its executor
+/// between them, so that an executor running every list on one thread takes
+/// another list's response, and sends that list's next request, within a
+/// part of the page rather than after all of it.
+pub const DELIVERY_PART: usize = 100;
+
 /// Dependent calls in flight at once for one page.
 const DEPENDENT_CALLS_IN_FLIGHT: usize = 4;
 
@@ -163,6 +170,19 @@ impl Signal {
     }
 }
 
+/// Lets the executor poll whatever else is ready before going on.
+async fn yield_now() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if std::mem::replace(&mut yielded, true) {
+            return Poll::Ready(());
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await
+}
+
 /// One import's shared parts; the concurrent calls of a kind borrow it.
 struct ImportRun<'a> {
     client: Client<'a>,
@@ -258,7 +278,14 @@ impl Waiting {
 impl PageSink for Delivery<'_, '_> {
     fn page(&self, records: Vec<Record>) -> Pending<'_, ()> {
         Box::pin(async move {
-            self.deliver(records)?;
+            let mut records = records.into_iter();
+            loop {
+                self.deliver(records.by_ref().take(DELIVERY_PART).collect())?;
+                if records.len() == 0 {
+                    break;
+                }
+                yield_now().await;
+            }
             self.counted_page();
             match self.kind {
                 ObjectKind::Access => self.settle(PENDING_LINKS).await,
@@ -883,6 +910,26 @@ mod tests {
 
     fn users_page(ids: &[&str]) -> serde_json::Value {
         serde_json::json!({"data": ids.iter().map(|id| user(id)).collect::<Vec<_>>(), "metadata": {}})
+    }
+
+    #[tokio::test]
+    async fn a_long_page_is_delivered_in_parts() {
+        let ids: Vec<String> = (0..DELIVERY_PART * 2 + 50)
+            .map(|i| format!("u-{i}"))
+            .collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let (outcome, sink) = run(
+            &accounts_only(&ids),
+            &config(),
+            &request(&[ObjectKind::Accounts], None, false),
+        )
+        .await
+        .unwrap();
+        let sizes: Vec<usize> = sink.batches.iter().map(Vec::len).collect();
+        assert_eq!(vec![DELIVERY_PART, DELIVERY_PART, 50], sizes);
+        assert_eq!(2, outcome.summary.pages, "one page of each list");
+        let delivered: Vec<&str> = sink.records().iter().map(|record| record.key().1).collect();
+        assert_eq!(ids, delivered, "in the page's order");
     }
 
     fn accounts_only(ids: &[&str]) -> FakeTarget {
