@@ -24,7 +24,7 @@ use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::time::{Instant, Sleep};
 use wasmtime_wasi_http::{Error, WasiBody};
 
@@ -75,6 +75,7 @@ impl Connections {
             .enable_http1()
             .wrap_connector(http);
         let client = Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
             .pool_idle_timeout(IDLE_TIMEOUT)
             .pool_max_idle_per_host(MAX_IDLE_PER_ORIGIN)
             .build(https);
@@ -103,16 +104,19 @@ impl Connections {
 }
 
 /// What the guest is told of a request that got no response: a connection
-/// that could not be opened as `wasmtime-wasi-http` reports it (its
-/// `io::Error`), anything else as a protocol error.
+/// that could not be opened, or whose TLS handshake failed, as
+/// `wasmtime-wasi-http` reports them (from their `io::Error`), anything else
+/// as a protocol error.
 fn client_error(error: &hyper_util::client::legacy::Error) -> Error {
     tracing::debug!("outbound request failed: {error:?}");
     let mut source = error.source();
     while let Some(cause) = source {
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            let copy = std::io::Error::new(io.kind(), io.to_string());
             return match io.kind() {
+                _ if from_tls(cause) => Error::Tls(copy),
                 std::io::ErrorKind::TimedOut => Error::ConnectionTimeout,
-                kind => Error::Connect(std::io::Error::new(kind, io.to_string())),
+                _ => Error::Connect(copy),
             };
         }
         if let Some(hyper) = cause.downcast_ref::<hyper::Error>()
@@ -126,6 +130,18 @@ fn client_error(error: &hyper_util::client::legacy::Error) -> Error {
         return Error::ConnectionRefused;
     }
     Error::HttpProtocolError
+}
+
+/// Whether `error` is rustls's, or an `io::Error` wrapping one (whose
+/// `source` skips the error it wraps).
+fn from_tls(error: &(dyn std::error::Error + 'static)) -> bool {
+    if error.is::<rustls::Error>() {
+        return true;
+    }
+    let wrapped = error
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref());
+    wrapped.is_some_and(|inner| from_tls(inner))
 }
 
 /// A response body that fails when a wait for its next frame outlasts
@@ -191,15 +207,22 @@ mod tests {
     const PATIENT: Duration = Duration::from_secs(5);
 
     /// A server on loopback that answers one request with `head` and
-    /// `body`, then holds the connection open without a word more.
+    /// `body`, then holds the connection open without a word more. It
+    /// answers once it has read a request's head, or, unless `whole_head`,
+    /// any bytes at all.
     fn stalling_server(head: &'static str, body: &'static str) -> String {
+        answering_after(true, head, body)
+    }
+
+    fn answering_after(whole_head: bool, head: &'static str, body: &'static str) -> String {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/", listener.local_addr().unwrap());
         std::thread::spawn(move || {
             let (mut stream, _) = listener.accept().unwrap();
             let mut request = Vec::new();
             let mut buffer = [0; 1024];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            while request.is_empty() || whole_head && !request.windows(4).any(|w| w == b"\r\n\r\n")
+            {
                 let n = stream.read(&mut buffer).unwrap();
                 request.extend_from_slice(&buffer[..n]);
             }
@@ -243,6 +266,22 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(error, Error::ConnectionReadTimeout), "{error:?}");
+    }
+
+    #[tokio::test]
+    async fn a_server_that_does_not_speak_tls_fails_the_handshake() {
+        let url = answering_after(false, "HTTP/1.1 400 Bad Request\r\n\r\n", "");
+        let url = url.replace("http://", "https://");
+        let timeouts = Timeouts {
+            connect: PATIENT,
+            first_byte: PATIENT,
+            between_bytes: PATIENT,
+        };
+        let error = Connections::new(PATIENT)
+            .send(get(&url), timeouts)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, Error::Tls(_)), "{error:?}");
     }
 
     #[tokio::test]
