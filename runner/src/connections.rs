@@ -206,23 +206,26 @@ mod tests {
 
     const PATIENT: Duration = Duration::from_secs(5);
 
-    /// A server on loopback that answers one request with `head` and
-    /// `body`, then holds the connection open without a word more. It
-    /// answers once it has read a request's head, or, unless `whole_head`,
-    /// any bytes at all.
-    fn stalling_server(head: &'static str, body: &'static str) -> String {
-        answering_after(true, head, body)
-    }
+    /// Timeouts no test here waits out.
+    const PATIENT_TIMEOUTS: Timeouts = Timeouts {
+        connect: PATIENT,
+        first_byte: PATIENT,
+        between_bytes: PATIENT,
+    };
 
-    fn answering_after(whole_head: bool, head: &'static str, body: &'static str) -> String {
+    /// A server on loopback that answers its one connection with `head`
+    /// and `body`, then holds it open without a word more. It answers once
+    /// it has read a whole request head or, unless `after_head`, any bytes
+    /// at all (a TLS handshake has no head).
+    fn answering_once(after_head: bool, head: &'static str, body: &'static str) -> String {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/", listener.local_addr().unwrap());
         std::thread::spawn(move || {
             let (mut stream, _) = listener.accept().unwrap();
             let mut request = Vec::new();
             let mut buffer = [0; 1024];
-            while request.is_empty() || whole_head && !request.windows(4).any(|w| w == b"\r\n\r\n")
-            {
+            let has_head = |request: &[u8]| request.windows(4).any(|w| w == b"\r\n\r\n");
+            while request.is_empty() || after_head && !has_head(&request) {
                 let n = stream.read(&mut buffer).unwrap();
                 request.extend_from_slice(&buffer[..n]);
             }
@@ -239,11 +242,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_body_that_stops_coming_fails_after_the_between_bytes_timeout() {
-        let url = stalling_server("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n", "12");
+        let url = answering_once(true, "HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n", "12");
         let timeouts = Timeouts {
-            connect: PATIENT,
-            first_byte: PATIENT,
             between_bytes: Duration::from_millis(100),
+            ..PATIENT_TIMEOUTS
         };
         let response = Connections::new(PATIENT)
             .send(get(&url), timeouts)
@@ -255,11 +257,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_head_that_does_not_come_fails_after_the_first_byte_timeout() {
-        let url = stalling_server("", "");
+        let url = answering_once(true, "", "");
         let timeouts = Timeouts {
             connect: Duration::from_millis(50),
             first_byte: Duration::from_millis(50),
-            between_bytes: PATIENT,
+            ..PATIENT_TIMEOUTS
         };
         let error = Connections::new(PATIENT)
             .send(get(&url), timeouts)
@@ -270,15 +272,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_server_that_does_not_speak_tls_fails_the_handshake() {
-        let url = answering_after(false, "HTTP/1.1 400 Bad Request\r\n\r\n", "");
+        let url = answering_once(false, "HTTP/1.1 400 Bad Request\r\n\r\n", "");
         let url = url.replace("http://", "https://");
-        let timeouts = Timeouts {
-            connect: PATIENT,
-            first_byte: PATIENT,
-            between_bytes: PATIENT,
-        };
         let error = Connections::new(PATIENT)
-            .send(get(&url), timeouts)
+            .send(get(&url), PATIENT_TIMEOUTS)
             .await
             .unwrap_err();
         assert!(matches!(error, Error::Tls(_)), "{error:?}");
@@ -289,13 +286,8 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/", listener.local_addr().unwrap());
         drop(listener);
-        let timeouts = Timeouts {
-            connect: PATIENT,
-            first_byte: PATIENT,
-            between_bytes: PATIENT,
-        };
         let error = Connections::new(PATIENT)
-            .send(get(&url), timeouts)
+            .send(get(&url), PATIENT_TIMEOUTS)
             .await
             .unwrap_err();
         match error {

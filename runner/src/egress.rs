@@ -88,7 +88,8 @@ impl Denials {
 
 /// The most requests one operation may have open at once: sent, and not
 /// yet done with (the guest has not read the response body to its end or
-/// dropped the response; the connection closes soon after). The connector
+/// dropped the response; its connection then goes back to the pool, or
+/// closes if the body was dropped unread). The connector
 /// keeps a few dozen at most (four lists of a kind, sixteen entitlement
 /// lists, their dependent calls and the next pages asked for ahead), so this
 /// only stops a flood.
