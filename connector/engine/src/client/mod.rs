@@ -255,6 +255,9 @@ impl<'a> Client<'a> {
                 *fetching = Box::pin(ready(fetched));
             }
             let body = page_of(&url, &text, &reads)?;
+            if let Some(instead) = pager.correction(&url, &body)? {
+                following = instead.map(fetch);
+            }
             let page = pin!(on_page(&url, &body));
             let flow = match following {
                 None => page.await?,
@@ -595,5 +598,43 @@ mod tests {
             ],
             fetched_while_handling
         );
+    }
+
+    #[tokio::test]
+    async fn a_page_that_names_its_next_link_again_is_followed_by_the_last() {
+        // The peek stops at the first `metadata`; the whole parse, where the
+        // last repeat wins, decides. One page ends the list on a second
+        // thought, another moves its link.
+        let answer = |url: &str, text: &str| (url.to_string(), text.to_string());
+        let pages = [
+            answer(
+                "http://t/l?p=1",
+                r#"{"metadata": {"next": "http://t/l?p=x"}, "data": [1], "metadata": {"next": "http://t/l?p=2"}}"#,
+            ),
+            answer(
+                "http://t/l?p=2",
+                r#"{"metadata": {"next": "http://t/l?p=y"}, "data": [2], "metadata": {}}"#,
+            ),
+        ];
+        let transport = pages.iter().fold(FakeTarget::default(), |t, (url, text)| {
+            t.answer("GET", url, 200, text)
+        });
+        let policy = RetryPolicy::default();
+        let client = Client::new(&transport, &Confluent, &policy);
+        let mut handled = Vec::new();
+        client
+            .pages(
+                &Paging::Automatic,
+                "http://t/l?p=1",
+                &[],
+                &Projection::everything(),
+                async |url, _| {
+                    handled.push(url.to_string());
+                    Ok(ControlFlow::Continue(1))
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(vec!["http://t/l?p=1", "http://t/l?p=2"], handled);
     }
 }

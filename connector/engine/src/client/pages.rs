@@ -10,7 +10,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::peek::value_at;
+use super::peek::leading_value_at;
 use super::projection::Projection;
 use crate::dialect::mapping::{Segment, lookup};
 use crate::dialect::urls::has_userinfo;
@@ -65,6 +65,17 @@ pub struct Pager {
     visited: HashSet<String>,
     /// The offset or page number of the current page.
     position: u64,
+    /// The link the last peek found, until the page's whole parse confirms it.
+    peeked: Option<Peeked>,
+}
+
+/// A next link read ahead of the page's whole parse.
+#[derive(Debug)]
+struct Peeked {
+    /// The link as the page wrote it.
+    link: Option<String>,
+    /// The URL it resolved to, which the pager has followed.
+    followed: Option<String>,
 }
 
 impl Pager {
@@ -108,30 +119,64 @@ impl Pager {
             origin: parsed.origin(),
             visited: HashSet::from([first.clone()]),
             position,
+            peeked: None,
         };
         Ok((pager, first))
     }
 
     /// For the forms whose body names the next page, the URL of the page
-    /// after `url` read from its JSON `text` without parsing the rest:
-    /// `None` for the other forms, or when `text` is not JSON (the page's
-    /// full parse says why).
+    /// after `url` read from its JSON `text` ahead of the page's whole parse
+    /// ([`leading_value_at`]): `None` for the other forms, or when `text` is
+    /// not JSON as far as the link (the page's full parse says why). Once the
+    /// page is parsed, [`Pager::correction`] says whether the link stands.
     pub fn next_in_text(
         &mut self,
         url: &str,
         text: &[u8],
     ) -> Option<Result<Option<String>, ConnectorError>> {
-        let automatic;
-        let (path, what) = match &self.paging {
-            Paging::Automatic => {
-                automatic = metadata_next();
-                (&automatic[..], "metadata.next")
-            }
-            Paging::NextUrl(path) => (&path[..], "the nextUrlPath"),
-            Paging::Offset { .. } | Paging::Page { .. } => return None,
+        let (path, what) = self.link_path()?;
+        let found = leading_value_at(text, &path).ok()?;
+        let followed = link(found.as_ref(), what).and_then(|link| {
+            let followed = self.follow(url, link.clone())?;
+            self.peeked = Some(Peeked {
+                link,
+                followed: followed.clone(),
+            });
+            Ok(followed)
+        });
+        Some(followed)
+    }
+
+    /// After [`Pager::next_in_text`], the page `body`'s own next link when
+    /// it is not the one the peek found and followed: a page may repeat
+    /// the field that holds it, and the last one wins. `None` when the
+    /// peek's link stands.
+    pub fn correction(
+        &mut self,
+        url: &str,
+        body: &Value,
+    ) -> Result<Option<Option<String>>, ConnectorError> {
+        let (Some(peeked), Some((path, what))) = (self.peeked.take(), self.link_path()) else {
+            return Ok(None);
         };
-        let found = value_at(text, path).ok()?;
-        Some(link(found.as_ref(), what).and_then(|next| self.follow(url, next)))
+        let link = link(lookup(body, &path), what)?;
+        if link == peeked.link {
+            return Ok(None);
+        }
+        if let Some(followed) = &peeked.followed {
+            self.visited.remove(followed);
+        }
+        self.follow(url, link).map(Some)
+    }
+
+    /// Where the page names the next one, and what to call it in messages,
+    /// for the forms whose body does.
+    fn link_path(&self) -> Option<(Vec<Segment>, &'static str)> {
+        match &self.paging {
+            Paging::Automatic => Some((metadata_next().to_vec(), "metadata.next")),
+            Paging::NextUrl(path) => Some((path.clone(), "the nextUrlPath")),
+            Paging::Offset { .. } | Paging::Page { .. } => None,
+        }
     }
 
     /// `reads`, and what the pager itself reads of each page: the link to

@@ -16,11 +16,12 @@ pub mod events;
 pub mod state;
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::task::{Poll, Waker};
 
 use futures_util::stream::{self, StreamExt, TryStreamExt};
+use rustc_hash::FxHashMap;
 use serde_json::Value;
 
 use crate::client::pages::Paging;
@@ -240,7 +241,7 @@ enum Standing {
 /// full, they are released to be judged again.
 #[derive(Debug, Default)]
 struct Waiting {
-    by_end: HashMap<(ObjectKind, KeyDigest), Vec<Record>>,
+    by_end: FxHashMap<(ObjectKind, KeyDigest), Vec<Record>>,
     /// How many links wait.
     count: usize,
     released: Vec<Record>,

@@ -33,13 +33,13 @@
 //! Keys are percent-encoded where they hold a control character, `%`, `#` or
 //! `=`.
 
-use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use indexmap::IndexSet;
 use percent_encoding::{
     AsciiSet, CONTROLS, PercentEncode, percent_decode_str, utf8_percent_encode,
 };
+use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::{xxh3_64, xxh3_128};
 
@@ -154,7 +154,7 @@ pub struct Section {
     /// a line each.
     fields: String,
     /// The keys of the records this import has seen that the state lacks.
-    seen_new: HashSet<KeyDigest>,
+    seen_new: FxHashSet<KeyDigest>,
     /// Whether this import reads the kind, so that what it sees is its truth.
     pub read: bool,
 }
