@@ -14,6 +14,7 @@ use std::fmt;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 
+use super::projection::Projection;
 use crate::dialect::mapping::{Segment, lookup};
 
 /// Why the peek stopped reading: it had what it came for.
@@ -21,16 +22,22 @@ const FOUND: &str = "the peeked field was read";
 
 /// The value at `path` in the JSON `text`, as [`lookup`] finds it in the
 /// first occurrence of the path's top-level field, read up to the end of
-/// that field's value; `None` when nothing is there. Fails when the text up
-/// to there is not JSON (or, when the field is not there, all of it).
+/// that field's value; `None` when nothing is there. Fails when the text is
+/// not a JSON object up to there (or, when the field is not there, all of
+/// it).
 pub fn leading_value_at(text: &[u8], path: &[Segment]) -> Result<Option<Value>, serde_json::Error> {
-    let Some((Segment::Field(first), rest)) = path.split_first() else {
-        let whole: Value = serde_json::from_slice(text)?;
-        return Ok(lookup(&whole, path).cloned());
+    // What is not text, or whose path does not start with a field, is read
+    // whole, as the page's whole parse reads it.
+    let (Ok(text), Some((Segment::Field(first), rest))) =
+        (std::str::from_utf8(text), path.split_first())
+    else {
+        let mut reads = Projection::default();
+        reads.keep(path);
+        return Ok(lookup(&reads.parse(text)?, path).cloned());
     };
     let mut found = None;
-    let mut deserializer = serde_json::Deserializer::from_slice(text);
-    let read = deserializer.deserialize_any(UpToField {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let read = deserializer.deserialize_map(UpToField {
         name: first,
         found: &mut found,
     });
@@ -42,8 +49,9 @@ pub fn leading_value_at(text: &[u8], path: &[Segment]) -> Result<Option<Value>, 
     Ok(None)
 }
 
-/// Reads a top-level value until its field `name` has been read into
-/// `found`, then stops with [`FOUND`].
+/// Reads a top-level object until its field `name` has been read into
+/// `found`, then stops with [`FOUND`]. Any other top-level value fails the
+/// peek, and the page's whole parse reads it.
 struct UpToField<'a> {
     name: &'a str,
     found: &'a mut Option<Value>,
@@ -53,36 +61,7 @@ impl<'de> Visitor<'de> for UpToField<'_> {
     type Value = ();
 
     fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-        formatter.write_str("any JSON value")
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(())
+        formatter.write_str("a JSON object")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
@@ -185,6 +164,7 @@ mod tests {
         let next = path(&["metadata", "next"]);
         for text in [
             "<html>502</html>",
+            r#"[{"metadata": {"next": "x"}}]"#,
             r#"{"data": [], "other": {}} {}"#,
             r#"{"data": [1, 2,], "metadata": {}}"#,
             r#"{"metadata": {"next": "x",}}"#,
