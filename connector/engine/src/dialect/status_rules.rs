@@ -45,12 +45,13 @@ pub enum Loose {
 }
 
 /// How many objects one run may mark gone.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Threshold {
     /// At most this many.
     Count(u64),
-    /// At most this percentage of the objects in the state.
-    Percent(f64),
+    /// At most this percentage of the objects in the state, in hundredths
+    /// of a percent (`1250` is 12.5%).
+    Percent(u32),
     /// The default: 10% of the state, but always at least 5.
     Default,
 }
@@ -58,11 +59,11 @@ pub enum Threshold {
 impl Threshold {
     /// The most objects a run may mark gone when the state holds `known`.
     pub fn limit(self, known: usize) -> u64 {
-        let percent = |p: f64| (known as f64 * p / 100.0).floor() as u64;
+        let percent = |hundredths: u32| known as u64 * u64::from(hundredths) / 10_000;
         match self {
             Threshold::Count(n) => n,
             Threshold::Percent(p) => percent(p),
-            Threshold::Default => percent(10.0).max(5),
+            Threshold::Default => percent(1_000).max(5),
         }
     }
 }
@@ -71,7 +72,16 @@ impl std::fmt::Display for Threshold {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Threshold::Count(n) => write!(f, "{n}"),
-            Threshold::Percent(p) => write!(f, "{p}%"),
+            // Written without floating point, whose formatting would add
+            // about 20 KB to the component.
+            Threshold::Percent(p) => {
+                let (whole, hundredths) = (p / 100, p % 100);
+                match (hundredths, hundredths % 10) {
+                    (0, _) => write!(f, "{whole}%"),
+                    (_, 0) => write!(f, "{whole}.{}%", hundredths / 10),
+                    _ => write!(f, "{whole}.{hundredths:02}%"),
+                }
+            }
             Threshold::Default => f.write_str("the default of 10% (at least 5)"),
         }
     }
@@ -160,7 +170,7 @@ fn threshold(value: &Loose) -> Option<Threshold> {
                     .parse::<f64>()
                     .ok()
                     .filter(|p| (0.0..=100.0).contains(p))
-                    .map(Threshold::Percent),
+                    .map(|p| Threshold::Percent((p * 100.0).round() as u32)),
                 None => text.parse().ok().map(Threshold::Count),
             }
         }
@@ -194,6 +204,17 @@ mod tests {
         assert_eq!(25, rules.ent_threshold.limit(100));
         let rules = compile(serde_json::json!({"accountThresholdValue": "7"})).unwrap();
         assert_eq!(Threshold::Count(7), rules.account_threshold);
+        let rules = compile(serde_json::json!({"accountThresholdValue": "12.5%"})).unwrap();
+        assert_eq!(12, rules.account_threshold.limit(99));
+        assert_eq!(125, rules.account_threshold.limit(1000));
+    }
+
+    #[test]
+    fn percentages_are_written_as_they_were_given() {
+        for text in ["25%", "12.5%", "0.25%", "100%", "0%"] {
+            let rules = compile(serde_json::json!({"accountThresholdValue": text})).unwrap();
+            assert_eq!(text, rules.account_threshold.to_string());
+        }
     }
 
     #[test]
