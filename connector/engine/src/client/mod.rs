@@ -31,7 +31,7 @@ use crate::error::ConnectorError;
 use crate::printable::quoted;
 use crate::target::Target;
 use pages::{Pager, Paging};
-use projection::Projection;
+use projection::{Page, Projection};
 use retry::{Tries, Verdict};
 
 /// Sends the engine's requests to one target.
@@ -199,7 +199,8 @@ impl<'a> Client<'a> {
     /// GETs `first_url` and every page after it as `paging` says, handing
     /// each page's URL and JSON to `on_page`, which returns how many records
     /// it held, or that no more pages are wanted. Of each page's JSON, only
-    /// what `reads` names (and what the pager reads) is kept. When a page
+    /// what `reads` names (and what the pager reads) is kept, the list it
+    /// reads as rows beside the rest ([`Page`]). When a page
     /// names the one after it, that one is asked for before this one is
     /// parsed, and fetched while `on_page` works.
     pub async fn pages(
@@ -208,7 +209,7 @@ impl<'a> Client<'a> {
         first_url: &str,
         headers: &[(String, String)],
         reads: &Projection,
-        on_page: impl AsyncFnMut(&str, &Value) -> Result<ControlFlow<(), usize>, ConnectorError>,
+        on_page: impl AsyncFnMut(&str, &mut Page) -> Result<ControlFlow<(), usize>, ConnectorError>,
     ) -> Result<(), ConnectorError> {
         self.walk(paging, first_url, headers, reads, true, on_page)
             .await
@@ -223,7 +224,7 @@ impl<'a> Client<'a> {
         headers: &[(String, String)],
         reads: &Projection,
         ahead: bool,
-        mut on_page: impl AsyncFnMut(&str, &Value) -> Result<ControlFlow<(), usize>, ConnectorError>,
+        mut on_page: impl AsyncFnMut(&str, &mut Page) -> Result<ControlFlow<(), usize>, ConnectorError>,
     ) -> Result<(), ConnectorError> {
         let (mut pager, first) = Pager::start(paging, first_url)?;
         let reads = pager.reading(reads);
@@ -238,11 +239,11 @@ impl<'a> Client<'a> {
         while let Some(fetching) = pending.take() {
             let (url, text) = fetching.await?;
             let Some(next) = ahead.then(|| pager.next_in_text(&url, &text)).flatten() else {
-                let body = page_of(&url, &text, &reads)?;
-                let ControlFlow::Continue(records) = on_page(&url, &body).await? else {
+                let mut page = page_of(&url, &text, &reads)?;
+                let ControlFlow::Continue(records) = on_page(&url, &mut page).await? else {
                     break;
                 };
-                pending = pager.next(&url, &body, records)?.map(fetch);
+                pending = pager.next(&url, &page.body, records)?.map(fetch);
                 continue;
             };
             let mut following = next?.map(fetch);
@@ -254,11 +255,11 @@ impl<'a> Client<'a> {
             {
                 *fetching = Box::pin(ready(fetched));
             }
-            let body = page_of(&url, &text, &reads)?;
-            if let Some(instead) = pager.correction(&url, &body)? {
+            let mut page = page_of(&url, &text, &reads)?;
+            if let Some(instead) = pager.correction(&url, &page.body)? {
                 following = instead.map(fetch);
             }
-            let page = pin!(on_page(&url, &body));
+            let page = pin!(on_page(&url, &mut page));
             let flow = match following {
                 None => page.await?,
                 Some(following) => match select(following, page).await {
@@ -295,8 +296,9 @@ impl<'a> Client<'a> {
             headers,
             &Projection::everything(),
             false,
-            async |_, body| {
-                let items = self.target.list_items(body).map_or(&[][..], Vec::as_slice);
+            async |_, page| {
+                let items = self.target.list_items(&page.body);
+                let items = items.map_or(&[][..], Vec::as_slice);
                 for item in items.iter().filter(|item| keep(item)) {
                     found.push(item.clone());
                     if first_only {
@@ -317,8 +319,8 @@ fn json_of(url: &str, body: &[u8]) -> Result<Value, ConnectorError> {
 }
 
 /// What `reads` names of the JSON body of the page at `url`.
-fn page_of(url: &str, body: &[u8], reads: &Projection) -> Result<Value, ConnectorError> {
-    reads.parse(body).map_err(|e| not_json(url, e))
+fn page_of(url: &str, body: &[u8], reads: &Projection) -> Result<Page, ConnectorError> {
+    reads.parse_page(body).map_err(|e| not_json(url, e))
 }
 
 fn not_json(url: &str, error: serde_json::Error) -> ConnectorError {

@@ -26,7 +26,7 @@ use serde_json::Value;
 
 use crate::client::Client;
 use crate::client::pages::Paging;
-use crate::client::projection::Projection;
+use crate::client::projection::{Page, Projection, Row};
 use crate::confluent::{Confluent, api_headers, role_bindings_url};
 use crate::dialect::documents::Config;
 use crate::dialect::mapping::Segment;
@@ -53,33 +53,36 @@ pub(crate) async fn import_role_bindings(
     let mut organizations = Vec::new();
     let first = format!("{}/org/v2/organizations", config.base_url());
     let first = Confluent.with_largest_page(&first, &config.origin());
-    let reads = items_reading(&[&["metadata", "resource_name"]]);
-    walk_list(&client, &first, &reads, async |url, body| {
-        let items = list(url, body)?;
-        for item in items {
-            let Some(crn) = item["metadata"]["resource_name"].as_str() else {
-                let what = format!("an item has no metadata.resource_name: {item}");
+    let reads = rows_reading(&[&["metadata", "resource_name"]]);
+    walk_list(&client, &first, &reads, async |url, page| {
+        let rows = rows_of(url, page)?;
+        let count = rows.len();
+        for row in rows {
+            let Some(Some(Value::String(crn))) = row.into_iter().next() else {
+                let what = "an organization has no metadata.resource_name".to_string();
                 return Err(invalid(url, what));
             };
-            organizations.push(crn.to_string());
+            organizations.push(crn);
         }
         pages.counted_page();
-        Ok(ControlFlow::Continue(items.len()))
+        Ok(ControlFlow::Continue(count))
     })
     .await?;
 
-    let reads = items_reading(&[&["id"], &["principal"], &["role_name"], &["crn_pattern"]]);
+    let columns = BINDING_COLUMNS.map(|column| [column]);
+    let reads = rows_reading(&columns.each_ref().map(|column| &column[..]));
     let bindings_matching = async |pattern: String| {
         let first = role_bindings_url(config, &[("crn_pattern", &pattern)])?;
-        walk_list(&client, &first, &reads, async |url, body| {
-            let items = list(url, body)?;
-            let links = items
-                .iter()
+        walk_list(&client, &first, &reads, async |url, page| {
+            let rows = rows_of(url, page)?;
+            let count = rows.len();
+            let links = rows
+                .into_iter()
                 .map(|binding| to_access(binding).map(Record::Access))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| invalid(url, e))?;
             pages.page(links).await?;
-            Ok(ControlFlow::Continue(items.len()))
+            Ok(ControlFlow::Continue(count))
         })
         .await
     };
@@ -107,7 +110,7 @@ async fn walk_list(
     client: &Client<'_>,
     first: &str,
     reads: &Projection,
-    on_page: impl AsyncFnMut(&str, &Value) -> Result<ControlFlow<(), usize>, ConnectorError>,
+    on_page: impl AsyncFnMut(&str, &mut Page) -> Result<ControlFlow<(), usize>, ConnectorError>,
 ) -> Result<(), ConnectorError> {
     let headers = api_headers();
     client
@@ -115,55 +118,63 @@ async fn walk_list(
         .await
 }
 
-/// Of a list's page, the fields at `paths` of each item.
-fn items_reading(paths: &[&[&str]]) -> Projection {
+/// Reads the items of a list's page as rows of the fields at `paths`.
+fn rows_reading(paths: &[&[&str]]) -> Projection {
+    let field = |name: &&str| Segment::Field(name.to_string());
+    let paths: Vec<Vec<Segment>> = paths
+        .iter()
+        .map(|p| p.iter().map(field).collect())
+        .collect();
+    let columns: Vec<&[Segment]> = paths.iter().map(Vec::as_slice).collect();
     let mut reads = Projection::default();
-    let items = reads.items_at(&[Segment::Field("data".into())]);
-    for path in paths {
-        let path: Vec<Segment> = path
-            .iter()
-            .map(|name| Segment::Field(name.to_string()))
-            .collect();
-        items.keep(&path);
-    }
+    reads.rows_at(&[field(&"data")], &columns);
     reads
 }
 
-fn list<'a>(url: &str, body: &'a Value) -> Result<&'a Vec<Value>, ConnectorError> {
-    Confluent
-        .list_items(body)
+fn rows_of(url: &str, page: &mut Page) -> Result<Vec<Row>, ConnectorError> {
+    page.rows
+        .take()
         .ok_or_else(|| invalid(url, "'data' is not a list".into()))
 }
+
+/// The fields of a role binding [`to_access`] reads, in its order.
+pub const BINDING_COLUMNS: [&str; 4] = ["id", "principal", "role_name", "crn_pattern"];
 
 /// The attributes [`to_access`] gives each access link, in its order.
 pub const ACCESS_ATTRIBUTES: [&str; 4] = ["roleBindingID", "role_name", "crn_pattern", "principal"];
 
-/// Maps one role binding to an access link.
-pub fn to_access(binding: &Value) -> Result<Access, String> {
-    let field = |name: &str| {
-        binding[name]
-            .as_str()
-            .ok_or_else(|| format!("a role binding has no '{name}': {binding}"))
+/// Maps one role binding, read as a row of [`BINDING_COLUMNS`], to an
+/// access link.
+pub fn to_access(mut binding: Row) -> Result<Access, String> {
+    let mut field = |at: usize| match binding.get_mut(at).and_then(Option::take) {
+        Some(Value::String(text)) => Ok(text),
+        _ => Err(format!("has no '{}'", BINDING_COLUMNS[at])),
     };
-    let id = field("id")?;
-    let principal = field("principal")?;
-    let role = field("role_name")?;
-    let crn = field("crn_pattern")?;
+    let id = field(0).map_err(|e| format!("a role binding {e}"))?;
+    let mut field = |at| field(at).map_err(|e| format!("role binding {id} {e}"));
+    let (principal, role, crn) = (field(1)?, field(2)?, field(3)?);
     // `User:u-…` and `User:sa-…` name accounts; anything else (a group, an
     // identity pool) keeps its whole name and turns out an orphan.
-    let account_id = principal.strip_prefix("User:").unwrap_or(principal);
-    let (ent_type, entitlement_id) = entitlement_of(crn).ok_or_else(|| {
+    let account_id = principal.strip_prefix("User:").unwrap_or(&principal);
+    let (ent_type, entitlement_id) = entitlement_of(&crn).ok_or_else(|| {
         format!("role binding {id}: '{crn}' names no organization or environment")
     })?;
-    let attributes = ACCESS_ATTRIBUTES.iter().zip([id, role, crn, principal]);
+    let (account_id, ent_type, entitlement_id) = (
+        account_id.to_string(),
+        ent_type.to_string(),
+        entitlement_id.to_string(),
+    );
+    let attributes = ACCESS_ATTRIBUTES
+        .iter()
+        .zip([id.clone(), role, crn, principal]);
     Ok(Access {
-        id: id.to_string(),
-        account_id: account_id.to_string(),
-        ent_type: ent_type.to_string(),
-        entitlement_id: entitlement_id.to_string(),
+        id,
+        account_id,
+        ent_type,
+        entitlement_id,
         status: Status::Active,
         attributes: attributes
-            .map(|(name, value)| (name.to_string(), AttributeValue::Text(value.to_string())))
+            .map(|(name, value)| (name.to_string(), AttributeValue::Text(value)))
             .collect(),
     })
 }
@@ -188,13 +199,21 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// `binding` read as a row, as a page of role bindings is.
+    fn row(binding: &Value) -> Row {
+        BINDING_COLUMNS
+            .iter()
+            .map(|c| binding.get(c).cloned())
+            .collect()
+    }
+
     #[test]
     fn the_access_attributes_are_those_a_role_binding_maps_to() {
         let binding = json!({
             "id": "rb-1", "principal": "User:sa-1", "role_name": "R",
             "crn_pattern": "crn://confluent.cloud/organization=o-1",
         });
-        let access = to_access(&binding).unwrap();
+        let access = to_access(row(&binding)).unwrap();
         let names: Vec<&str> = access.attributes.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(ACCESS_ATTRIBUTES.to_vec(), names);
     }
@@ -228,7 +247,7 @@ mod tests {
             "id": "rb-1", "principal": "User:sa-9", "role_name": "DeveloperRead",
             "crn_pattern": "crn://confluent.cloud/organization=o-1/environment=env-2/cloud-cluster=lkc-3",
         });
-        let access = to_access(&binding).unwrap();
+        let access = to_access(row(&binding)).unwrap();
         assert_eq!(
             ("sa-9", "environment", "env-2"),
             (
@@ -254,6 +273,6 @@ mod tests {
             access.attributes
         );
         let group = json!({"id": "rb-2", "principal": "Group:g-1", "role_name": "R", "crn_pattern": "crn://confluent.cloud/organization=o"});
-        assert_eq!("Group:g-1", to_access(&group).unwrap().account_id);
+        assert_eq!("Group:g-1", to_access(row(&group)).unwrap().account_id);
     }
 }

@@ -130,42 +130,51 @@ pub fn lookup<'v>(value: &'v Value, path: &[Segment]) -> Option<&'v Value> {
 impl ColumnMapping {
     /// Reads and types this column from one source record.
     pub fn apply(&self, record: &Value) -> Result<AttributeValue, String> {
-        let Some(value) = lookup(record, &self.source).filter(|v| !v.is_null()) else {
+        self.convert(lookup(record, &self.source).cloned())
+    }
+
+    /// Types the value this column `found` at its source path, taking its
+    /// text rather than copying it.
+    pub fn convert(&self, found: Option<Value>) -> Result<AttributeValue, String> {
+        let Some(value) = found.filter(|v| !v.is_null()) else {
             return Ok(AttributeValue::Absent);
         };
-        let mismatch =
-            |expected: &str| format!("'{}' expected {expected}, got {value}", self.target);
-        let whole_number = || match value {
+        let mismatch = |expected: &str, value: &Value| {
+            format!("'{}' expected {expected}, got {value}", self.target)
+        };
+        let whole_number = |value: &Value| match value {
             Value::Number(n) => n.as_i64(),
             Value::String(s) => s.trim().parse().ok(),
             _ => None,
         };
         Ok(match self.value_type {
-            ValueType::Char => AttributeValue::Text(text_of(value)),
+            ValueType::Char => AttributeValue::Text(match value {
+                Value::String(text) => text,
+                other => text_of(&other),
+            }),
             ValueType::Date => AttributeValue::Text(match (value, &self.date_format) {
-                (Value::String(text), None) => text.clone(),
-                (Value::String(text), Some(format)) => {
-                    format.write(read_date(text).ok_or_else(|| mismatch("a date-time"))?)
-                }
-                _ => return Err(mismatch("a date-time")),
+                (Value::String(text), None) => text,
+                (Value::String(text), Some(format)) => format
+                    .write(read_date(&text).ok_or_else(|| mismatch("a date-time", &text.into()))?),
+                (other, _) => return Err(mismatch("a date-time", &other)),
             }),
             ValueType::EpochDate => {
-                let instant = whole_number()
+                let instant = whole_number(&value)
                     .and_then(read_epoch)
-                    .ok_or_else(|| mismatch("seconds or milliseconds since the epoch"))?;
+                    .ok_or_else(|| mismatch("seconds or milliseconds since the epoch", &value))?;
                 AttributeValue::Text(match &self.date_format {
                     Some(format) => format.write(instant),
                     None => instant.to_rfc3339_opts(SecondsFormat::Secs, true),
                 })
             }
-            ValueType::Int => {
-                AttributeValue::Integer(whole_number().ok_or_else(|| mismatch("a whole number"))?)
-            }
-            ValueType::Bool => AttributeValue::Boolean(match value {
+            ValueType::Int => AttributeValue::Integer(
+                whole_number(&value).ok_or_else(|| mismatch("a whole number", &value))?,
+            ),
+            ValueType::Bool => AttributeValue::Boolean(match &value {
                 Value::Bool(b) => *b,
                 Value::String(s) if s.eq_ignore_ascii_case("true") => true,
                 Value::String(s) if s.eq_ignore_ascii_case("false") => false,
-                _ => return Err(mismatch("true or false")),
+                _ => return Err(mismatch("true or false", &value)),
             }),
         })
     }

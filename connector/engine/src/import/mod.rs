@@ -25,11 +25,11 @@ use rustc_hash::FxHashMap;
 use serde_json::Value;
 
 use crate::client::pages::Paging;
-use crate::client::projection::Projection;
+use crate::client::projection::{Page, Projection};
 use crate::client::{Client, Transport};
 use crate::dialect::documents::Config;
 use crate::dialect::import_doc::CallPlan;
-use crate::dialect::mapping::lookup;
+use crate::dialect::mapping::{Segment, lookup};
 use crate::dialect::request_headers;
 use crate::dialect::template::{Bindings, UrlError};
 use crate::error::ConnectorError;
@@ -504,8 +504,8 @@ impl ImportRun<'_> {
                 .with_largest_page(&url, &self.config.origin()),
             _ => url,
         };
-        let on_page = async |url: &str, body: &Value| {
-            let rows = map_rows(call, url, body)?;
+        let on_page = async |url: &str, page: &mut Page| {
+            let rows = map_rows(call, url, page)?;
             let count = rows.len();
             let rows: Vec<Attributes> = stream::iter(rows)
                 .map(|row| self.extend(row, dependents, binding))
@@ -520,10 +520,8 @@ impl ImportRun<'_> {
             Ok(ControlFlow::Continue(count))
         };
         let mut reads = Projection::default();
-        let items = reads.items_at(&call.list_field);
-        for column in &call.columns {
-            items.keep(&column.source);
-        }
+        let columns: Vec<&[Segment]> = call.columns.iter().map(|c| &c.source[..]).collect();
+        reads.rows_at(&call.list_field, &columns);
         self.client
             .pages(&call.paging, &first, &headers, &reads, on_page)
             .await
@@ -639,17 +637,25 @@ fn refused(error: String) -> ConnectorError {
 }
 
 /// One page's rows, mapped but not yet keyed.
-fn map_rows(call: &CallPlan, url: &str, body: &Value) -> Result<Vec<Attributes>, ConnectorError> {
+fn map_rows(
+    call: &CallPlan,
+    url: &str,
+    page: &mut Page,
+) -> Result<Vec<Attributes>, ConnectorError> {
     let invalid = |what: String| ConnectorError::InvalidResponse(format!("GET {url}: {what}"));
-    let Some(Value::Array(list)) = lookup(body, &call.list_field) else {
+    let Some(rows) = page.rows.take() else {
         let path = &call.path;
         return Err(invalid(format!("the listField of {path} is not a list")));
     };
-    list.iter()
-        .map(|item| {
+    rows.into_iter()
+        .map(|row| {
             call.columns
                 .iter()
-                .map(|column| Ok((column.target.clone(), column.apply(item).map_err(&invalid)?)))
+                .zip(row)
+                .map(|(column, found)| {
+                    let value = column.convert(found).map_err(&invalid)?;
+                    Ok((column.target.clone(), value))
+                })
                 .collect()
         })
         .collect()
