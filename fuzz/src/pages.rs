@@ -1,18 +1,22 @@
 //! Pagination links: a page's JSON text, read for its next link both ways
-//! the pager can (the peek at one path while the rest is unparsed, and the
-//! lookup in the fully parsed page), in each paging form.
+//! the pager can (the peek at one path, which stops after the path's
+//! top-level field, and the lookup in the fully parsed page), in each paging
+//! form.
 //!
 //! The input's first line is a `nextUrlPath` (when it is not one, the
 //! automatic `metadata.next` form is used) and the rest is the page.
-//! Properties: when the page parses, the peek finds the same value as the
-//! lookup, and the pager's early next link (`next_in_text`) is exactly the
-//! one it finds from the parsed page (`next`), error or link; a link
-//! followed stays on the first page's origin; the offset and page-number
-//! forms never panic, whatever the counts. A walk's projection of a page
-//! that parses reads the same at every path it keeps.
+//! Properties: when the page parses, the peek reads it if it is an object,
+//! and finds what the lookup finds in the page written again without
+//! repeated keys; the pager's early next link (`next_in_text`), as the
+//! page's parse corrects it (`correction`), is exactly the one it finds from
+//! the parsed page (`next`), error or link; a link followed stays on the
+//! first page's origin; the offset and page-number forms never panic,
+//! whatever the counts. A walk's projection of a page that parses reads the
+//! same at every path it keeps, and its rows hold what the lookup finds in
+//! each item.
 
 use connector_engine::client::pages::{Pager, Paging};
-use connector_engine::client::peek::value_at;
+use connector_engine::client::peek::leading_value_at;
 use connector_engine::client::projection::Projection;
 use connector_engine::dialect::mapping::{Segment, lookup, parse_path};
 use serde_json::Value;
@@ -34,10 +38,15 @@ pub fn check(data: &[u8]) {
         Segment::Field("next".into()),
     ];
     let path = next_url.as_deref().unwrap_or(&metadata_next);
-    let peeked = value_at(text, path);
+    let peeked = leading_value_at(text, path);
     if let Some(page) = &parsed {
-        let peeked = peeked.as_ref().expect("the peek reads a page that parses");
-        assert_eq!(lookup(page, path), peeked.as_ref());
+        if page.is_object() {
+            peeked.expect("the peek reads an object that parses");
+        }
+        let written = serde_json::to_vec(page).unwrap();
+        if let Ok(peeked) = leading_value_at(&written, path) {
+            assert_eq!(lookup(page, path), peeked.as_ref());
+        }
     }
     check_projection(text, path, parsed.as_ref());
     let paging = match next_url {
@@ -49,7 +58,13 @@ pub fn check(data: &[u8]) {
     let from_text = early.next_in_text(&first, text);
     if let Some(page) = &parsed {
         let from_page = late.next(&first, page, 1);
-        assert_eq!(Some(&from_page), from_text.as_ref());
+        let settled = match from_text {
+            Some(peeked) => early
+                .correction(&first, page)
+                .map(|instead| instead.unwrap_or(peeked)),
+            None => early.next(&first, page, 1),
+        };
+        assert_eq!(from_page, settled);
         if let Ok(Some(next)) = from_page {
             assert!(next.starts_with("http://127.0.0.1:18080/"), "{next}");
             // The same page read again gives the same link: a loop.
@@ -94,13 +109,18 @@ pub fn check(data: &[u8]) {
 /// A walk's projection of the page, keeping `path` and `path` in every item
 /// of `data`: a page that parses is read by it, and each of those paths holds
 /// what it holds in the parsed page. Only a page the full parse refuses may
-/// be refused.
+/// be refused. Read as rows of `path` (twice), `data` gives a row for each of
+/// its items, holding what the lookup finds there.
 fn check_projection(text: &[u8], path: &[Segment], parsed: Option<&Value>) {
     let data = [Segment::Field("data".into())];
     let mut reads = Projection::default();
     reads.keep(path);
-    reads.items_at(&data).keep(path);
+    // An index stands for every item.
+    reads.keep(&[&data[..], &[Segment::Index(0)], path].concat());
     let projected = reads.parse(text);
+    let mut rows = Projection::default();
+    rows.rows_at(&data, &[path, path]);
+    let rows = rows.parse_page(text);
     let Some(page) = parsed else {
         return;
     };
@@ -115,4 +135,15 @@ fn check_projection(text: &[u8], path: &[Segment], parsed: Option<&Value>) {
         let item = |page: &Value| page["data"][index].clone();
         assert_eq!(lookup(&item(page), path), lookup(&item(&kept), path));
     }
+    let rows = rows.expect("a page that parses is read as rows").rows;
+    let expected = match lookup(page, &data) {
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .map(|item| vec![lookup(item, path).cloned(); 2])
+                .collect::<Vec<_>>(),
+        ),
+        _ => None,
+    };
+    assert_eq!(expected, rows);
 }

@@ -246,7 +246,7 @@ impl<'a> Client<'a> {
                 pending = pager.next(&url, &page.body, records)?.map(fetch);
                 continue;
             };
-            let mut following = next?.map(fetch);
+            let mut following = next.map(fetch);
             // Polled once now, the next page's request is on its way while
             // this page is parsed and handled.
             if let Some(fetching) = &mut following
@@ -605,8 +605,9 @@ mod tests {
     #[tokio::test]
     async fn a_page_that_names_its_next_link_again_is_followed_by_the_last() {
         // The peek stops at the first `metadata`; the whole parse, where the
-        // last repeat wins, decides. One page ends the list on a second
-        // thought, another moves its link.
+        // last repeat wins, decides. One page moves its link, one names
+        // first a link the pager refuses, and one ends the list on a second
+        // thought.
         let answer = |url: &str, text: &str| (url.to_string(), text.to_string());
         let pages = [
             answer(
@@ -615,7 +616,11 @@ mod tests {
             ),
             answer(
                 "http://t/l?p=2",
-                r#"{"metadata": {"next": "http://t/l?p=y"}, "data": [2], "metadata": {}}"#,
+                r#"{"metadata": {"next": "http://elsewhere/l"}, "data": [2], "metadata": {"next": "http://t/l?p=3"}}"#,
+            ),
+            answer(
+                "http://t/l?p=3",
+                r#"{"metadata": {"next": "http://t/l?p=y"}, "data": [3], "metadata": {}}"#,
             ),
         ];
         let transport = pages.iter().fold(FakeTarget::default(), |t, (url, text)| {
@@ -637,6 +642,9 @@ mod tests {
             )
             .await
             .unwrap();
-        assert_eq!(vec!["http://t/l?p=1", "http://t/l?p=2"], handled);
+        assert_eq!(
+            vec!["http://t/l?p=1", "http://t/l?p=2", "http://t/l?p=3"],
+            handled
+        );
     }
 }

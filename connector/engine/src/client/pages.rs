@@ -126,23 +126,19 @@ impl Pager {
 
     /// For the forms whose body names the next page, the URL of the page
     /// after `url` read from its JSON `text` ahead of the page's whole parse
-    /// ([`leading_value_at`]): `None` for the other forms, or when `text` is
-    /// not JSON as far as the link (the page's full parse says why). Once the
-    /// page is parsed, [`Pager::correction`] says whether the link stands.
-    pub fn next_in_text(
-        &mut self,
-        url: &str,
-        text: &[u8],
-    ) -> Option<Result<Option<String>, ConnectorError>> {
+    /// ([`leading_value_at`]), `Some(None)` when the text says there is none.
+    /// `None` for the other forms, and when the peek finds nothing it can
+    /// follow: text that is not JSON as far as the link, or a link the pager
+    /// refuses. The page's whole parse then says why. Once the page is
+    /// parsed, [`Pager::correction`] says whether the link stands.
+    pub fn next_in_text(&mut self, url: &str, text: &[u8]) -> Option<Option<String>> {
         let (path, what) = self.link_path()?;
         let found = leading_value_at(text, &path).ok()?;
-        let followed = link(found.as_ref(), what).and_then(|link| {
-            let followed = self.follow(url, link.clone())?;
-            self.peeked = Some(Peeked {
-                link,
-                followed: followed.clone(),
-            });
-            Ok(followed)
+        let link = link(found.as_ref(), what).ok()?;
+        let followed = self.follow(url, link.clone()).ok()?;
+        self.peeked = Some(Peeked {
+            link,
+            followed: followed.clone(),
         });
         Some(followed)
     }
@@ -252,6 +248,7 @@ impl Pager {
     }
 
     /// Checks the `next` link found on the page at `url`, and resolves it.
+    /// A link it refuses leaves the pager as it was.
     fn follow(
         &mut self,
         url: &str,
@@ -288,15 +285,16 @@ impl Pager {
             )));
         }
         let next = next.to_string();
-        if !self.visited.insert(next.clone()) {
+        if self.visited.contains(&next) {
             return Err(invalid(format!(
                 "the next page '{}' repeats an earlier page; the list loops",
                 quoted(&next)
             )));
         }
-        if self.visited.len() > MAX_PAGES {
+        if self.visited.len() >= MAX_PAGES {
             return Err(invalid(format!("the list has more than {MAX_PAGES} pages")));
         }
+        self.visited.insert(next.clone());
         Ok(Some(next))
     }
 }
@@ -450,8 +448,10 @@ mod tests {
                 error.contains("outside ASCII or a percent-encoded host"),
                 "{error}"
             );
+            // The peek follows nothing it would refuse, and leaves the
+            // refusal to the page's whole parse.
             assert_eq!(
-                Some(Err(pager.next(&first, &page, 1).unwrap_err())),
+                None,
                 pager.next_in_text(&first, page.to_string().as_bytes())
             );
         }
