@@ -559,6 +559,18 @@ mod tests {
         projection.parse_page(text).unwrap()
     }
 
+    /// What the lookup finds at `columns` in each of the `items` parsed whole.
+    fn looked_up(items: &Value, columns: &[&str]) -> Vec<Row> {
+        let items = items.as_array().expect("a list");
+        let row = |item| {
+            columns
+                .iter()
+                .map(|c| lookup(item, &path(c)).cloned())
+                .collect()
+        };
+        items.iter().map(row).collect()
+    }
+
     #[test]
     fn each_row_holds_what_lookup_finds_at_its_columns() {
         let whole = page();
@@ -577,19 +589,7 @@ mod tests {
             "[1]",
         ];
         let page = rows(&text, "data", &columns);
-        let Some(Value::Array(items)) = whole.get("data") else {
-            panic!("data is a list");
-        };
-        let expected: Vec<Row> = items
-            .iter()
-            .map(|item| {
-                columns
-                    .iter()
-                    .map(|c| lookup(item, &path(c)).cloned())
-                    .collect()
-            })
-            .collect();
-        assert_eq!(Some(expected), page.rows);
+        assert_eq!(Some(looked_up(&whole["data"], &columns)), page.rows);
         assert_eq!(
             json!({"metadata": {"next": "https://x/next?page_token=t"}, "data": []}),
             page.body
@@ -604,17 +604,7 @@ mod tests {
         ]}"#;
         let whole: Value = serde_json::from_slice(text).unwrap();
         let columns = ["id", "m.a", "m.b", "e[1]"];
-        let expected: Vec<Row> = whole["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|item| {
-                columns
-                    .iter()
-                    .map(|c| lookup(item, &path(c)).cloned())
-                    .collect()
-            })
-            .collect();
+        let expected = looked_up(&whole["data"], &columns);
         assert_eq!(Some(expected), rows(text, "data", &columns).rows);
         // Rows come only from a list, and from the last one.
         let text = br#"{"data": [{"id": 1}], "data": {"id": 2}}"#;
