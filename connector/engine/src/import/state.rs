@@ -35,13 +35,13 @@
 
 use std::fmt::Write as _;
 
-use indexmap::IndexSet;
+use indexmap::{Equivalent, IndexSet};
 use percent_encoding::{
     AsciiSet, CONTROLS, PercentEncode, percent_decode_str, utf8_percent_encode,
 };
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxBuildHasher, FxHashSet};
 use serde::{Deserialize, Serialize};
-use xxhash_rust::xxh3::{xxh3_64, xxh3_128};
+use xxhash_rust::xxh3::{Xxh3Default, xxh3_64};
 
 use crate::error::ConnectorError;
 use crate::model::{AttributeValue, ObjectKind, Record};
@@ -96,11 +96,12 @@ impl KeyDigest {
     /// The digest of the key of `ent_type` (empty for accounts and access)
     /// and `id`.
     pub fn of(ent_type: &str, id: &str) -> Self {
-        let mut key = Vec::with_capacity(8 + ent_type.len() + id.len());
-        key.extend_from_slice(&(ent_type.len() as u64).to_le_bytes());
-        key.extend_from_slice(ent_type.as_bytes());
-        key.extend_from_slice(id.as_bytes());
-        Self(xxh3_128(&key))
+        // Streamed through the hasher's own buffer: no allocation per key.
+        let mut key = Xxh3Default::new();
+        key.update(&(ent_type.len() as u64).to_le_bytes());
+        key.update(ent_type.as_bytes());
+        key.update(id.as_bytes());
+        Self(key.digest128())
     }
 }
 
@@ -308,7 +309,18 @@ pub struct StateWriter {
     /// The kind of the last line written.
     kind: Option<ObjectKind>,
     /// The groups numbered so far.
-    groups: IndexSet<RecordKey>,
+    groups: IndexSet<RecordKey, FxBuildHasher>,
+}
+
+/// A group as a record names it, looked up among the numbered groups
+/// without copying it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct GroupOf<'a>(&'a str, &'a str);
+
+impl Equivalent<RecordKey> for GroupOf<'_> {
+    fn equivalent(&self, key: &RecordKey) -> bool {
+        (self.0, self.1) == (key.0.as_str(), key.1.as_str())
+    }
 }
 
 impl StateWriter {
@@ -322,7 +334,7 @@ impl StateWriter {
         Self {
             text: format!("{header}\n"),
             kind: None,
-            groups: IndexSet::new(),
+            groups: IndexSet::default(),
         }
     }
 
@@ -340,11 +352,11 @@ impl StateWriter {
         let (kind, group, id, account) = match record {
             Record::Account(a) => (ObjectKind::Accounts, None, &a.id, None),
             Record::Entitlement(e) => {
-                let group = (e.ent_type.clone(), String::new());
+                let group = GroupOf(&e.ent_type, "");
                 (ObjectKind::Entitlements, Some(group), &e.id, None)
             }
             Record::Access(a) => {
-                let group = (a.ent_type.clone(), a.entitlement_id.clone());
+                let group = GroupOf(&a.ent_type, &a.entitlement_id);
                 (ObjectKind::Access, Some(group), &a.id, Some(&a.account_id))
             }
         };
@@ -369,14 +381,18 @@ impl StateWriter {
             }
             self.begin(kind);
             for kept in snapshot.records(kind) {
-                let (group, account) = match kept.ends {
-                    Some(ends) => (Some(ends.entitlement), Some(ends.account_id)),
+                let (group, account) = match &kept.ends {
+                    Some(ends) => {
+                        let (ent_type, id) = &ends.entitlement;
+                        (Some(GroupOf(ent_type, id)), Some(&ends.account_id))
+                    }
                     None if kind == ObjectKind::Entitlements => {
-                        (Some((kept.ent_type, String::new())), None)
+                        (Some(GroupOf(&kept.ent_type, "")), None)
                     }
                     None => (None, None),
                 };
-                self.line(kind, group, &kept.id, account.as_deref(), kept.fingerprint);
+                let account = account.map(String::as_str);
+                self.line(kind, group, &kept.id, account, kept.fingerprint);
                 if let Some(piece) = self.full_piece() {
                     hand_on(piece)?;
                 }
@@ -389,7 +405,7 @@ impl StateWriter {
     fn line(
         &mut self,
         kind: ObjectKind,
-        group: Option<RecordKey>,
+        group: Option<GroupOf>,
         id: &str,
         account: Option<&str>,
         fingerprint: Fingerprint,
@@ -400,18 +416,22 @@ impl StateWriter {
             self.groups.get_index_of(&group).unwrap_or_else(|| {
                 let text = &mut self.text;
                 // Writing to a String cannot fail.
-                let _ = write!(text, "={}\t{}", self.groups.len(), encoded(&group.0));
+                let _ = write!(text, "={}\t", self.groups.len());
+                text.extend(encoded(group.0));
                 if kind == ObjectKind::Access {
-                    let _ = write!(text, "\t{}", encoded(&group.1));
+                    text.push('\t');
+                    text.extend(encoded(group.1));
                 }
                 text.push('\n');
+                let group = (group.0.to_string(), group.1.to_string());
                 self.groups.insert_full(group).0
             })
         });
         let text = &mut self.text;
-        let _ = write!(text, "{}", encoded(id));
+        text.extend(encoded(id));
         if let Some(account) = account {
-            let _ = write!(text, "\t{}", encoded(account));
+            text.push('\t');
+            text.extend(encoded(account));
         }
         if let Some(number) = number {
             let _ = write!(text, "\t{number}");
