@@ -29,7 +29,7 @@ use crate::client::pages::Paging;
 use crate::client::projection::{Page, Projection, Row};
 use crate::confluent::{Confluent, api_headers, role_bindings_url};
 use crate::dialect::documents::Config;
-use crate::dialect::mapping::Segment;
+use crate::dialect::mapping::{Segment, parse_path};
 use crate::error::ConnectorError;
 use crate::import::PageSink;
 use crate::model::{Access, AttributeValue, Record, Status};
@@ -53,7 +53,7 @@ pub(crate) async fn import_role_bindings(
     let mut organizations = Vec::new();
     let first = format!("{}/org/v2/organizations", config.base_url());
     let first = Confluent.with_largest_page(&first, &config.origin());
-    let reads = rows_reading(&[&["metadata", "resource_name"]]);
+    let reads = rows_reading(&["metadata.resource_name"]);
     walk_list(&client, &first, &reads, async |url, page| {
         let rows = rows_of(url, page)?;
         let count = rows.len();
@@ -69,8 +69,7 @@ pub(crate) async fn import_role_bindings(
     })
     .await?;
 
-    let columns = BINDING_COLUMNS.map(|column| [column]);
-    let reads = rows_reading(&columns.each_ref().map(|column| &column[..]));
+    let reads = rows_reading(&BINDING_COLUMNS);
     let bindings_matching = async |pattern: String| {
         let first = role_bindings_url(config, &[("crn_pattern", &pattern)])?;
         walk_list(&client, &first, &reads, async |url, page| {
@@ -118,16 +117,14 @@ async fn walk_list(
         .await
 }
 
-/// Reads the items of a list's page as rows of the fields at `paths`.
-fn rows_reading(paths: &[&[&str]]) -> Projection {
-    let field = |name: &&str| Segment::Field(name.to_string());
-    let paths: Vec<Vec<Segment>> = paths
-        .iter()
-        .map(|p| p.iter().map(field).collect())
-        .collect();
+/// Reads the items of a list's page as rows of the fields at `paths`
+/// (dotted, as a mapping writes them).
+fn rows_reading(paths: &[&str]) -> Projection {
+    let path = |text: &str| parse_path(text).expect("a fixed path parses");
+    let paths: Vec<Vec<Segment>> = paths.iter().map(|p| path(p)).collect();
     let columns: Vec<&[Segment]> = paths.iter().map(Vec::as_slice).collect();
     let mut reads = Projection::default();
-    reads.rows_at(&[field(&"data")], &columns);
+    reads.rows_at(&path("data"), &columns);
     reads
 }
 
@@ -146,13 +143,16 @@ pub const ACCESS_ATTRIBUTES: [&str; 4] = ["roleBindingID", "role_name", "crn_pat
 /// Maps one role binding, read as a row of [`BINDING_COLUMNS`], to an
 /// access link.
 pub fn to_access(mut binding: Row) -> Result<Access, String> {
-    let mut field = |at: usize| match binding.get_mut(at).and_then(Option::take) {
-        Some(Value::String(text)) => Ok(text),
-        _ => Err(format!("has no '{}'", BINDING_COLUMNS[at])),
+    let mut text_at = |at: usize| match binding.get_mut(at).and_then(Option::take) {
+        Some(Value::String(text)) => Some(text),
+        _ => None,
     };
-    let id = field(0).map_err(|e| format!("a role binding {e}"))?;
-    let mut field = |at| field(at).map_err(|e| format!("role binding {id} {e}"));
-    let (principal, role, crn) = (field(1)?, field(2)?, field(3)?);
+    let id = text_at(0).ok_or("a role binding has no 'id'")?;
+    let [principal, role, crn] = [1, 2, 3].map(&mut text_at);
+    let missing = |at: usize| format!("role binding {id} has no '{}'", BINDING_COLUMNS[at]);
+    let principal = principal.ok_or_else(|| missing(1))?;
+    let role = role.ok_or_else(|| missing(2))?;
+    let crn = crn.ok_or_else(|| missing(3))?;
     // `User:u-…` and `User:sa-…` name accounts; anything else (a group, an
     // identity pool) keeps its whole name and turns out an orphan.
     let account_id = principal.strip_prefix("User:").unwrap_or(&principal);
@@ -216,6 +216,15 @@ mod tests {
         let access = to_access(row(&binding)).unwrap();
         let names: Vec<&str> = access.attributes.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(ACCESS_ATTRIBUTES.to_vec(), names);
+    }
+
+    #[test]
+    fn a_binding_without_a_field_is_refused_naming_the_field_and_the_binding() {
+        let refusal = |binding: Value| to_access(row(&binding)).map(|_| ()).unwrap_err();
+        let binding = json!({"id": "rb-1", "principal": "User:u-1", "role_name": "R"});
+        assert_eq!("role binding rb-1 has no 'crn_pattern'", refusal(binding));
+        let binding = json!({"principal": "User:u-1", "role_name": "R", "crn_pattern": "crn://x"});
+        assert_eq!("a role binding has no 'id'", refusal(binding));
     }
 
     #[test]
