@@ -710,6 +710,16 @@ mod tests {
     }
 
     #[test]
+    fn a_key_digest_keeps_the_type_and_the_id_apart() {
+        assert_ne!(KeyDigest::of("ab", "c"), KeyDigest::of("a", "bc"));
+        assert_ne!(KeyDigest::of("", "x"), KeyDigest::of("x", ""));
+        assert_eq!(
+            KeyDigest::of("environment", "env-1"),
+            KeyDigest::of("environment", "env-1")
+        );
+    }
+
+    #[test]
     fn a_state_round_trips_with_keys_ends_and_fingerprints() {
         let text = state_text(&sample());
         let snapshot = Snapshot::parse(&text, BASE).unwrap();
