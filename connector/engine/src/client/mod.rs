@@ -569,16 +569,13 @@ mod tests {
         assert_eq!(vec![Duration::from_secs(7)], *transport.slept.borrow());
     }
 
-    #[tokio::test]
-    async fn the_next_page_is_fetched_while_this_one_is_handled() {
-        let page =
-            |next: Option<&str>| serde_json::json!({"data": [1], "metadata": {"next": next}});
-        let transport = FakeTarget::default()
-            .page("http://t/l?p=1", page(Some("http://t/l?p=2")))
-            .page("http://t/l?p=2", page(None));
+    /// Walks the automatic list from `http://t/l?p=1` on `transport`, and
+    /// returns each page's URL with how many requests had been sent when it
+    /// was handled.
+    async fn walked(transport: &FakeTarget) -> Vec<(String, usize)> {
         let policy = RetryPolicy::default();
-        let client = Client::new(&transport, &Confluent, &policy);
-        let mut fetched_while_handling = Vec::new();
+        let client = Client::new(transport, &Confluent, &policy);
+        let mut handled = Vec::new();
         client
             .pages(
                 &Paging::Automatic,
@@ -586,19 +583,28 @@ mod tests {
                 &[],
                 &Projection::everything(),
                 async |url, _| {
-                    let sent = transport.sent.borrow().len();
-                    fetched_while_handling.push((url.to_string(), sent));
+                    handled.push((url.to_string(), transport.sent.borrow().len()));
                     Ok(ControlFlow::Continue(1))
                 },
             )
             .await
             .unwrap();
+        handled
+    }
+
+    #[tokio::test]
+    async fn the_next_page_is_fetched_while_this_one_is_handled() {
+        let page =
+            |next: Option<&str>| serde_json::json!({"data": [1], "metadata": {"next": next}});
+        let transport = FakeTarget::default()
+            .page("http://t/l?p=1", page(Some("http://t/l?p=2")))
+            .page("http://t/l?p=2", page(None));
         assert_eq!(
             vec![
                 ("http://t/l?p=1".to_string(), 2),
                 ("http://t/l?p=2".to_string(), 2)
             ],
-            fetched_while_handling
+            walked(&transport).await
         );
     }
 
@@ -608,17 +614,16 @@ mod tests {
         // last repeat wins, decides. One page moves its link, one names
         // first a link the pager refuses, and one ends the list on a second
         // thought.
-        let answer = |url: &str, text: &str| (url.to_string(), text.to_string());
         let pages = [
-            answer(
+            (
                 "http://t/l?p=1",
                 r#"{"metadata": {"next": "http://t/l?p=x"}, "data": [1], "metadata": {"next": "http://t/l?p=2"}}"#,
             ),
-            answer(
+            (
                 "http://t/l?p=2",
                 r#"{"metadata": {"next": "http://elsewhere/l"}, "data": [2], "metadata": {"next": "http://t/l?p=3"}}"#,
             ),
-            answer(
+            (
                 "http://t/l?p=3",
                 r#"{"metadata": {"next": "http://t/l?p=y"}, "data": [3], "metadata": {}}"#,
             ),
@@ -626,22 +631,11 @@ mod tests {
         let transport = pages.iter().fold(FakeTarget::default(), |t, (url, text)| {
             t.answer("GET", url, 200, text)
         });
-        let policy = RetryPolicy::default();
-        let client = Client::new(&transport, &Confluent, &policy);
-        let mut handled = Vec::new();
-        client
-            .pages(
-                &Paging::Automatic,
-                "http://t/l?p=1",
-                &[],
-                &Projection::everything(),
-                async |url, _| {
-                    handled.push(url.to_string());
-                    Ok(ControlFlow::Continue(1))
-                },
-            )
+        let handled: Vec<String> = walked(&transport)
             .await
-            .unwrap();
+            .into_iter()
+            .map(|(url, _)| url)
+            .collect();
         assert_eq!(
             vec!["http://t/l?p=1", "http://t/l?p=2", "http://t/l?p=3"],
             handled
