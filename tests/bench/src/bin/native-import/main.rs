@@ -60,9 +60,11 @@ fn run(args: &Args) -> anyhow::Result<()> {
         kinds: ObjectKind::ALL.to_vec(),
         incremental: false,
     };
-    // The engine's futures are not Send: one thread runs them and hyper's
-    // connections.
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    // The engine's futures are not Send, so this thread runs them; hyper's
+    // connections run on the runtime's workers, so that a request the engine
+    // sends ahead leaves while this thread maps a page, as the runner's do.
+    // (On one thread it would leave only once the page was done.)
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(connector_engine::import::import(
