@@ -215,9 +215,14 @@ impl Section {
 
     /// Sorts the state's records for lookup, once they are all read; a key
     /// the state holds twice keeps its first line.
+    /// The sort is in place (a stable sort would take scratch memory the
+    /// size of the section), ordered by line within a key, and the section
+    /// then gives back the room its growth left unused.
     fn index(&mut self) {
-        self.before.sort_by_key(|b| b.key);
+        self.before.sort_unstable_by_key(|b| (b.key, b.at));
         self.before.dedup_by_key(|b| b.key);
+        self.before.shrink_to_fit();
+        self.fields.shrink_to_fit();
         self.seen_before = vec![false; self.before.len()];
     }
 }
@@ -750,6 +755,34 @@ mod tests {
             fingerprint: Fingerprint::of(&sample()[3]),
         };
         assert_eq!(vec![link], links);
+    }
+
+    #[test]
+    fn a_key_the_state_holds_twice_keeps_its_first_line() {
+        let accounts: Vec<Record> = (0..200).map(|i| account(&format!("u-{i}"))).collect();
+        let text = state_text(&accounts);
+        // Each account's line again after all of them, with another
+        // fingerprint.
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let first = 1 + lines.iter().position(|l| l == "#accounts").unwrap();
+        let end = first + lines[first..].iter().take_while(|l| !l.starts_with('#')).count();
+        let again: Vec<String> = lines[first..end]
+            .iter()
+            .map(|line| format!("{}\t0", line.rsplit_once('\t').unwrap().0))
+            .collect();
+        assert_eq!(200, again.len());
+        lines.splice(end..end, again);
+        let snapshot = Snapshot::parse(&(lines.join("\n") + "\n"), BASE).unwrap();
+        assert_eq!(200, snapshot.section(ObjectKind::Accounts).unwrap().known_before());
+        let mut kept: Vec<KeptRecord> = snapshot.records(ObjectKind::Accounts).collect();
+        kept.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut expected: Vec<(String, Fingerprint)> = accounts
+            .iter()
+            .map(|a| (a.key().1.to_string(), Fingerprint::of(a)))
+            .collect();
+        expected.sort_by(|a, b| a.0.cmp(&b.0));
+        let kept: Vec<(String, Fingerprint)> = kept.into_iter().map(|k| (k.id, k.fingerprint)).collect();
+        assert_eq!(expected, kept);
     }
 
     #[test]
