@@ -471,12 +471,21 @@ struct Header {
     base_url: String,
 }
 
+/// The largest state a reader takes, in bytes, as large as the runner lets
+/// a state file be. A state takes about 30 bytes a record, so this is
+/// millions of records; a larger one is refused with an error that says so,
+/// rather than left to fill the guest's memory.
+pub const MAX_STATE_BYTES: u64 = 256 << 20;
+
 /// Reads a state a piece at a time, as the host streams it in. A text that
-/// is not a state, or that belongs to another target, is an error: never a
-/// silent fresh start.
+/// is not a state, that belongs to another target, or that is larger than
+/// [`MAX_STATE_BYTES`] is an error: never a silent fresh start.
 #[derive(Debug, Default)]
 pub struct StateReader {
     base_url: String,
+    /// The bytes taken in so far, and the most it takes.
+    taken: u64,
+    limit: u64,
     snapshot: Option<Snapshot>,
     /// The bytes of a line not yet ended.
     pending: Vec<u8>,
@@ -489,14 +498,27 @@ pub struct StateReader {
 impl StateReader {
     /// A reader for a state of the target at `base_url`.
     pub fn new(base_url: &str) -> Self {
+        Self::with_limit(base_url, MAX_STATE_BYTES)
+    }
+
+    /// A reader that refuses a state past `limit` bytes.
+    fn with_limit(base_url: &str, limit: u64) -> Self {
         Self {
             base_url: base_url.to_string(),
+            limit,
             ..Self::default()
         }
     }
 
     /// Takes in the next piece of the state.
     pub fn feed(&mut self, mut chunk: &[u8]) -> Result<(), ConnectorError> {
+        self.taken = self.taken.saturating_add(chunk.len() as u64);
+        if self.taken > self.limit {
+            return Err(ConnectorError::InvalidState(format!(
+                "the state is larger than {} bytes, the most a state may be",
+                self.limit
+            )));
+        }
         while let Some(end) = chunk.iter().position(|&b| b == b'\n') {
             self.pending.extend_from_slice(&chunk[..end]);
             chunk = &chunk[end + 1..];
@@ -796,6 +818,25 @@ mod tests {
             }
             assert_eq!(whole, reader.finish().unwrap(), "pieces of {size}");
         }
+    }
+
+    #[test]
+    fn a_state_past_the_limit_is_refused_with_its_size() {
+        let text = state_text(&sample());
+        let limit = text.len() as u64 - 1;
+        let mut reader = StateReader::with_limit(BASE, limit);
+        let (head, tail) = text.as_bytes().split_at(text.len() / 2);
+        reader.feed(head).unwrap();
+        let refused = reader.feed(tail).unwrap_err();
+        assert_eq!(
+            ConnectorError::InvalidState(format!(
+                "the state is larger than {limit} bytes, the most a state may be"
+            )),
+            refused
+        );
+        let mut reader = StateReader::with_limit(BASE, text.len() as u64);
+        reader.feed(text.as_bytes()).unwrap();
+        assert_eq!(Snapshot::parse(&text, BASE).unwrap(), reader.finish().unwrap());
     }
 
     #[test]
