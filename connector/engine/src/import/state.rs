@@ -787,7 +787,11 @@ mod tests {
         // fingerprint.
         let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
         let first = 1 + lines.iter().position(|l| l == "#accounts").unwrap();
-        let end = first + lines[first..].iter().take_while(|l| !l.starts_with('#')).count();
+        let end = first
+            + lines[first..]
+                .iter()
+                .take_while(|l| !l.starts_with('#'))
+                .count();
         let again: Vec<String> = lines[first..end]
             .iter()
             .map(|line| format!("{}\t0", line.rsplit_once('\t').unwrap().0))
@@ -795,7 +799,13 @@ mod tests {
         assert_eq!(200, again.len());
         lines.splice(end..end, again);
         let snapshot = Snapshot::parse(&(lines.join("\n") + "\n"), BASE).unwrap();
-        assert_eq!(200, snapshot.section(ObjectKind::Accounts).unwrap().known_before());
+        assert_eq!(
+            200,
+            snapshot
+                .section(ObjectKind::Accounts)
+                .unwrap()
+                .known_before()
+        );
         let mut kept: Vec<KeptRecord> = snapshot.records(ObjectKind::Accounts).collect();
         kept.sort_by(|a, b| a.id.cmp(&b.id));
         let mut expected: Vec<(String, Fingerprint)> = accounts
@@ -803,7 +813,8 @@ mod tests {
             .map(|a| (a.key().1.to_string(), Fingerprint::of(a)))
             .collect();
         expected.sort_by(|a, b| a.0.cmp(&b.0));
-        let kept: Vec<(String, Fingerprint)> = kept.into_iter().map(|k| (k.id, k.fingerprint)).collect();
+        let kept: Vec<(String, Fingerprint)> =
+            kept.into_iter().map(|k| (k.id, k.fingerprint)).collect();
         assert_eq!(expected, kept);
     }
 
@@ -836,7 +847,10 @@ mod tests {
         );
         let mut reader = StateReader::with_limit(BASE, text.len() as u64);
         reader.feed(text.as_bytes()).unwrap();
-        assert_eq!(Snapshot::parse(&text, BASE).unwrap(), reader.finish().unwrap());
+        assert_eq!(
+            Snapshot::parse(&text, BASE).unwrap(),
+            reader.finish().unwrap()
+        );
     }
 
     #[test]
