@@ -34,7 +34,11 @@ impl wasip2::exports::http::incoming_handler::Guest for Service {
         let (status, body, challenge) = match answer(&request) {
             Ok(Answer::Json(json)) => (200, json, false),
             Ok(Answer::Import(import)) => return stream_import(*import, out),
-            Ok(Answer::Unauthorized(refusal)) => (refusal.status, refusal.body(), true),
+            Ok(Answer::Unauthorized(refusal)) => {
+                // A challenge for the caller, not for the host's own mistake.
+                let challenge = refusal.status == 401;
+                (refusal.status, refusal.body(), challenge)
+            }
             Err(refusal) => (refusal.status, refusal.body(), false),
         };
         let response = respond(out, status, "application/json", challenge);

@@ -63,8 +63,11 @@ impl std::fmt::Debug for Provided {
 impl Provided {
     /// Reads each of `target`'s settings from `store` (a `wasi:config/store`
     /// lookup), and from `environment` when the store has no value for it.
-    /// An empty value counts as none. A store that fails is an error naming
-    /// the key, not its value.
+    /// An empty value counts as none, but for the service token: one set
+    /// empty, and in neither place otherwise, is kept empty, so that the
+    /// entry point refuses every request (see
+    /// [`authorize`](crate::service::authorize)) rather than serve them all.
+    /// A store that fails is an error naming the key, not its value.
     pub fn read(
         target: &dyn Target,
         mut store: impl FnMut(&str) -> Result<Option<String>, String>,
@@ -84,11 +87,17 @@ impl Provided {
                 let (_, value) = environment.iter().find(|(name, _)| name == variable)?;
                 Some(value.clone())
             };
+            let set_empty =
+                stored.as_deref() == Some("") || from_environment().as_deref() == Some("");
             let value = stored
                 .filter(|value| !value.is_empty())
                 .or_else(from_environment);
-            if let Some(value) = value.filter(|value| !value.is_empty()) {
-                values.push((setting, value));
+            match value.filter(|value| !value.is_empty()) {
+                Some(value) => values.push((setting, value)),
+                None if set_empty && setting == Setting::ServiceToken => {
+                    values.push((setting, String::new()));
+                }
+                None => {}
             }
         }
         Ok(Self { values })
@@ -120,7 +129,8 @@ impl Provided {
         self.get(Setting::Documents)
     }
 
-    /// The bearer token the HTTP entry point requires, if the host set one.
+    /// The bearer token the HTTP entry point requires, if the host set one;
+    /// empty if the host set it empty.
     pub fn service_token(&self) -> Option<&str> {
         self.get(Setting::ServiceToken)
     }

@@ -36,9 +36,9 @@ enum Handed {
 }
 
 /// Serves the component with the wasmtime CLI, handing it the base URL, the
-/// credential and the service token as `handed` says, as a host that cannot
-/// inject does.
-fn serve(sim: &Simulator, handed: Handed) -> (Running, String) {
+/// credential and `token` as the service token as `handed` says, as a host
+/// that cannot inject does.
+fn serve(sim: &Simulator, handed: Handed, token: &str) -> (Running, String) {
     let wasmtime = std::env::var_os("WASMTIME_CLI")
         .expect("WASMTIME_CLI names the wasmtime CLI; `make test` installs one");
     let address = free_address();
@@ -46,7 +46,7 @@ fn serve(sim: &Simulator, handed: Handed) -> (Running, String) {
     // names the base URL as the config normalises it.
     let base_url = format!("{}/", sim.url());
     let settings = [
-        ("CONNECTOR_SERVICE_TOKEN", "service_token", TOKEN),
+        ("CONNECTOR_SERVICE_TOKEN", "service_token", token),
         (
             "CONFLUENT_BASE_URL",
             "confluent_base_url",
@@ -116,7 +116,7 @@ fn an_import_through_wasmtime_serve_returns_the_simulators_accounts() {
         component().display(),
         component_digest()
     );
-    let (_served, url) = serve(&sim, Handed::ConfigStore);
+    let (_served, url) = serve(&sim, Handed::ConfigStore, TOKEN);
     // Without the service token, nothing is served.
     let accounts = format!("{url}/v1/import/accounts");
     let (status, challenge, _) = post_with_authorization(&accounts, "", None);
@@ -164,7 +164,7 @@ fn an_import_through_wasmtime_serve_returns_the_simulators_accounts() {
 #[ignore = "needs the wasmtime CLI in WASMTIME_CLI; `make test` runs it"]
 fn a_bad_request_to_wasmtime_serve_is_a_json_error_and_the_service_goes_on() {
     let sim = Simulator::start(SimConfig::default()).unwrap();
-    let (_served, url) = serve(&sim, Handed::Environment);
+    let (_served, url) = serve(&sim, Handed::Environment, TOKEN);
     for (path, body, status) in [
         ("/v1/import/users", "", 404),
         ("/v1/import/all", "{\"incremental\": \"yes\"}", 400),
@@ -185,4 +185,20 @@ fn a_bad_request_to_wasmtime_serve_is_a_json_error_and_the_service_goes_on() {
     let (status, lines) = post(&format!("{url}/v1/check"), "");
     assert_eq!(200, status);
     assert_eq!(true, lines[0]["ok"]);
+}
+
+#[test]
+#[ignore = "needs the wasmtime CLI in WASMTIME_CLI; `make test` runs it"]
+fn a_service_token_set_empty_leaves_wasmtime_serve_serving_no_one() {
+    let sim = Simulator::start(SimConfig::default()).unwrap();
+    for handed in [Handed::ConfigStore, Handed::Environment] {
+        let (_served, url) = serve(&sim, handed, "");
+        for authorization in [None, Some("Bearer "), Some("Bearer x")] {
+            let describe = format!("{url}/v1/describe");
+            let (status, challenge, lines) = post_with_authorization(&describe, "", authorization);
+            assert_eq!((500, None), (status, challenge), "{authorization:?}");
+            let message = lines[0]["error"]["message"].as_str().unwrap();
+            assert!(message.contains("service token empty"), "{message}");
+        }
+    }
 }

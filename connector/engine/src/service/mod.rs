@@ -42,13 +42,23 @@ pub enum Route {
 }
 
 /// Whether a request with `authorization` (its `Authorization` header) may
-/// be served: always when the host set no service token, else only with
-/// `Bearer` and that token, compared in constant time. A refusal is a 401
-/// that does not say what was wrong with the token.
+/// be served: always when the host set no service token, never when it set
+/// one empty (a 500: the host's setting is wrong, and an open service is
+/// not what it asked for), else only with `Bearer` and that token, compared
+/// in constant time. A refusal of the caller is a 401 that does not say
+/// what was wrong with the token.
 pub fn authorize(provided: &Provided, authorization: Option<&[u8]>) -> Result<(), Refusal> {
     let Some(token) = provided.service_token() else {
         return Ok(());
     };
+    if token.is_empty() {
+        return Err(Refusal {
+            status: 500,
+            message: "the host set the service token empty; this service answers no request \
+                      until it is set or removed"
+                .to_string(),
+        });
+    }
     let presented = authorization.and_then(|value| {
         let (scheme, credentials) = value.split_at_checked(7)?;
         scheme
@@ -235,6 +245,33 @@ mod tests {
         let closed = Provided::read(&Confluent, |_| Ok(None), &from_environment).unwrap();
         assert!(authorize(&closed, None).is_err());
         assert_eq!(Ok(()), authorize(&closed, Some(b"Bearer t")));
+    }
+
+    #[test]
+    fn a_service_token_set_empty_serves_no_one() {
+        let empty_in_store = |key: &str| Ok((key == "service_token").then(String::new));
+        let empty_in_environment = [("CONNECTOR_SERVICE_TOKEN".to_string(), String::new())];
+        for provided in [
+            Provided::read(&Confluent, empty_in_store, &[]).unwrap(),
+            Provided::read(&Confluent, |_| Ok(None), &empty_in_environment).unwrap(),
+            Provided::read(&Confluent, empty_in_store, &empty_in_environment).unwrap(),
+        ] {
+            for presented in [None, Some(&b"Bearer "[..]), Some(b"Bearer x")] {
+                let refusal = authorize(&provided, presented).unwrap_err();
+                assert_eq!(500, refusal.status, "{presented:?}");
+                assert!(
+                    refusal.message.contains("service token empty"),
+                    "{}",
+                    refusal.message
+                );
+            }
+        }
+        // Set empty in one place and to a token in the other, the token
+        // holds.
+        let token = [("CONNECTOR_SERVICE_TOKEN".to_string(), "t".to_string())];
+        let provided = Provided::read(&Confluent, empty_in_store, &token).unwrap();
+        assert_eq!(Ok(()), authorize(&provided, Some(b"Bearer t")));
+        assert_eq!(401, authorize(&provided, None).unwrap_err().status);
     }
 
     #[test]
