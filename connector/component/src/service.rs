@@ -34,11 +34,7 @@ impl wasip2::exports::http::incoming_handler::Guest for Service {
         let (status, body, challenge) = match answer(&request) {
             Ok(Answer::Json(json)) => (200, json, false),
             Ok(Answer::Import(import)) => return stream_import(*import, out),
-            Ok(Answer::Unauthorized(refusal)) => {
-                // A challenge for the caller, not for the host's own mistake.
-                let challenge = refusal.status == 401;
-                (refusal.status, refusal.body(), challenge)
-            }
+            Ok(Answer::Unauthorized(refusal)) => (refusal.status, refusal.body(), true),
             Err(refusal) => (refusal.status, refusal.body(), false),
         };
         let response = respond(out, status, "application/json", challenge);
@@ -77,8 +73,12 @@ fn answer(request: &IncomingRequest) -> Result<Answer, Refusal> {
     // request's) and documents, which a request's own replace by name.
     let provided = host_settings::read()?;
     let authorization = request.headers().get("authorization").into_iter().next();
-    if let Err(refusal) = service::authorize(&provided, authorization.as_deref()) {
-        return Ok(Answer::Unauthorized(refusal));
+    match service::authorize(&provided, authorization.as_deref()) {
+        Ok(()) => {}
+        Err(refusal) if refusal.status == 401 => return Ok(Answer::Unauthorized(refusal)),
+        // The host's own mistake (a token set empty) asks the caller for
+        // nothing.
+        Err(refusal) => return Err(refusal),
     }
     let method = method_name(&request.method());
     let target = request.path_with_query().unwrap_or_default();

@@ -214,10 +214,10 @@ impl Section {
     }
 
     /// Sorts the state's records for lookup, once they are all read; a key
-    /// the state holds twice keeps its first line.
-    /// The sort is in place (a stable sort would take scratch memory the
-    /// size of the section), ordered by line within a key, and the section
-    /// then gives back the room its growth left unused.
+    /// the state holds twice keeps its first line. The sort is in place (a
+    /// stable sort would take scratch memory the size of the section),
+    /// ordered by line within a key, and the section then gives back the
+    /// room its growth left unused.
     fn index(&mut self) {
         self.before.sort_unstable_by_key(|b| (b.key, b.at));
         self.before.dedup_by_key(|b| b.key);
