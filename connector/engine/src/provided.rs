@@ -82,19 +82,14 @@ impl Provided {
                     source.store_key
                 ))
             })?;
-            let from_environment = || {
-                let variable = source.variable?;
+            let from_environment = source.variable.and_then(|variable| {
                 let (_, value) = environment.iter().find(|(name, _)| name == variable)?;
                 Some(value.clone())
-            };
-            let set_empty =
-                stored.as_deref() == Some("") || from_environment().as_deref() == Some("");
-            let value = stored
-                .filter(|value| !value.is_empty())
-                .or_else(from_environment);
-            match value.filter(|value| !value.is_empty()) {
-                Some(value) => values.push((setting, value)),
-                None if set_empty && setting == Setting::ServiceToken => {
+            });
+            let found = [stored, from_environment];
+            match found.iter().flatten().find(|value| !value.is_empty()) {
+                Some(value) => values.push((setting, value.clone())),
+                None if setting == Setting::ServiceToken && found.iter().any(Option::is_some) => {
                     values.push((setting, String::new()));
                 }
                 None => {}
