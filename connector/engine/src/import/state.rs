@@ -887,6 +887,28 @@ mod tests {
     }
 
     #[test]
+    fn a_group_is_numbered_once_however_many_lines_name_it() {
+        // Fifty entitlements of one type, and links to three entitlements,
+        // each group named by many lines; a group looked up by reference
+        // must find the one numbered before.
+        let mut records: Vec<Record> = (0..50).map(|i| environment(&format!("env-{i}"))).collect();
+        records.extend((0..300).map(|i| {
+            let entitlement = format!("env-{}", i % 3);
+            link(&format!("rb-{i}"), &format!("u-{i}"), &entitlement)
+        }));
+        let text = state_text(&records);
+        let headings: Vec<&str> = text.lines().filter(|l| l.starts_with('=')).collect();
+        // The entitlements' group (their type), then one for each
+        // entitlement the links name.
+        assert_eq!(4, headings.len(), "{headings:?}");
+        let numbers: Vec<&str> = headings
+            .iter()
+            .map(|h| h[1..].split('\t').next().unwrap())
+            .collect();
+        assert_eq!(vec!["0", "1", "2", "3"], numbers);
+    }
+
+    #[test]
     fn a_corrupt_state_is_an_error_that_says_where() {
         let error = Snapshot::parse("{\"format\":2,\"base_url\":", BASE).unwrap_err();
         assert!(
